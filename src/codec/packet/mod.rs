@@ -1,0 +1,189 @@
+//! The fifteen MQTT control packets, one model for every protocol version.
+//!
+//! Every packet starts with a fixed header (MQTT 5.0 section 2.1.1):
+//!
+//! ```text
+//! byte 1:     packet type (7-4) | flags (3-0)
+//! byte 2..5:  remaining length, a variable byte integer
+//! ```
+
+mod ack;
+mod connect;
+mod publish;
+mod subscribe;
+
+pub use ack::{Ack, Auth, Disconnect};
+pub use connect::{ConnAck, Connect, Will, V3_1_MAX_CLIENT_ID};
+pub use publish::Publish;
+pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe};
+
+use super::error::{DecodeError, EncodeError};
+use super::reason::allowed;
+use super::types::ProtocolVersion;
+use super::wire::{self, Reader};
+
+/// A control packet. Large variants are boxed so the enum stays small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Packet {
+    /// Section 3.1.
+    Connect(Box<Connect>),
+    /// Section 3.2.
+    ConnAck(ConnAck),
+    /// Section 3.3.
+    Publish(Box<Publish>),
+    /// Section 3.4.
+    PubAck(Ack),
+    /// Section 3.5.
+    PubRec(Ack),
+    /// Section 3.6.
+    PubRel(Ack),
+    /// Section 3.7.
+    PubComp(Ack),
+    /// Section 3.8.
+    Subscribe(Subscribe),
+    /// Section 3.9.
+    SubAck(SubAck),
+    /// Section 3.10.
+    Unsubscribe(Unsubscribe),
+    /// Section 3.11.
+    UnsubAck(UnsubAck),
+    /// Section 3.12.
+    PingReq,
+    /// Section 3.13.
+    PingResp,
+    /// Section 3.14.
+    Disconnect(Disconnect),
+    /// Section 3.15, MQTT 5.0 only.
+    Auth(Auth),
+}
+
+impl Packet {
+    /// The packet type's name, for logs and `packetsend` events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Connect(_) => "connect",
+            Self::ConnAck(_) => "connack",
+            Self::Publish(_) => "publish",
+            Self::PubAck(_) => "puback",
+            Self::PubRec(_) => "pubrec",
+            Self::PubRel(_) => "pubrel",
+            Self::PubComp(_) => "pubcomp",
+            Self::Subscribe(_) => "subscribe",
+            Self::SubAck(_) => "suback",
+            Self::Unsubscribe(_) => "unsubscribe",
+            Self::UnsubAck(_) => "unsuback",
+            Self::PingReq => "pingreq",
+            Self::PingResp => "pingresp",
+            Self::Disconnect(_) => "disconnect",
+            Self::Auth(_) => "auth",
+        }
+    }
+
+    /// Decodes one packet from its first byte and its body (the bytes the
+    /// remaining length covers). CONNECT carries its own version; every other
+    /// packet is read as `version`.
+    pub fn decode(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let flags = first_byte & 0x0F;
+        let kind = first_byte >> 4;
+        // [MQTT-2.1.3-1]: PUBREL, SUBSCRIBE and UNSUBSCRIBE carry 0010,
+        // PUBLISH its own flags, everything else 0000.
+        let expected_flags = match kind {
+            3 => flags,
+            6 | 8 | 10 => 0b0010,
+            _ => 0,
+        };
+        if flags != expected_flags {
+            return Err(DecodeError::InvalidHeaderFlags);
+        }
+        let mut r = Reader::new(body);
+        let packet = match kind {
+            1 => Self::Connect(Box::new(Connect::decode(&mut r)?)),
+            2 => Self::ConnAck(ConnAck::decode(&mut r, version)?),
+            3 => Self::Publish(Box::new(Publish::decode(flags, &mut r, version)?)),
+            4 => Self::PubAck(Ack::decode(&mut r, version, allowed::PUBACK)?),
+            5 => Self::PubRec(Ack::decode(&mut r, version, allowed::PUBACK)?),
+            6 => Self::PubRel(Ack::decode(&mut r, version, allowed::PUBREL)?),
+            7 => Self::PubComp(Ack::decode(&mut r, version, allowed::PUBREL)?),
+            8 => Self::Subscribe(Subscribe::decode(&mut r, version)?),
+            9 => Self::SubAck(SubAck::decode(&mut r, version)?),
+            10 => Self::Unsubscribe(Unsubscribe::decode(&mut r, version)?),
+            11 => Self::UnsubAck(UnsubAck::decode(&mut r, version)?),
+            12 => Self::PingReq,
+            13 => Self::PingResp,
+            14 => Self::Disconnect(Disconnect::decode(&mut r, version)?),
+            15 if version.is_v5() => Self::Auth(Auth::decode(&mut r)?),
+            _ => return Err(DecodeError::InvalidPacketType),
+        };
+        r.finish(packet.name())?;
+        Ok(packet)
+    }
+
+    /// Decodes the first whole packet in `buf`: the packet and the number of
+    /// bytes it used, or `None` if `buf` holds only part of it.
+    pub fn decode_from(buf: &[u8], version: ProtocolVersion) -> Result<Option<(Self, usize)>, DecodeError> {
+        let Some((&first, rest)) = buf.split_first() else { return Ok(None) };
+        let Some((len, width)) = wire::decode_varint(rest)? else { return Ok(None) };
+        let total = 1 + width + len as usize;
+        if buf.len() < total {
+            return Ok(None);
+        }
+        Self::decode(first, &buf[1 + width..total], version).map(|p| Some((p, total)))
+    }
+
+    /// The first byte of the fixed header.
+    fn first_byte(&self) -> u8 {
+        match self {
+            Self::Connect(_) => 0x10,
+            Self::ConnAck(_) => 0x20,
+            Self::Publish(p) => 0x30 | p.flags(),
+            Self::PubAck(_) => 0x40,
+            Self::PubRec(_) => 0x50,
+            Self::PubRel(_) => 0x62,
+            Self::PubComp(_) => 0x70,
+            Self::Subscribe(_) => 0x82,
+            Self::SubAck(_) => 0x90,
+            Self::Unsubscribe(_) => 0xA2,
+            Self::UnsubAck(_) => 0xB0,
+            Self::PingReq => 0xC0,
+            Self::PingResp => 0xD0,
+            Self::Disconnect(_) => 0xE0,
+            Self::Auth(_) => 0xF0,
+        }
+    }
+
+    /// Appends the encoded packet to `buf`. On error `buf` is left as it was.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let start = buf.len();
+        buf.push(self.first_byte());
+        let body = wire::put_length_prefixed(buf, |buf| match self {
+            Self::Connect(p) => p.encode_body(buf),
+            Self::ConnAck(p) => p.encode_body(buf, version),
+            Self::Publish(p) => p.encode_body(buf, version),
+            Self::PubAck(p) | Self::PubRec(p) => p.encode_body(buf, version, allowed::PUBACK),
+            Self::PubRel(p) | Self::PubComp(p) => p.encode_body(buf, version, allowed::PUBREL),
+            Self::Subscribe(p) => p.encode_body(buf, version),
+            Self::SubAck(p) => p.encode_body(buf, version),
+            Self::Unsubscribe(p) => p.encode_body(buf, version),
+            Self::UnsubAck(p) => p.encode_body(buf, version),
+            Self::PingReq | Self::PingResp => Ok(()),
+            Self::Disconnect(p) => p.encode_body(buf, version),
+            Self::Auth(p) => p.encode_body(buf, version),
+        });
+        if body.is_err() {
+            buf.truncate(start);
+        }
+        body
+    }
+}
+
+impl From<Connect> for Packet {
+    fn from(p: Connect) -> Self {
+        Self::Connect(Box::new(p))
+    }
+}
+
+impl From<Publish> for Packet {
+    fn from(p: Publish) -> Self {
+        Self::Publish(Box::new(p))
+    }
+}

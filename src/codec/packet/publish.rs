@@ -1,0 +1,77 @@
+//! PUBLISH (MQTT 5.0 section 3.3).
+
+use crate::codec::error::{DecodeError, EncodeError};
+use crate::codec::properties::{Context, Properties};
+use crate::codec::topic::validate_topic_name;
+use crate::codec::types::{PacketId, ProtocolVersion, QoS, QosPid};
+use crate::codec::wire::{self, Reader};
+
+/// An application message.
+///
+/// ```text
+/// fixed header: 0011 | DUP | QoS(2) | RETAIN
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    pub dup: bool,
+    pub qos_pid: QosPid,
+    pub retain: bool,
+    /// Empty only in v5, when `properties.topic_alias` names the topic.
+    pub topic: String,
+    pub properties: Properties,
+    pub payload: Vec<u8>,
+}
+
+impl Publish {
+    /// The fixed-header flag nibble. DUP is only written for QoS > 0
+    /// [MQTT-3.3.1-2].
+    pub(crate) fn flags(&self) -> u8 {
+        let qos = self.qos_pid.qos();
+        u8::from(self.dup && qos != QoS::AtMostOnce) << 3 | (qos as u8) << 1 | u8::from(self.retain)
+    }
+
+    pub(crate) fn decode(flags: u8, r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let dup = flags & 0x08 != 0;
+        let qos = QoS::from_u8((flags >> 1) & 0x03)?;
+        let retain = flags & 0x01 != 0;
+        // [MQTT-3.3.1-2]
+        if dup && qos == QoS::AtMostOnce {
+            return Err(DecodeError::InvalidHeaderFlags);
+        }
+        let topic = r.string("topic name")?;
+        let qos_pid = match qos {
+            QoS::AtMostOnce => QosPid::AtMostOnce,
+            QoS::AtLeastOnce => QosPid::AtLeastOnce(PacketId::decode(r.u16("packet identifier")?)?),
+            QoS::ExactlyOnce => QosPid::ExactlyOnce(PacketId::decode(r.u16("packet identifier")?)?),
+        };
+        let properties = if version.is_v5() {
+            Properties::decode(r, Context::Publish)?
+        } else {
+            Properties::default()
+        };
+        // [MQTT-3.3.2-1] [MQTT-3.3.2-2]; v5 allows an empty name next to a
+        // Topic Alias (section 3.3.2.3.4).
+        if !(topic.is_empty() && properties.topic_alias.is_some()) {
+            validate_topic_name(&topic).map_err(|_| DecodeError::InvalidTopicName)?;
+        }
+        let payload = r.rest().to_vec();
+        Ok(Self { dup, qos_pid, retain, topic, properties, payload })
+    }
+
+    pub(crate) fn encode_body(&self, buf: &mut Vec<u8>, version: ProtocolVersion) -> Result<(), EncodeError> {
+        if !(self.topic.is_empty() && self.properties.topic_alias.is_some()) {
+            validate_topic_name(&self.topic).map_err(|_| EncodeError::InvalidTopic)?;
+        }
+        wire::put_string(buf, &self.topic)?;
+        if let Some(pid) = self.qos_pid.packet_id() {
+            wire::put_u16(buf, pid.get());
+        }
+        if version.is_v5() {
+            self.properties.encode(buf, Context::Publish)?;
+        } else if !self.properties.is_empty() {
+            return Err(EncodeError::NotInVersion);
+        }
+        buf.extend_from_slice(&self.payload);
+        Ok(())
+    }
+}
