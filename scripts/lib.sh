@@ -1,0 +1,67 @@
+# Sourced by the other scripts: paths, free ports, starting and stopping
+# the processes a run needs. Everything a script starts is stopped on exit.
+
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:/usr/sbin:$PATH"
+# Written by setup.sh when the Debian toolchain replaced rustup's.
+if [ -f "$ROOT/target/toolchain.env" ]; then . "$ROOT/target/toolchain.env"; fi
+
+STARTED_PIDS=()
+RUN_DIRS=()
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  local dir
+  for dir in "${RUN_DIRS[@]:-}"; do
+    [ -n "$dir" ] && rm -rf "$dir"
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '\n== %s\n' "$*"; }
+
+# Prints N distinct free loopback ports, all bound at once so none repeats.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# wait_port PORT: waits up to 10 s for something to listen on 127.0.0.1:PORT.
+wait_port() {
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# start_broker TEMPLATE: runs Mosquitto from a config template in
+# tests/broker/ on free ports. Sets BROKER_WS_PORT, BROKER_TCP_PORT,
+# BROKER_DIR, BROKER_PID and BROKER_URL.
+start_broker() {
+  local template=$1
+  BROKER_DIR=$(mktemp -d /tmp/mqtt-wasm-broker.XXXXXX)
+  RUN_DIRS+=("$BROKER_DIR")
+  read -r BROKER_WS_PORT BROKER_TCP_PORT < <(free_ports 2)
+  sed -e "s/@WS_PORT@/$BROKER_WS_PORT/g" -e "s/@TCP_PORT@/$BROKER_TCP_PORT/g" \
+      -e "s#@DIR@#$BROKER_DIR#g" "$template" > "$BROKER_DIR/mosquitto.conf"
+  mosquitto -c "$BROKER_DIR/mosquitto.conf" > "$BROKER_DIR/mosquitto.log" 2>&1 &
+  BROKER_PID=$!
+  STARTED_PIDS+=("$BROKER_PID")
+  wait_port "$BROKER_WS_PORT" || { cat "$BROKER_DIR/mosquitto.log" >&2; return 1; }
+  BROKER_URL="ws://127.0.0.1:$BROKER_WS_PORT/mqtt"
+}
