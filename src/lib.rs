@@ -3,7 +3,7 @@
 //! The crate has three layers, each depending only on the ones before it:
 //!
 //! - [`codec`]: packets to bytes and back. Pure.
-//! - `session`: the client's protocol state machine. Pure and
+//! - [`session`]: the client's protocol state machine. Pure and
 //!   deterministic: it contains no networking code and never reads a clock;
 //!   time is an argument to every call that needs it.
 //! - `wasm` (wasm32 only): the browser edges, a `WebSocket` transport, one
@@ -16,3 +16,4 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod session;

@@ -153,9 +153,7 @@ impl Packet {
 
     /// Appends the encoded packet to `buf`. On error `buf` is left as it was.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let start = buf.len();
-        buf.push(self.first_byte());
-        let body = wire::put_length_prefixed(buf, |buf| match self {
+        encode_framed(self.first_byte(), buf, |buf| match self {
             Self::Connect(p) => p.encode_body(buf),
             Self::ConnAck(p) => p.encode_body(buf, version),
             Self::Publish(p) => p.encode_body(buf, version),
@@ -168,11 +166,47 @@ impl Packet {
             Self::PingReq | Self::PingResp => Ok(()),
             Self::Disconnect(p) => p.encode_body(buf, version),
             Self::Auth(p) => p.encode_body(buf, version),
-        });
-        if body.is_err() {
-            buf.truncate(start);
-        }
-        body
+        })
+    }
+}
+
+/// Writes a fixed header and the body `body` writes; on error `buf` is left
+/// as it was.
+fn encode_framed(
+    first_byte: u8,
+    buf: &mut Vec<u8>,
+    body: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let start = buf.len();
+    buf.push(first_byte);
+    let result = wire::put_length_prefixed(buf, body);
+    if result.is_err() {
+        buf.truncate(start);
+    }
+    result
+}
+
+// The packets a client keeps while they wait for an acknowledgement encode
+// by reference, so a resend needs no copy of the payload.
+
+impl Publish {
+    /// Appends this PUBLISH to `buf`, as [`Packet::encode`] would.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_framed(0x30 | self.flags(), buf, |buf| self.encode_body(buf, version))
+    }
+}
+
+impl Subscribe {
+    /// Appends this SUBSCRIBE to `buf`, as [`Packet::encode`] would.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_framed(0x82, buf, |buf| self.encode_body(buf, version))
+    }
+}
+
+impl Unsubscribe {
+    /// Appends this UNSUBSCRIBE to `buf`, as [`Packet::encode`] would.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_framed(0xA2, buf, |buf| self.encode_body(buf, version))
     }
 }
 

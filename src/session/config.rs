@@ -1,0 +1,55 @@
+//! What the application decides about a session before it connects.
+
+use core::time::Duration;
+
+use crate::codec::{ProtocolVersion, Properties, Secret, Will};
+
+/// The session's settings; the defaults are those of the JavaScript API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub protocol: ProtocolVersion,
+    /// Empty asks the server to assign one (needs a clean start).
+    pub client_id: String,
+    /// Seconds; 0 disables keepalive. A v5 Server Keep Alive overrides it.
+    pub keep_alive: u16,
+    /// Clean Session (3.x) or Clean Start (5.0).
+    pub clean_start: bool,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub will: Option<Will>,
+    /// v5 CONNECT properties, the Session Expiry Interval among them.
+    pub properties: Properties,
+    /// From starting a connection to its CONNACK.
+    pub connect_timeout: Duration,
+    /// Re-issue the granted subscriptions after a CONNACK without a session.
+    pub resubscribe: bool,
+    /// Queue publishes and subscriptions while offline instead of failing them.
+    pub queue_while_offline: bool,
+    /// Publishes waiting to be sent, beyond which `publish` fails.
+    pub max_queued: usize,
+    /// Larger packets from the server are a protocol error.
+    pub max_incoming_packet_size: u32,
+    /// v5: give outgoing topics aliases, up to the server's Topic Alias Maximum.
+    pub auto_topic_alias: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            protocol: ProtocolVersion::V3_1_1,
+            client_id: String::new(),
+            keep_alive: 60,
+            clean_start: true,
+            username: None,
+            password: None,
+            will: None,
+            properties: Properties::default(),
+            connect_timeout: Duration::from_secs(30),
+            resubscribe: true,
+            queue_while_offline: true,
+            max_queued: 1000,
+            max_incoming_packet_size: 1024 * 1024,
+            auto_topic_alias: false,
+        }
+    }
+}

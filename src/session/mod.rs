@@ -1,0 +1,975 @@
+//! The client's protocol state machine, without IO.
+//!
+//! [`Session`] is fully deterministic: it contains no networking code and
+//! never reads a clock. Its methods fall in four groups, as in quinn-proto:
+//!
+//! - getters (`&self`): [`Session::is_connected`], [`Session::client_id`], ...
+//! - inputs: [`Session::handle_transport_open`], [`Session::handle_bytes`],
+//!   [`Session::handle_timeout`], [`Session::handle_transport_closed`];
+//! - application commands: [`Session::connect`], [`Session::publish`],
+//!   [`Session::subscribe`], [`Session::unsubscribe`], [`Session::auth`],
+//!   [`Session::disconnect`], [`Session::shutdown`];
+//! - outputs: [`Session::poll_transmit`], [`Session::poll_timeout`],
+//!   [`Session::poll_event`].
+//!
+//! After any input or command the driver calls, in this order,
+//! `poll_transmit` (send the bytes, all in one frame), `poll_timeout` (re-arm
+//! its one timer) and `poll_event` until it returns `None`. Time passed in
+//! must never go backwards. Calling `handle_timeout` early is harmless.
+//!
+//! The lifecycle of one connection:
+//!
+//! ```text
+//!  Idle --connect--> Opening --transport open / CONNECT--> AwaitConnAck
+//!   ^                   |                                    |   ^ AUTH (v5)
+//!   |                   | timeout, closed                    |   v
+//!   +-------- Lost -----+-------- refused, timeout ----------+
+//!   |                                                        | CONNACK 0x00
+//!   +-------- Lost: keepalive, protocol error, closed --- Connected
+//!
+//!  any state --disconnect / shutdown--> Ended --connect--> Opening
+//! ```
+//!
+//! Outgoing QoS 1 and 2 (one entry per packet identifier in flight):
+//!
+//! ```text
+//!  PUBLISH --> AwaitPubAck  --PUBACK-->  done
+//!  PUBLISH --> AwaitPubRec  --PUBREC--> PUBREL --> AwaitPubComp --PUBCOMP--> done
+//! ```
+
+mod alias;
+mod config;
+mod error;
+mod event;
+mod pid;
+mod subscriptions;
+mod time;
+mod timer;
+
+use std::collections::{HashMap, VecDeque};
+
+use core::mem;
+use core::time::Duration;
+
+pub use config::Config;
+pub use error::SessionError;
+pub use event::{Event, OpId, PacketInfo, PublishAck};
+pub use time::Instant;
+
+use crate::codec::topic::{validate_topic_filter, validate_topic_name};
+use crate::codec::{
+    Ack, Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion,
+    Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    Unsubscribe,
+};
+use alias::{Addressing, InboundAliases, OutboundAliases};
+use pid::PidAllocator;
+use subscriptions::{Entry, Registry};
+use timer::{Timer, TimerTable};
+
+/// Where the session is in the lifecycle drawn in the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not connected, and no attempt under way.
+    Idle,
+    /// Waiting for the transport to open.
+    Opening,
+    /// CONNECT sent, waiting for CONNACK.
+    AwaitConnAck,
+    Connected,
+    /// Ended by `disconnect` or `shutdown`; `connect` starts over.
+    Ended,
+}
+
+/// A QoS 1 or 2 PUBLISH whose final acknowledgement has not arrived.
+#[derive(Debug)]
+struct Outgoing {
+    op: OpId,
+    publish: Box<Publish>,
+    stage: Stage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    AwaitPubAck,
+    AwaitPubRec,
+    /// PUBREC came (with this reason); PUBREL sent.
+    AwaitPubComp(ReasonCode),
+}
+
+/// A publish waiting to be sent (offline, or held back by flow control).
+#[derive(Debug)]
+struct Queued {
+    op: OpId,
+    qos: QoS,
+    /// Its `qos_pid` is set when it is sent.
+    publish: Box<Publish>,
+}
+
+/// A SUBSCRIBE or UNSUBSCRIBE, waiting to be sent or for its acknowledgement.
+/// `op` is `None` for the session's own re-subscriptions.
+#[derive(Debug)]
+struct Control {
+    op: Option<OpId>,
+    request: Request,
+}
+
+#[derive(Debug)]
+enum Request {
+    Subscribe(Subscribe),
+    Unsubscribe(Unsubscribe),
+}
+
+impl Request {
+    fn packet_id(&self) -> PacketId {
+        match self {
+            Self::Subscribe(s) => s.packet_id,
+            Self::Unsubscribe(u) => u.packet_id,
+        }
+    }
+
+    fn set_packet_id(&mut self, pid: PacketId) {
+        match self {
+            Self::Subscribe(s) => s.packet_id = pid,
+            Self::Unsubscribe(u) => u.packet_id = pid,
+        }
+    }
+}
+
+/// What the server said about itself in CONNACK, with the spec's defaults.
+#[derive(Debug, Clone, Copy)]
+struct ServerLimits {
+    receive_maximum: u16,
+    maximum_packet_size: u32,
+    maximum_qos: QoS,
+    retain_available: bool,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            receive_maximum: u16::MAX,
+            maximum_packet_size: crate::codec::MAX_VARINT + 5,
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+        }
+    }
+}
+
+/// One MQTT client session, across as many network connections as it takes.
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    state: State,
+    timers: TimerTable,
+    decoder: Decoder,
+    transmit: Vec<u8>,
+    events: VecDeque<Event>,
+    next_op: u64,
+    trace: bool,
+
+    // Per connection.
+    keep_alive: Duration,
+    limits: ServerLimits,
+    /// The clean-start flag of the CONNECT in flight.
+    sent_clean_start: bool,
+    inbound_aliases: InboundAliases,
+    outbound_aliases: OutboundAliases,
+
+    // Per session.
+    client_id: String,
+    server_properties: Properties,
+    pids: PidAllocator,
+    outgoing: VecDeque<Outgoing>,
+    queue: VecDeque<Queued>,
+    controls_pending: VecDeque<Control>,
+    controls_inflight: Vec<Control>,
+    /// Incoming QoS 2 messages received but not yet released by PUBREL.
+    incoming: HashMap<u16, Box<Publish>>,
+    subscriptions: Registry,
+    /// Whether a connection has ever been accepted.
+    connected_before: bool,
+}
+
+impl Session {
+    pub fn new(config: Config) -> Self {
+        let decoder = Decoder::new(config.protocol, config.max_incoming_packet_size);
+        Self {
+            client_id: config.client_id.clone(),
+            config,
+            state: State::Idle,
+            timers: TimerTable::default(),
+            decoder,
+            transmit: Vec::new(),
+            events: VecDeque::new(),
+            next_op: 0,
+            trace: false,
+            keep_alive: Duration::ZERO,
+            limits: ServerLimits::default(),
+            sent_clean_start: true,
+            inbound_aliases: InboundAliases::default(),
+            outbound_aliases: OutboundAliases::default(),
+            server_properties: Properties::default(),
+            pids: PidAllocator::default(),
+            outgoing: VecDeque::new(),
+            queue: VecDeque::new(),
+            controls_pending: VecDeque::new(),
+            controls_inflight: Vec::new(),
+            incoming: HashMap::new(),
+            subscriptions: Registry::default(),
+            connected_before: false,
+        }
+    }
+
+    // ----- getters -------------------------------------------------------
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.config.protocol
+    }
+
+    /// The configured client identifier, or the one the server assigned.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The properties of the last accepted CONNACK.
+    pub fn server_properties(&self) -> &Properties {
+        &self.server_properties
+    }
+
+    /// QoS 1 and 2 publishes sent and not yet fully acknowledged.
+    pub fn inflight_count(&self) -> usize {
+        self.outgoing.len()
+    }
+
+    /// Publishes waiting to be sent.
+    pub fn queued_count(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether a granted subscription matches `topic`.
+    pub fn is_subscribed(&self, topic: &str) -> bool {
+        self.subscriptions.matches(topic)
+    }
+
+    // ----- settings ------------------------------------------------------
+
+    /// Turns `PacketSent` / `PacketReceived` events on or off.
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on;
+    }
+
+    /// Replaces the credentials used by the next CONNECT (token refresh).
+    pub fn set_credentials(&mut self, username: Option<String>, password: Option<Secret>) {
+        self.config.username = username;
+        self.config.password = password;
+    }
+
+    // ----- outputs -------------------------------------------------------
+
+    /// Everything to send, concatenated, so that one transport write carries
+    /// all the packets of one turn.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.transmit.is_empty()).then(|| mem::take(&mut self.transmit))
+    }
+
+    /// When `handle_timeout` must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ----- commands: connection ------------------------------------------
+
+    /// Starts a connection attempt; the driver opens the transport and calls
+    /// `handle_transport_open`. The connect timeout runs from now.
+    pub fn connect(&mut self, now: Instant) -> Result<(), SessionError> {
+        match self.state {
+            State::Idle | State::Ended => {}
+            _ => return Err(SessionError::InvalidArgument("already connecting or connected")),
+        }
+        self.state = State::Opening;
+        self.timers.stop_all();
+        self.timers.set(Timer::ConnAck, now + self.config.connect_timeout);
+        Ok(())
+    }
+
+    /// Sends DISCONNECT (when connected) and ends the session: every pending
+    /// operation fails with `Closed`. No `Lost` event follows.
+    pub fn disconnect(&mut self, now: Instant, disconnect: &Disconnect) -> Result<(), SessionError> {
+        if matches!(self.state, State::AwaitConnAck | State::Connected) {
+            self.send(now, &Packet::Disconnect(disconnect.clone()))?;
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    /// Ends the session without a word to the server (the client gave up):
+    /// every pending operation fails with `Closed`.
+    pub fn shutdown(&mut self) {
+        self.state = State::Ended;
+        self.timers.stop_all();
+        for o in mem::take(&mut self.outgoing) {
+            self.events.push_back(Event::PublishDone(o.op, Err(SessionError::Closed)));
+        }
+        for q in mem::take(&mut self.queue) {
+            self.events.push_back(Event::PublishDone(q.op, Err(SessionError::Closed)));
+        }
+        let controls: Vec<Control> =
+            mem::take(&mut self.controls_inflight).into_iter().chain(mem::take(&mut self.controls_pending)).collect();
+        for c in controls {
+            self.fail_control(c, SessionError::Closed);
+        }
+        self.pids.clear();
+        self.incoming.clear();
+    }
+
+    /// Sends AUTH: the next step of enhanced authentication, or a
+    /// re-authentication (reason 0x19) once connected. MQTT 5.0 only.
+    pub fn auth(&mut self, now: Instant, auth: Auth) -> Result<(), SessionError> {
+        if !self.config.protocol.is_v5() {
+            return Err(SessionError::InvalidArgument("AUTH needs MQTT 5.0"));
+        }
+        if !matches!(self.state, State::AwaitConnAck | State::Connected) {
+            return Err(SessionError::NotConnected);
+        }
+        self.send(now, &Packet::Auth(auth))
+    }
+
+    // ----- commands: operations ------------------------------------------
+
+    fn new_op(&mut self) -> OpId {
+        self.next_op += 1;
+        OpId(self.next_op)
+    }
+
+    /// Whether an operation may be accepted now, sent or queued.
+    fn admit(&self) -> Result<(), SessionError> {
+        match self.state {
+            State::Ended => Err(SessionError::Closed),
+            State::Connected => Ok(()),
+            _ if self.config.queue_while_offline => Ok(()),
+            _ => Err(SessionError::NotConnected),
+        }
+    }
+
+    /// Publishes an application message. Completion comes as
+    /// `Event::PublishDone` with the returned id.
+    pub fn publish(&mut self, now: Instant, mut publish: Publish, qos: QoS) -> Result<OpId, SessionError> {
+        validate_topic_name(&publish.topic)?;
+        let props = &publish.properties;
+        if props.topic_alias.is_some() {
+            return Err(SessionError::InvalidArgument("topic aliases are assigned by the client (autoTopicAlias)"));
+        }
+        if !props.subscription_identifiers.is_empty() {
+            return Err(SessionError::InvalidArgument("a client must not send subscription identifiers [MQTT-3.3.4-6]"));
+        }
+        if !props.is_empty() && !self.config.protocol.is_v5() {
+            return Err(SessionError::InvalidArgument("publish properties need MQTT 5.0"));
+        }
+        self.admit()?;
+        publish.dup = false;
+        publish.qos_pid = QosPid::AtMostOnce;
+        let op = self.new_op();
+        self.queue.push_back(Queued { op, qos, publish: Box::new(publish) });
+        self.flush_queue(now);
+        // Still queued (offline, or held back by Receive Maximum) and over
+        // the bound: the queue is FIFO, so the one at the back is this one.
+        if self.queue.len() > self.config.max_queued {
+            self.queue.pop_back();
+            return Err(SessionError::QueueFull);
+        }
+        Ok(op)
+    }
+
+    /// Subscribes to one or more filters. Completion comes as
+    /// `Event::SubscribeDone`; refused filters are reported in the SUBACK.
+    pub fn subscribe(&mut self, now: Instant, subscriptions: Vec<Subscription>, properties: Properties) -> Result<OpId, SessionError> {
+        if subscriptions.is_empty() {
+            return Err(SessionError::InvalidArgument("subscribe needs at least one filter"));
+        }
+        for s in &subscriptions {
+            validate_topic_filter(&s.filter)?;
+        }
+        let qos_only = |s: &Subscription| s.options == SubscriptionOptions { qos: s.options.qos, ..Default::default() };
+        if !self.config.protocol.is_v5() && (!properties.is_empty() || !subscriptions.iter().all(qos_only)) {
+            return Err(SessionError::InvalidArgument("subscription options and properties other than QoS need MQTT 5.0"));
+        }
+        self.admit()?;
+        let op = self.new_op();
+        let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
+        self.controls_pending.push_back(Control { op: Some(op), request });
+        self.flush_controls(now);
+        Ok(op)
+    }
+
+    /// Unsubscribes from one or more filters; completion comes as
+    /// `Event::UnsubscribeDone`.
+    pub fn unsubscribe(&mut self, now: Instant, filters: Vec<String>, properties: Properties) -> Result<OpId, SessionError> {
+        if filters.is_empty() {
+            return Err(SessionError::InvalidArgument("unsubscribe needs at least one filter"));
+        }
+        for f in &filters {
+            validate_topic_filter(f)?;
+        }
+        if !properties.is_empty() && !self.config.protocol.is_v5() {
+            return Err(SessionError::InvalidArgument("unsubscribe properties need MQTT 5.0"));
+        }
+        self.admit()?;
+        let op = self.new_op();
+        let request = Request::Unsubscribe(Unsubscribe { packet_id: PacketId::MIN, properties, filters });
+        self.controls_pending.push_back(Control { op: Some(op), request });
+        self.flush_controls(now);
+        Ok(op)
+    }
+
+    // ----- inputs --------------------------------------------------------
+
+    /// The transport opened: send CONNECT.
+    pub fn handle_transport_open(&mut self, now: Instant) {
+        if self.state != State::Opening {
+            return;
+        }
+        self.state = State::AwaitConnAck;
+        self.decoder.reset();
+        let c = &self.config;
+        // A v5 session that outlives the connection is resumed on reconnect
+        // even if the first connect started clean.
+        let session_persists = !c.clean_start || c.properties.session_expiry_interval.is_some_and(|s| s > 0);
+        self.sent_clean_start = c.clean_start && !(self.connected_before && session_persists);
+        let connect = Connect {
+            protocol: c.protocol,
+            clean_start: self.sent_clean_start,
+            keep_alive: c.keep_alive,
+            client_id: self.client_id.clone(),
+            will: c.will.clone(),
+            username: c.username.clone(),
+            password: c.password.clone(),
+            properties: c.properties.clone(),
+        };
+        if let Err(e) = self.send(now, &Packet::from(connect)) {
+            self.lose(e, None);
+        }
+    }
+
+    /// Bytes arrived from the server.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if !matches!(self.state, State::AwaitConnAck | State::Connected) {
+            return;
+        }
+        self.decoder.push(bytes);
+        loop {
+            match self.decoder.next_packet() {
+                Ok(Some(packet)) => {
+                    self.timers.stop(Timer::PingResp);
+                    if self.trace {
+                        self.events.push_back(Event::PacketReceived(PacketInfo::of(&packet)));
+                    }
+                    if let Err(e) = self.handle_packet(now, packet) {
+                        let reason = e.reason_code();
+                        self.lose(e, reason);
+                    }
+                    if !matches!(self.state, State::AwaitConnAck | State::Connected) {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    self.lose(SessionError::Decode(e), Some(e.reason_code()));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The earliest deadline from `poll_timeout` has passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.take_expired(now) {
+            match timer {
+                Timer::ConnAck => self.lose(SessionError::ConnectTimeout, None),
+                Timer::PingResp => self.lose(SessionError::KeepAliveTimeout, None),
+                Timer::KeepAlive => {
+                    // The answer to an earlier PINGREQ is still due by its own deadline.
+                    if self.send(now, &Packet::PingReq).is_ok() && self.timers.get(Timer::PingResp).is_none() {
+                        self.timers.set(Timer::PingResp, now + self.keep_alive);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The transport closed, whoever closed it.
+    pub fn handle_transport_closed(&mut self) {
+        if matches!(self.state, State::Opening | State::AwaitConnAck | State::Connected) {
+            self.lose(SessionError::ConnectionLost, None);
+        }
+    }
+
+    // ----- internals -----------------------------------------------------
+
+    /// Ends the current connection: sends a v5 DISCONNECT with `reason` if
+    /// one is given and CONNECT went out, and keeps what the session must
+    /// keep for the next connection.
+    fn lose(&mut self, error: SessionError, reason: Option<ReasonCode>) {
+        if let Some(reason) = reason.filter(|_| self.config.protocol.is_v5()) {
+            if matches!(self.state, State::AwaitConnAck | State::Connected) {
+                let d = Disconnect { reason_code: reason, properties: Properties::default() };
+                // Nothing to do if even that cannot be encoded: we close anyway.
+                let _ = Packet::Disconnect(d).encode(self.config.protocol, &mut self.transmit);
+            }
+        }
+        self.state = State::Idle;
+        self.timers.stop_all();
+        // SUBSCRIBE and UNSUBSCRIBE are not resent by the protocol: retry them,
+        // in their order, on the next connection.
+        for mut c in mem::take(&mut self.controls_inflight).into_iter().rev() {
+            self.pids.release(c.request.packet_id());
+            c.request.set_packet_id(PacketId::MIN);
+            self.controls_pending.push_front(c);
+        }
+        self.events.push_back(Event::Lost(error));
+    }
+
+    /// Encodes `packet` into the transmit buffer, refusing what exceeds the
+    /// server's Maximum Packet Size, and restarts the keepalive interval.
+    fn send(&mut self, now: Instant, packet: &Packet) -> Result<(), SessionError> {
+        let start = self.transmit.len();
+        packet.encode(self.config.protocol, &mut self.transmit)?;
+        self.sent(now, start, || PacketInfo::of(packet))
+    }
+
+    fn sent(&mut self, now: Instant, start: usize, info: impl FnOnce() -> PacketInfo) -> Result<(), SessionError> {
+        let len = self.transmit.len() - start;
+        if u32::try_from(len).map_or(true, |len| len > self.limits.maximum_packet_size) {
+            self.transmit.truncate(start);
+            return Err(SessionError::PacketTooLarge);
+        }
+        if self.state == State::Connected && !self.keep_alive.is_zero() {
+            self.timers.set(Timer::KeepAlive, now + self.keep_alive);
+        }
+        if self.trace {
+            self.events.push_back(Event::PacketSent(info()));
+        }
+        Ok(())
+    }
+
+    /// Encodes a PUBLISH, applying an outgoing topic alias if configured.
+    fn send_publish(&mut self, now: Instant, publish: &mut Publish) -> Result<(), SessionError> {
+        let start = self.transmit.len();
+        let version = self.config.protocol;
+        let addressing = if self.config.auto_topic_alias { self.outbound_aliases.address(&publish.topic) } else { Addressing::Topic };
+        let result = match addressing {
+            Addressing::Topic => publish.encode(version, &mut self.transmit),
+            Addressing::Define(alias) => {
+                publish.properties.topic_alias = Some(alias);
+                let r = publish.encode(version, &mut self.transmit);
+                publish.properties.topic_alias = None;
+                r
+            }
+            Addressing::Alias(alias) => {
+                let topic = mem::take(&mut publish.topic);
+                publish.properties.topic_alias = Some(alias);
+                let r = publish.encode(version, &mut self.transmit);
+                publish.properties.topic_alias = None;
+                publish.topic = topic;
+                r
+            }
+        };
+        result?;
+        self.sent(now, start, || PacketInfo::publish(publish))
+    }
+
+    /// Sends queued publishes while the connection and Receive Maximum allow.
+    fn flush_queue(&mut self, now: Instant) {
+        while self.state == State::Connected {
+            let Some(front) = self.queue.front() else { return };
+            if front.qos != QoS::AtMostOnce && self.outgoing.len() >= usize::from(self.limits.receive_maximum) {
+                return;
+            }
+            let Some(Queued { op, qos, mut publish }) = self.queue.pop_front() else { return };
+            if let Err(e) = self.check_limits(qos, &publish) {
+                self.events.push_back(Event::PublishDone(op, Err(e)));
+                continue;
+            }
+            let pid = match qos {
+                QoS::AtMostOnce => None,
+                _ => match self.pids.allocate() {
+                    Some(pid) => Some(pid),
+                    None => {
+                        self.queue.push_front(Queued { op, qos, publish });
+                        return;
+                    }
+                },
+            };
+            publish.qos_pid = pid.map_or(QosPid::AtMostOnce, |pid| QosPid::new(qos, pid));
+            if let Err(e) = self.send_publish(now, &mut publish) {
+                if let Some(pid) = pid {
+                    self.pids.release(pid);
+                }
+                self.events.push_back(Event::PublishDone(op, Err(e)));
+                continue;
+            }
+            let stage = match qos {
+                QoS::AtMostOnce => {
+                    let ack = PublishAck { packet_id: None, reason_code: None, properties: Properties::default() };
+                    self.events.push_back(Event::PublishDone(op, Ok(ack)));
+                    continue;
+                }
+                QoS::AtLeastOnce => Stage::AwaitPubAck,
+                QoS::ExactlyOnce => Stage::AwaitPubRec,
+            };
+            self.outgoing.push_back(Outgoing { op, publish, stage });
+        }
+    }
+
+    /// The server's Maximum QoS and Retain Available [MQTT-3.2.2-11] [MQTT-3.2.2-14].
+    fn check_limits(&self, qos: QoS, publish: &Publish) -> Result<(), SessionError> {
+        if qos > self.limits.maximum_qos {
+            return Err(SessionError::Rejected(ReasonCode::QoSNotSupported));
+        }
+        if publish.retain && !self.limits.retain_available {
+            return Err(SessionError::Rejected(ReasonCode::RetainNotSupported));
+        }
+        Ok(())
+    }
+
+    /// Sends pending SUBSCRIBE and UNSUBSCRIBE packets while connected.
+    fn flush_controls(&mut self, now: Instant) {
+        while self.state == State::Connected {
+            let Some(mut control) = self.controls_pending.pop_front() else { return };
+            let Some(pid) = self.pids.allocate() else {
+                self.controls_pending.push_front(control);
+                return;
+            };
+            control.request.set_packet_id(pid);
+            let start = self.transmit.len();
+            let version = self.config.protocol;
+            let result = match &control.request {
+                Request::Subscribe(s) => s.encode(version, &mut self.transmit).map(|()| "subscribe"),
+                Request::Unsubscribe(u) => u.encode(version, &mut self.transmit).map(|()| "unsubscribe"),
+            };
+            let result = result
+                .map_err(SessionError::from)
+                .and_then(|kind| self.sent(now, start, || PacketInfo { kind, packet_id: Some(pid.get()), topic: None, qos: None }));
+            match result {
+                Ok(()) => self.controls_inflight.push(control),
+                Err(e) => {
+                    self.pids.release(pid);
+                    self.fail_control(control, e);
+                }
+            }
+        }
+    }
+
+    fn fail_control(&mut self, control: Control, error: SessionError) {
+        let event = match (control.op, control.request) {
+            (Some(op), Request::Subscribe(_)) => Event::SubscribeDone(op, Err(error)),
+            (Some(op), Request::Unsubscribe(_)) => Event::UnsubscribeDone(op, Err(error)),
+            (None, _) => Event::Error(error),
+        };
+        self.events.push_back(event);
+    }
+
+    fn take_control(&mut self, pid: PacketId) -> Option<Control> {
+        let i = self.controls_inflight.iter().position(|c| c.request.packet_id() == pid)?;
+        self.pids.release(pid);
+        Some(self.controls_inflight.remove(i))
+    }
+
+    fn find_outgoing(&mut self, pid: PacketId, want: impl Fn(Stage) -> bool) -> Option<&mut Outgoing> {
+        self.outgoing.iter_mut().find(|o| o.publish.qos_pid.packet_id() == Some(pid) && want(o.stage))
+    }
+
+    /// Finishes the outgoing publish with `pid` and lets the queue move.
+    fn complete_outgoing(&mut self, now: Instant, pid: PacketId, result: Result<PublishAck, SessionError>) {
+        if let Some(i) = self.outgoing.iter().position(|o| o.publish.qos_pid.packet_id() == Some(pid)) {
+            if let Some(o) = self.outgoing.remove(i) {
+                self.pids.release(pid);
+                self.events.push_back(Event::PublishDone(o.op, result));
+            }
+        }
+        self.flush_queue(now);
+    }
+
+    fn ack_result(ack: Ack) -> Result<PublishAck, SessionError> {
+        if ack.reason_code.is_error() {
+            return Err(SessionError::Rejected(ack.reason_code));
+        }
+        Ok(PublishAck { packet_id: Some(ack.packet_id), reason_code: Some(ack.reason_code), properties: ack.properties })
+    }
+
+    fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), SessionError> {
+        let connected = self.state == State::Connected;
+        match packet {
+            Packet::ConnAck(connack) if !connected => self.handle_connack(now, connack),
+            Packet::Auth(auth) => self.handle_auth(auth),
+            Packet::Disconnect(d) => {
+                let reason = d.reason_code;
+                self.events.push_back(Event::ServerDisconnect(d));
+                self.lose(SessionError::ServerDisconnected(reason), None);
+                Ok(())
+            }
+            _ if !connected => Err(violation("the server sent a packet before CONNACK")),
+            Packet::Publish(publish) => self.handle_publish(now, publish),
+            Packet::PubAck(ack) => {
+                if self.find_outgoing(ack.packet_id, |s| s == Stage::AwaitPubAck).is_none() {
+                    return Err(violation("PUBACK for a packet identifier not awaiting one"));
+                }
+                let pid = ack.packet_id;
+                self.complete_outgoing(now, pid, Self::ack_result(ack));
+                Ok(())
+            }
+            Packet::PubRec(ack) => {
+                let pid = ack.packet_id;
+                let Some(o) = self.find_outgoing(pid, |s| s != Stage::AwaitPubAck) else {
+                    return Err(violation("PUBREC for a packet identifier not awaiting one"));
+                };
+                if ack.reason_code.is_error() {
+                    // A failed PUBREC ends the exchange [MQTT-4.3.3-4].
+                    self.complete_outgoing(now, pid, Self::ack_result(ack));
+                    return Ok(());
+                }
+                o.stage = Stage::AwaitPubComp(ack.reason_code);
+                self.send(now, &Packet::PubRel(Ack::new(pid)))
+            }
+            Packet::PubComp(ack) => {
+                if self.find_outgoing(ack.packet_id, |s| matches!(s, Stage::AwaitPubComp(_))).is_none() {
+                    return Err(violation("PUBCOMP for a packet identifier not awaiting one"));
+                }
+                let pid = ack.packet_id;
+                self.complete_outgoing(now, pid, Self::ack_result(ack));
+                Ok(())
+            }
+            Packet::PubRel(ack) => {
+                let pid = ack.packet_id;
+                let mut reply = Ack::new(pid);
+                match self.incoming.remove(&pid.get()) {
+                    Some(message) => self.events.push_back(Event::Message(message)),
+                    // Released before (the PUBCOMP was lost): say so in v5.
+                    None if self.config.protocol.is_v5() => reply.reason_code = ReasonCode::PacketIdentifierNotFound,
+                    None => {}
+                }
+                self.send(now, &Packet::PubComp(reply))
+            }
+            Packet::SubAck(suback) => self.handle_suback(suback),
+            Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback),
+            Packet::PingResp => Ok(()),
+            Packet::Connect(_) | Packet::ConnAck(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) | Packet::PingReq => {
+                Err(violation("the server sent a packet only a client may send"))
+            }
+        }
+    }
+
+    fn handle_connack(&mut self, now: Instant, connack: ConnAck) -> Result<(), SessionError> {
+        if connack.reason_code.is_error() {
+            self.lose(SessionError::ConnectionRefused(connack.reason_code), None);
+            return Ok(());
+        }
+        if connack.session_present && self.sent_clean_start {
+            // [MQTT-3.2.2-4] (v5): a session we did not ask for.
+            return Err(violation("CONNACK with Session Present after a clean start"));
+        }
+        let p = &connack.properties;
+        let d = ServerLimits::default();
+        self.limits = ServerLimits {
+            receive_maximum: p.receive_maximum.unwrap_or(d.receive_maximum),
+            maximum_packet_size: p.maximum_packet_size.unwrap_or(d.maximum_packet_size),
+            maximum_qos: p.maximum_qos.unwrap_or(d.maximum_qos),
+            retain_available: p.retain_available.unwrap_or(d.retain_available),
+        };
+        if let Some(id) = &p.assigned_client_identifier {
+            self.client_id.clone_from(id);
+        }
+        self.keep_alive = Duration::from_secs(u64::from(p.server_keep_alive.unwrap_or(self.config.keep_alive)));
+        self.outbound_aliases.reset(p.topic_alias_maximum.unwrap_or(0));
+        self.inbound_aliases.reset(self.config.properties.topic_alias_maximum.unwrap_or(0));
+        self.server_properties = p.clone();
+        self.state = State::Connected;
+        self.timers.stop(Timer::ConnAck);
+        if !self.keep_alive.is_zero() {
+            self.timers.set(Timer::KeepAlive, now + self.keep_alive);
+        }
+        let resubscribe = self.config.resubscribe && self.connected_before && !connack.session_present;
+        self.connected_before = true;
+        let session_present = connack.session_present;
+        self.events.push_back(Event::Connected(connack));
+        if session_present {
+            self.resend_inflight(now);
+        } else {
+            self.discard_session_state();
+            if resubscribe {
+                self.queue_resubscribe();
+            }
+        }
+        self.flush_controls(now);
+        self.flush_queue(now);
+        Ok(())
+    }
+
+    /// Session resumed: resend unacknowledged PUBLISH (DUP set) and PUBREL,
+    /// in their original order [MQTT-4.4.0-1].
+    fn resend_inflight(&mut self, now: Instant) {
+        for mut o in mem::take(&mut self.outgoing) {
+            let result = match (o.stage, o.publish.qos_pid.packet_id()) {
+                (Stage::AwaitPubComp(_), Some(pid)) => self.send(now, &Packet::PubRel(Ack::new(pid))),
+                _ => {
+                    o.publish.dup = true;
+                    self.send_publish(now, &mut o.publish)
+                }
+            };
+            match result {
+                Ok(()) => self.outgoing.push_back(o),
+                // The server lowered its Maximum Packet Size since.
+                Err(e) => {
+                    if let Some(pid) = o.publish.qos_pid.packet_id() {
+                        self.pids.release(pid);
+                    }
+                    self.events.push_back(Event::PublishDone(o.op, Err(e)));
+                }
+            }
+        }
+    }
+
+    /// No session on the server: what was in flight is not known there. A
+    /// QoS 2 message the server already acknowledged with PUBREC has been
+    /// received, so it completes; the others go out again as new messages,
+    /// ahead of the queue, in their order.
+    fn discard_session_state(&mut self) {
+        self.incoming.clear();
+        for o in mem::take(&mut self.outgoing).into_iter().rev() {
+            if let Some(pid) = o.publish.qos_pid.packet_id() {
+                self.pids.release(pid);
+            }
+            if let (Stage::AwaitPubComp(reason), Some(pid)) = (o.stage, o.publish.qos_pid.packet_id()) {
+                let ack = PublishAck { packet_id: Some(pid), reason_code: Some(reason), properties: Properties::default() };
+                self.events.push_back(Event::PublishDone(o.op, Ok(ack)));
+                continue;
+            }
+            let qos = o.publish.qos_pid.qos();
+            let mut publish = o.publish;
+            publish.dup = false;
+            self.queue.push_front(Queued { op: o.op, qos, publish });
+        }
+    }
+
+    /// One SUBSCRIBE per subscription identifier, as identifiers are per packet.
+    fn queue_resubscribe(&mut self) {
+        let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
+        for e in self.subscriptions.entries() {
+            let sub = Subscription { filter: e.filter.clone(), options: e.options };
+            match groups.iter_mut().find(|(id, _)| *id == e.identifier) {
+                Some((_, subs)) => subs.push(sub),
+                None => groups.push((e.identifier, vec![sub])),
+            }
+        }
+        for (id, subscriptions) in groups.into_iter().rev() {
+            let properties = Properties { subscription_identifiers: id.into_iter().collect(), ..Properties::default() };
+            let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
+            self.controls_pending.push_front(Control { op: None, request });
+        }
+    }
+
+    fn handle_publish(&mut self, now: Instant, mut publish: Box<Publish>) -> Result<(), SessionError> {
+        if let Some(alias) = publish.properties.topic_alias.take() {
+            self.inbound_aliases
+                .resolve(alias, &mut publish.topic)
+                .map_err(|r| SessionError::Protocol(r, "invalid or unknown topic alias"))?;
+        }
+        match publish.qos_pid {
+            QosPid::AtMostOnce => self.events.push_back(Event::Message(publish)),
+            QosPid::AtLeastOnce(pid) => {
+                self.events.push_back(Event::Message(publish));
+                self.send(now, &Packet::PubAck(Ack::new(pid)))?;
+            }
+            QosPid::ExactlyOnce(pid) => {
+                if !self.incoming.contains_key(&pid.get()) {
+                    let our_max = self.config.properties.receive_maximum.unwrap_or(u16::MAX);
+                    if self.incoming.len() >= usize::from(our_max) {
+                        return Err(SessionError::Protocol(ReasonCode::ReceiveMaximumExceeded, "the server exceeded our Receive Maximum"));
+                    }
+                    self.incoming.insert(pid.get(), publish);
+                }
+                // A duplicate is acknowledged again and not delivered twice.
+                self.send(now, &Packet::PubRec(Ack::new(pid)))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_suback(&mut self, suback: SubAck) -> Result<(), SessionError> {
+        let control = self.take_control(suback.packet_id).ok_or(violation("SUBACK for an unknown packet identifier"))?;
+        let Request::Subscribe(request) = control.request else {
+            return Err(violation("SUBACK answering an UNSUBSCRIBE"));
+        };
+        if suback.reason_codes.len() != request.subscriptions.len() {
+            return Err(violation("SUBACK with a different number of reason codes"));
+        }
+        let identifier = request.properties.subscription_identifiers.first().copied();
+        for (sub, &reason) in request.subscriptions.into_iter().zip(&suback.reason_codes) {
+            if reason.is_error() {
+                self.subscriptions.remove(&sub.filter);
+                if control.op.is_none() {
+                    self.events.push_back(Event::Error(SessionError::Rejected(reason)));
+                }
+            } else {
+                self.subscriptions.granted(Entry { filter: sub.filter, options: sub.options, identifier }, reason);
+            }
+        }
+        if let Some(op) = control.op {
+            self.events.push_back(Event::SubscribeDone(op, Ok(suback)));
+        }
+        Ok(())
+    }
+
+    fn handle_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), SessionError> {
+        let control = self.take_control(unsuback.packet_id).ok_or(violation("UNSUBACK for an unknown packet identifier"))?;
+        let (Some(op), Request::Unsubscribe(request)) = (control.op, control.request) else {
+            return Err(violation("UNSUBACK answering a SUBSCRIBE"));
+        };
+        // MQTT 3.x UNSUBACK has no reason codes: one Success per filter.
+        let mut unsuback = unsuback;
+        if !self.config.protocol.is_v5() {
+            unsuback.reason_codes = vec![ReasonCode::Success; request.filters.len()];
+        } else if unsuback.reason_codes.len() != request.filters.len() {
+            return Err(violation("UNSUBACK with a different number of reason codes"));
+        }
+        for (filter, reason) in request.filters.iter().zip(&unsuback.reason_codes) {
+            if !reason.is_error() {
+                self.subscriptions.remove(filter);
+            }
+        }
+        self.events.push_back(Event::UnsubscribeDone(op, Ok(unsuback)));
+        Ok(())
+    }
+
+    fn handle_auth(&mut self, auth: Auth) -> Result<(), SessionError> {
+        if self.config.properties.authentication_method.is_none() {
+            return Err(violation("AUTH without an authentication method [MQTT-4.12.0-1]"));
+        }
+        let expected = match self.state {
+            State::AwaitConnAck => auth.reason_code == ReasonCode::ContinueAuthentication,
+            _ => matches!(auth.reason_code, ReasonCode::ContinueAuthentication | ReasonCode::Success),
+        };
+        if !expected {
+            return Err(violation("AUTH with a reason code not expected now"));
+        }
+        self.events.push_back(Event::Auth(auth));
+        Ok(())
+    }
+}
+
+fn violation(what: &'static str) -> SessionError {
+    SessionError::Protocol(ReasonCode::ProtocolError, what)
+}

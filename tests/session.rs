@@ -1,0 +1,694 @@
+//! Scripted conversations with the sans-IO session: bytes in, bytes out,
+//! simulated time. Each test is named after the specification rule it
+//! checks. Client bytes are compared exactly, as hex written from the
+//! specification's field layouts.
+#![cfg(not(target_arch = "wasm32"))]
+
+use core::time::Duration;
+
+use mqtt_wasm::codec::{
+    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid,
+    ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
+};
+use mqtt_wasm::session::{Config, Event, Instant, OpId, Session, SessionError, State};
+
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+}
+
+fn pid(v: u16) -> PacketId {
+    PacketId::new(v).unwrap()
+}
+
+/// A session and the server's end of its connection, with a virtual clock.
+struct Conv {
+    s: Session,
+    now: u64,
+    version: ProtocolVersion,
+}
+
+impl Conv {
+    fn new(config: Config) -> Self {
+        let version = config.protocol;
+        Self { s: Session::new(config), now: 0, version }
+    }
+
+    fn config(version: ProtocolVersion) -> Config {
+        Config { protocol: version, client_id: "cid".into(), ..Config::default() }
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.now)
+    }
+
+    /// connect() and the transport opening; returns the CONNECT bytes.
+    fn open(&mut self) -> Vec<u8> {
+        self.s.connect(self.now()).unwrap();
+        self.s.handle_transport_open(self.now());
+        self.sent()
+    }
+
+    /// A connection accepted with `connack`.
+    fn connected_with(&mut self, connack: ConnAck) {
+        self.open();
+        self.server(Packet::ConnAck(connack));
+        assert!(self.s.is_connected());
+    }
+
+    fn connected(&mut self) {
+        self.connected_with(ConnAck { session_present: false, reason_code: ReasonCode::Success, properties: Properties::default() });
+        self.events();
+    }
+
+    fn server_bytes(&mut self, bytes: &[u8]) {
+        self.s.handle_bytes(self.now(), bytes);
+    }
+
+    fn server(&mut self, packet: Packet) {
+        let mut buf = Vec::new();
+        packet.encode(self.version, &mut buf).unwrap();
+        self.server_bytes(&buf);
+    }
+
+    fn sent(&mut self) -> Vec<u8> {
+        self.s.poll_transmit().unwrap_or_default()
+    }
+
+    /// What the client sent, decoded as the server would.
+    fn sent_packets(&mut self) -> Vec<Packet> {
+        let bytes = self.sent();
+        let mut d = Decoder::new(self.version, u32::MAX);
+        d.push(&bytes);
+        let mut out = Vec::new();
+        while let Some(p) = d.next_packet().unwrap() {
+            out.push(p);
+        }
+        assert_eq!(d.buffered(), 0, "partial packet sent");
+        out
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.s.poll_event()).collect()
+    }
+
+    /// Advances the clock by `ms`, firing every deadline on the way.
+    fn advance(&mut self, ms: u64) {
+        let end = self.now + ms;
+        while let Some(at) = self.s.poll_timeout().filter(|at| at.as_millis() <= end) {
+            self.now = self.now.max(at.as_millis());
+            self.s.handle_timeout(self.now());
+        }
+        self.now = end;
+    }
+
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS) -> Result<OpId, SessionError> {
+        let p = Publish {
+            dup: false,
+            qos_pid: QosPid::AtMostOnce,
+            retain: false,
+            topic: topic.into(),
+            properties: Properties::default(),
+            payload: payload.to_vec(),
+        };
+        self.s.publish(self.now(), p, qos)
+    }
+
+    fn lose_connection(&mut self) {
+        self.s.handle_transport_closed();
+        assert!(matches!(self.events().last(), Some(Event::Lost(SessionError::ConnectionLost))));
+    }
+}
+
+fn success() -> ConnAck {
+    ConnAck { session_present: false, reason_code: ReasonCode::Success, properties: Properties::default() }
+}
+
+fn resumed() -> ConnAck {
+    ConnAck { session_present: true, ..success() }
+}
+
+fn publish_packet(topic: &str, payload: &[u8], qos_pid: QosPid) -> Packet {
+    Packet::from(Publish { dup: false, qos_pid, retain: false, topic: topic.into(), properties: Properties::default(), payload: payload.to_vec() })
+}
+
+fn done_publish(events: &[Event]) -> Vec<(OpId, Result<Option<ReasonCode>, SessionError>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PublishDone(op, r) => Some((*op, r.clone().map(|a| a.reason_code))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn messages(events: &[Event]) -> Vec<(String, Vec<u8>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(p) => Some((p.topic.clone(), p.payload.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+// ----- connection ---------------------------------------------------------
+
+#[test]
+fn mqtt_3_1_1_connect_3_1_2_has_protocol_name_mqtt_level_4_and_clean_session() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    // 10 len | 00 04 "MQTT" | level 4 | flags: clean | keepalive 60 | 00 03 "cid"
+    assert_eq!(c.open(), hex("10 0f 00 04 4d 51 54 54 04 02 00 3c 00 03 63 69 64"));
+    // CONNACK: flags 0, return code 0
+    c.server_bytes(&hex("20 02 00 00"));
+    let events = c.events();
+    assert!(matches!(&events[..], [Event::Connected(ack)] if ack.reason_code == ReasonCode::Success));
+    assert_eq!(c.s.state(), State::Connected);
+}
+
+#[test]
+fn mqtt_3_1_connect_uses_mqisdp_level_3() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1));
+    assert_eq!(c.open(), hex("10 11 00 06 4d 51 49 73 64 70 03 02 00 3c 00 03 63 69 64"));
+    // 3.1 CONNACK: reserved byte, return code
+    c.server_bytes(&hex("20 02 00 00"));
+    assert!(c.s.is_connected());
+}
+
+#[test]
+fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.properties.session_expiry_interval = Some(10);
+    config.username = Some("u".into());
+    config.password = Some(Secret(b"p".to_vec()));
+    config.will = Some(mqtt_wasm::codec::Will {
+        topic: "w".into(),
+        payload: b"x".to_vec(),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Properties { will_delay_interval: Some(5), ..Properties::default() },
+    });
+    let mut c = Conv::new(config);
+    let expected = hex(concat!(
+        "10 27 00 04 4d 51 54 54 05",
+        " ee",          // user, password, will retain, will QoS 1, will, clean
+        " 00 3c",       // keepalive
+        " 05 11 00 00 00 0a", // properties: session expiry 10
+        " 00 03 63 69 64",    // client id
+        " 05 18 00 00 00 05", // will properties: will delay 5
+        " 00 01 77 00 01 78", // will topic "w", payload "x"
+        " 00 01 75 00 01 70", // user name "u", password "p"
+    ));
+    assert_eq!(c.open(), expected);
+}
+
+#[test]
+fn mqtt_3_2_2_3_connack_refusal_maps_3_x_return_code_to_reason() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.open();
+    c.server_bytes(&hex("20 02 00 05")); // not authorized
+    assert_eq!(c.events(), vec![Event::Lost(SessionError::ConnectionRefused(ReasonCode::NotAuthorized))]);
+    assert_eq!(c.s.state(), State::Idle);
+    assert_eq!(c.s.poll_timeout(), None, "no timer left running");
+}
+
+#[test]
+fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.client_id = String::new();
+    let mut c = Conv::new(config);
+    let properties = Properties {
+        assigned_client_identifier: Some("assigned-1".into()),
+        server_keep_alive: Some(5),
+        receive_maximum: Some(1),
+        maximum_qos: Some(QoS::AtLeastOnce),
+        retain_available: Some(false),
+        maximum_packet_size: Some(64),
+        ..Properties::default()
+    };
+    c.connected_with(ConnAck { session_present: false, reason_code: ReasonCode::Success, properties: properties.clone() });
+    assert_eq!(c.s.client_id(), "assigned-1");
+    assert_eq!(c.s.server_properties(), &properties);
+    // Server Keep Alive 5 s replaces our 60 s [MQTT-3.2.2-21].
+    assert_eq!(c.s.poll_timeout(), Some(Instant::from_millis(5000)));
+    c.events();
+    // Maximum QoS 1 [MQTT-3.2.2-11], Retain Available 0 [MQTT-3.2.2-14].
+    let op = c.publish("t", b"", QoS::ExactlyOnce).unwrap();
+    assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::QoSNotSupported)))]);
+    let mut retained = Publish { dup: false, qos_pid: QosPid::AtMostOnce, retain: true, topic: "t".into(), properties: Properties::default(), payload: vec![] };
+    let op = c.s.publish(c.now(), retained.clone(), QoS::AtMostOnce).unwrap();
+    assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::RetainNotSupported)))]);
+    // Maximum Packet Size 64 [MQTT-3.1.2-24]: a 100-byte payload is refused, not sent.
+    retained.retain = false;
+    retained.payload = vec![0; 100];
+    let op = c.s.publish(c.now(), retained, QoS::AtMostOnce).unwrap();
+    assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::PacketTooLarge))]);
+    assert!(c.sent().is_empty());
+}
+
+#[test]
+fn connect_timeout_ends_the_attempt_without_connack() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.connect_timeout = Duration::from_millis(500);
+    let mut c = Conv::new(config);
+    c.open();
+    c.advance(499);
+    assert!(c.events().is_empty());
+    c.advance(1);
+    assert_eq!(c.events(), vec![Event::Lost(SessionError::ConnectTimeout)]);
+}
+
+#[test]
+fn mqtt_3_1_4_5_server_packet_before_connack_is_a_protocol_error() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.open();
+    c.server_bytes(&hex("d0 00")); // PINGRESP before CONNACK
+    // DISCONNECT with Protocol Error (0x82), properties length 0 omitted.
+    assert_eq!(c.sent(), hex("e0 01 82"));
+    assert!(matches!(c.events()[..], [Event::Lost(SessionError::Protocol(ReasonCode::ProtocolError, _))]));
+}
+
+// ----- keepalive ------------------------------------------------------------
+
+#[test]
+fn mqtt_3_1_2_23_pingreq_after_a_keepalive_without_sending_and_timeout_without_pingresp() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.keep_alive = 10;
+    let mut c = Conv::new(config);
+    c.connected();
+    c.advance(9_999);
+    assert!(c.sent().is_empty());
+    c.advance(1);
+    assert_eq!(c.sent(), hex("c0 00"));
+    c.advance(5_000);
+    c.server_bytes(&hex("d0 00"));
+    // Sending restarts the interval: a publish at 15 s moves the next ping to 25 s.
+    c.publish("t", b"", QoS::AtMostOnce).unwrap();
+    c.sent();
+    c.advance(9_999);
+    assert!(c.sent().is_empty());
+    c.advance(1);
+    assert_eq!(c.sent(), hex("c0 00"));
+    assert!(c.events().iter().all(|e| !matches!(e, Event::Lost(_))));
+    // No PINGRESP this time: dead after another keepalive.
+    c.advance(10_000);
+    assert!(matches!(c.events().last(), Some(Event::Lost(SessionError::KeepAliveTimeout))));
+    assert_eq!(c.s.state(), State::Idle);
+}
+
+#[test]
+fn keepalive_zero_disables_pings() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.keep_alive = 0;
+    let mut c = Conv::new(config);
+    c.connected();
+    assert_eq!(c.s.poll_timeout(), None);
+}
+
+// ----- QoS flows --------------------------------------------------------------
+
+#[test]
+fn mqtt_4_3_2_qos1_publish_completes_on_puback() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    let op = c.publish("a/b", b"hi", QoS::AtLeastOnce).unwrap();
+    // 32 len | topic "a/b" | packet id 1 | payload "hi"
+    assert_eq!(c.sent(), hex("32 09 00 03 61 2f 62 00 01 68 69"));
+    assert_eq!(c.s.inflight_count(), 1);
+    assert!(c.events().is_empty());
+    c.server_bytes(&hex("40 02 00 01"));
+    assert_eq!(done_publish(&c.events()), vec![(op, Ok(Some(ReasonCode::Success)))]);
+    assert_eq!(c.s.inflight_count(), 0);
+}
+
+#[test]
+fn mqtt_4_3_3_qos2_publish_pubrec_pubrel_pubcomp() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    let op = c.publish("t", b"x", QoS::ExactlyOnce).unwrap();
+    assert_eq!(c.sent(), hex("34 06 00 01 74 00 01 78"));
+    c.server_bytes(&hex("50 02 00 01")); // PUBREC
+    assert_eq!(c.sent(), hex("62 02 00 01")); // PUBREL, flags 0010
+    assert!(c.events().is_empty());
+    c.server_bytes(&hex("70 02 00 01")); // PUBCOMP
+    assert_eq!(done_publish(&c.events()), vec![(op, Ok(Some(ReasonCode::Success)))]);
+}
+
+#[test]
+fn mqtt_4_3_3_pubrec_failure_reason_ends_the_exchange_and_rejects() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    let op = c.publish("t", b"x", QoS::ExactlyOnce).unwrap();
+    c.sent();
+    c.server_bytes(&hex("50 03 00 01 87")); // PUBREC Not authorized
+    assert!(c.sent().is_empty(), "no PUBREL after a failed PUBREC");
+    assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::NotAuthorized)))]);
+}
+
+#[test]
+fn mqtt_4_3_2_incoming_qos1_is_delivered_and_acknowledged() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.server(publish_packet("a", b"1", QosPid::AtLeastOnce(pid(7))));
+    assert_eq!(c.sent(), hex("40 02 00 07"));
+    assert_eq!(messages(&c.events()), vec![("a".into(), b"1".to_vec())]);
+}
+
+#[test]
+fn mqtt_4_3_3_incoming_qos2_is_delivered_exactly_once_on_pubrel() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.server(publish_packet("a", b"2", QosPid::ExactlyOnce(pid(9))));
+    assert_eq!(c.sent(), hex("50 02 00 09"));
+    assert!(messages(&c.events()).is_empty(), "held until released");
+    // A duplicate before PUBREL is acknowledged again, not delivered.
+    c.server(publish_packet("a", b"2", QosPid::ExactlyOnce(pid(9))));
+    assert_eq!(c.sent(), hex("50 02 00 09"));
+    c.server_bytes(&hex("62 02 00 09"));
+    assert_eq!(c.sent(), hex("70 02 00 09"));
+    assert_eq!(messages(&c.events()), vec![("a".into(), b"2".to_vec())]);
+    // A repeated PUBREL only gets its PUBCOMP.
+    c.server_bytes(&hex("62 02 00 09"));
+    assert_eq!(c.sent(), hex("70 02 00 09"));
+    assert!(messages(&c.events()).is_empty());
+}
+
+#[test]
+fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected_with(ConnAck { properties: Properties { receive_maximum: Some(2), ..Properties::default() }, ..success() });
+    c.events();
+    let ops: Vec<_> = (0..4).map(|i| c.publish("t", &[i], QoS::AtLeastOnce).unwrap()).collect();
+    let sent = c.sent_packets();
+    assert_eq!(sent.len(), 2);
+    assert_eq!((c.s.inflight_count(), c.s.queued_count()), (2, 2));
+    // QoS 0 is not flow controlled, but keeps its place behind the queue.
+    c.publish("t", b"q0", QoS::AtMostOnce).unwrap();
+    assert!(c.sent().is_empty());
+    c.server_bytes(&hex("40 02 00 01"));
+    let sent = c.sent_packets();
+    assert!(matches!(&sent[..], [Packet::Publish(p)] if p.payload == [2] && p.qos_pid == QosPid::AtLeastOnce(pid(3))));
+    assert_eq!(done_publish(&c.events()), vec![(ops[0], Ok(Some(ReasonCode::Success)))]);
+    c.server_bytes(&hex("40 02 00 02 40 02 00 03"));
+    let sent = c.sent_packets();
+    assert_eq!(sent.len(), 2, "the last QoS 1 and the QoS 0 behind it");
+}
+
+#[test]
+fn mqtt_4_4_0_1_session_resumption_resends_publish_with_dup_and_pubrel_in_order() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.clean_start = false;
+    let mut c = Conv::new(config);
+    c.connected();
+    let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // pid 1
+    let b = c.publish("t", b"b", QoS::ExactlyOnce).unwrap(); // pid 2
+    let d = c.publish("t", b"c", QoS::ExactlyOnce).unwrap(); // pid 3
+    c.sent();
+    c.server_bytes(&hex("50 02 00 02")); // PUBREC 2, then the connection drops
+    assert_eq!(c.sent(), hex("62 02 00 02"));
+    c.lose_connection();
+    // Reconnect: clean session 0 again, the server has the session.
+    assert_eq!(c.open(), hex("10 0f 00 04 4d 51 54 54 04 00 00 3c 00 03 63 69 64"));
+    c.server(Packet::ConnAck(resumed()));
+    assert_eq!(
+        c.sent(),
+        hex(concat!(
+            "3a 06 00 01 74 00 01 61", // PUBLISH dup, QoS 1, id 1
+            " 62 02 00 02",            // PUBREL 2
+            " 3c 06 00 01 74 00 03 63", // PUBLISH dup, QoS 2, id 3
+        ))
+    );
+    c.server_bytes(&hex("40 02 00 01 70 02 00 02 50 02 00 03"));
+    assert_eq!(c.sent(), hex("62 02 00 03"));
+    c.server_bytes(&hex("70 02 00 03"));
+    let done: Vec<_> = done_publish(&c.events()).into_iter().map(|(op, r)| (op, r.is_ok())).collect();
+    assert_eq!(done, vec![(a, true), (b, true), (d, true)]);
+}
+
+#[test]
+fn incoming_qos2_lost_between_pubrec_and_pubrel_is_delivered_once_after_resumption() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.clean_start = false;
+    let mut c = Conv::new(config);
+    c.connected();
+    c.server(publish_packet("a", b"once", QosPid::ExactlyOnce(pid(4))));
+    assert_eq!(c.sent(), hex("50 02 00 04"));
+    c.lose_connection();
+    c.open();
+    c.server(Packet::ConnAck(resumed()));
+    // The server did not see our PUBREC: it resends the PUBLISH with DUP.
+    let mut dup = publish_packet("a", b"once", QosPid::ExactlyOnce(pid(4)));
+    if let Packet::Publish(p) = &mut dup {
+        p.dup = true;
+    }
+    c.server(dup);
+    assert_eq!(c.sent(), hex("50 02 00 04"));
+    c.server_bytes(&hex("62 02 00 04"));
+    assert_eq!(c.sent(), hex("70 02 00 04"));
+    assert_eq!(messages(&c.events()), vec![("a".into(), b"once".to_vec())]);
+}
+
+#[test]
+fn mqtt_3_2_2_4_without_session_present_inflight_goes_out_again_and_subscriptions_are_renewed() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    let sub = c.s.subscribe(c.now(), vec![Subscription { filter: "s/#".into(), options: SubscriptionOptions { qos: QoS::AtLeastOnce, ..Default::default() } }], Properties::default()).unwrap();
+    // SUBSCRIBE id 1, filter "s/#", QoS 1
+    assert_eq!(c.sent(), hex("82 08 00 01 00 03 73 2f 23 01"));
+    c.server_bytes(&hex("90 03 00 01 01"));
+    assert!(matches!(&c.events()[..], [Event::SubscribeDone(op, Ok(ack))] if *op == sub && ack.reason_codes == [ReasonCode::GrantedQoS1]));
+    assert!(c.s.is_subscribed("s/x/y"));
+    let p = c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // id 2
+    c.sent();
+    c.lose_connection();
+    c.open();
+    c.server(Packet::ConnAck(success()));
+    // Re-subscribe (id 3), then the publish as a new message (id 4, no DUP).
+    assert_eq!(c.sent(), hex("82 08 00 03 00 03 73 2f 23 01 32 06 00 01 74 00 04 61"));
+    c.server_bytes(&hex("90 03 00 03 01 40 02 00 04"));
+    let events = c.events();
+    assert_eq!(done_publish(&events), vec![(p, Ok(Some(ReasonCode::Success)))]);
+    assert!(!events.iter().any(|e| matches!(e, Event::SubscribeDone(..))), "re-subscribe is the session's own");
+}
+
+#[test]
+fn offline_publishes_are_bounded_and_sent_after_connect() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.max_queued = 2;
+    let mut c = Conv::new(config);
+    c.publish("t", b"1", QoS::AtMostOnce).unwrap();
+    c.publish("t", b"2", QoS::AtLeastOnce).unwrap();
+    assert_eq!(c.publish("t", b"3", QoS::AtMostOnce), Err(SessionError::QueueFull));
+    assert_eq!(c.s.queued_count(), 2);
+    c.open();
+    c.server(Packet::ConnAck(success()));
+    assert_eq!(c.sent(), hex("30 04 00 01 74 31 32 06 00 01 74 00 01 32"));
+}
+
+#[test]
+fn without_queueing_offline_operations_fail_with_not_connected() {
+    let mut config = Conv::config(ProtocolVersion::V3_1_1);
+    config.queue_while_offline = false;
+    let mut c = Conv::new(config);
+    assert_eq!(c.publish("t", b"1", QoS::AtMostOnce), Err(SessionError::NotConnected));
+    assert_eq!(c.s.unsubscribe(c.now(), vec!["a".into()], Properties::default()), Err(SessionError::NotConnected));
+}
+
+#[test]
+fn invalid_topics_and_filters_are_refused_before_anything_is_sent() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    assert!(matches!(c.publish("a/+", b"", QoS::AtMostOnce), Err(SessionError::InvalidTopic(_))));
+    assert!(matches!(c.publish("", b"", QoS::AtMostOnce), Err(SessionError::InvalidTopic(_))));
+    let bad = vec![Subscription { filter: "a/#/b".into(), options: SubscriptionOptions::default() }];
+    assert!(matches!(c.s.subscribe(c.now(), bad, Properties::default()), Err(SessionError::InvalidTopic(_))));
+    let v5_only = vec![Subscription { filter: "a".into(), options: SubscriptionOptions { no_local: true, ..Default::default() } }];
+    assert!(matches!(c.s.subscribe(c.now(), v5_only, Properties::default()), Err(SessionError::InvalidArgument(_))));
+    assert!(c.sent().is_empty());
+}
+
+#[test]
+fn mqtt_3_10_4_unsubscribe_removes_the_subscription_and_3_x_unsuback_reports_success() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.s.subscribe(c.now(), vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }], Properties::default()).unwrap();
+    c.server_bytes(&hex("90 03 00 01 00"));
+    assert!(c.s.is_subscribed("a/b"));
+    c.sent();
+    let op = c.s.unsubscribe(c.now(), vec!["a/+".into()], Properties::default()).unwrap();
+    assert_eq!(c.sent(), hex("a2 07 00 02 00 03 61 2f 2b"));
+    c.server_bytes(&hex("b0 02 00 02"));
+    let events = c.events();
+    assert!(matches!(&events[..], [_, Event::UnsubscribeDone(o, Ok(UnsubAck { reason_codes, .. }))] if *o == op && reason_codes == &[ReasonCode::Success]));
+    assert!(!c.s.is_subscribed("a/b"));
+}
+
+#[test]
+fn mqtt_3_9_3_refused_filter_is_reported_in_the_suback_not_registered() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    let op = c.s.subscribe(c.now(), vec![Subscription { filter: "secret".into(), options: SubscriptionOptions::default() }], Properties::default()).unwrap();
+    c.sent();
+    c.server(Packet::SubAck(SubAck { packet_id: pid(1), properties: Properties::default(), reason_codes: vec![ReasonCode::NotAuthorized] }));
+    assert!(matches!(&c.events()[..], [Event::SubscribeDone(o, Ok(ack))] if *o == op && ack.reason_codes == [ReasonCode::NotAuthorized]));
+    assert!(!c.s.is_subscribed("secret"));
+}
+
+// ----- topic aliases ----------------------------------------------------------
+
+#[test]
+fn mqtt_3_3_2_12_inbound_topic_alias_is_resolved_and_unknown_alias_is_0x94() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.properties.topic_alias_maximum = Some(4);
+    let mut c = Conv::new(config);
+    c.connected();
+    let with_alias = |topic: &str, alias: u16, payload: &[u8]| {
+        Packet::from(Publish {
+            dup: false,
+            qos_pid: QosPid::AtMostOnce,
+            retain: false,
+            topic: topic.into(),
+            properties: Properties { topic_alias: Some(alias), ..Properties::default() },
+            payload: payload.to_vec(),
+        })
+    };
+    c.server(with_alias("long/topic", 2, b"1"));
+    c.server(with_alias("", 2, b"2"));
+    assert_eq!(messages(&c.events()), vec![("long/topic".into(), b"1".to_vec()), ("long/topic".into(), b"2".to_vec())]);
+    c.server(with_alias("", 3, b"3"));
+    assert_eq!(c.sent(), hex("e0 01 94"));
+    assert!(matches!(c.events()[..], [Event::Lost(SessionError::Protocol(ReasonCode::TopicAliasInvalid, _))]));
+}
+
+#[test]
+fn mqtt_3_3_2_10_outbound_topic_alias_is_defined_then_reused() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.auto_topic_alias = true;
+    let mut c = Conv::new(config);
+    c.connected_with(ConnAck { properties: Properties { topic_alias_maximum: Some(1), ..Properties::default() }, ..success() });
+    c.publish("ab", b"1", QoS::AtMostOnce).unwrap();
+    c.publish("ab", b"2", QoS::AtMostOnce).unwrap();
+    // topic "ab", properties: alias 1 | then empty topic, alias 1
+    assert_eq!(c.sent(), hex("30 09 00 02 61 62 03 23 00 01 31 30 07 00 00 03 23 00 01 32"));
+}
+
+// ----- authentication -------------------------------------------------------------
+
+#[test]
+fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.properties.authentication_method = Some("SCRAM".into());
+    config.properties.authentication_data = Some(Secret(b"c1".to_vec()));
+    let mut c = Conv::new(config);
+    c.open();
+    let challenge = Auth {
+        reason_code: ReasonCode::ContinueAuthentication,
+        properties: Properties { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"s1".to_vec())), ..Properties::default() },
+    };
+    c.server(Packet::Auth(challenge.clone()));
+    assert_eq!(c.events(), vec![Event::Auth(challenge)]);
+    let answer = Auth {
+        reason_code: ReasonCode::ContinueAuthentication,
+        properties: Properties { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"c2".to_vec())), ..Properties::default() },
+    };
+    c.s.auth(c.now(), answer).unwrap();
+    // AUTH 0x18, properties: method "SCRAM", data "c2"
+    assert_eq!(c.sent(), hex("f0 0f 18 0d 15 00 05 53 43 52 41 4d 16 00 02 63 32"));
+    c.server(Packet::ConnAck(success()));
+    assert!(c.s.is_connected());
+    // Re-authentication (0x19) once connected.
+    let reauth = Auth { reason_code: ReasonCode::ReAuthenticate, properties: Properties { authentication_method: Some("SCRAM".into()), ..Properties::default() } };
+    c.s.auth(c.now(), reauth).unwrap();
+    assert_eq!(c.sent(), hex("f0 0a 19 08 15 00 05 53 43 52 41 4d"));
+    c.server(Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: Properties { authentication_method: Some("SCRAM".into()), ..Properties::default() } }));
+    assert!(matches!(c.events().last(), Some(Event::Auth(a)) if a.reason_code == ReasonCode::Success));
+}
+
+#[test]
+fn mqtt_4_12_0_1_auth_without_a_method_is_a_protocol_error() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.open();
+    c.server(Packet::Auth(Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties::default() }));
+    assert_eq!(c.sent(), hex("e0 01 82"));
+    assert!(matches!(c.events()[..], [Event::Lost(SessionError::Protocol(..))]));
+}
+
+#[test]
+fn auth_needs_mqtt_5() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    let auth = Auth { reason_code: ReasonCode::ReAuthenticate, properties: Properties::default() };
+    assert!(matches!(c.s.auth(c.now(), auth), Err(SessionError::InvalidArgument(_))));
+}
+
+// ----- disconnection and violations -------------------------------------------
+
+#[test]
+fn mqtt_3_14_server_disconnect_is_reported_with_its_reason() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    c.server_bytes(&hex("e0 01 8b")); // Server shutting down
+    let events = c.events();
+    assert!(matches!(&events[..], [Event::ServerDisconnect(d), Event::Lost(SessionError::ServerDisconnected(ReasonCode::ServerShuttingDown))] if d.reason_code == ReasonCode::ServerShuttingDown));
+    assert!(c.sent().is_empty(), "no DISCONNECT in reply");
+}
+
+#[test]
+fn mqtt_4_13_1_oversized_packet_from_server_is_0x95_before_it_is_buffered() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.max_incoming_packet_size = 100;
+    let mut c = Conv::new(config);
+    c.connected();
+    // A PUBLISH header announcing 1,000,000 bytes; none of the body sent.
+    c.server_bytes(&hex("30 c0 84 3d"));
+    assert_eq!(c.sent(), hex("e0 01 95"));
+    assert_eq!(c.events(), vec![Event::Lost(SessionError::Decode(mqtt_wasm::codec::DecodeError::PacketTooLarge))]);
+}
+
+#[test]
+fn mqtt_4_13_acknowledgement_of_an_unknown_packet_id_is_a_protocol_error() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    c.server(Packet::PubAck(Ack::new(pid(42))));
+    assert_eq!(c.sent(), hex("e0 01 82"));
+    assert!(matches!(c.events()[..], [Event::Lost(SessionError::Protocol(ReasonCode::ProtocolError, _))]));
+}
+
+#[test]
+fn mqtt_4_8_malformed_bytes_close_with_0x81() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    c.server_bytes(&hex("40 01 00")); // PUBACK cut short inside its packet id
+    assert_eq!(c.sent(), hex("e0 01 81"));
+    assert!(matches!(c.events()[..], [Event::Lost(SessionError::Decode(_))]));
+}
+
+#[test]
+fn mqtt_3_14_disconnect_sends_disconnect_and_fails_everything_pending_with_closed() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected_with(ConnAck { properties: Properties { receive_maximum: Some(1), ..Properties::default() }, ..success() });
+    c.events();
+    let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap();
+    let b = c.publish("t", b"b", QoS::AtLeastOnce).unwrap();
+    let s = c.s.subscribe(c.now(), vec![Subscription { filter: "x".into(), options: SubscriptionOptions::default() }], Properties::default()).unwrap();
+    c.sent();
+    c.s.disconnect(c.now(), &Disconnect::normal()).unwrap();
+    assert_eq!(c.sent(), hex("e0 00"));
+    let events = c.events();
+    assert_eq!(done_publish(&events), vec![(a, Err(SessionError::Closed)), (b, Err(SessionError::Closed))]);
+    assert!(events.contains(&Event::SubscribeDone(s, Err(SessionError::Closed))));
+    assert_eq!(c.s.state(), State::Ended);
+    assert_eq!(c.publish("t", b"", QoS::AtMostOnce), Err(SessionError::Closed));
+    assert_eq!(c.s.poll_timeout(), None);
+}
+
+#[test]
+fn packets_split_across_and_joined_in_frames_are_reassembled() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.open();
+    let mut bytes = hex("20 02 00 00");
+    publish_packet("t", b"xyz", QosPid::AtMostOnce).encode(ProtocolVersion::V3_1_1, &mut bytes).unwrap();
+    for b in bytes {
+        c.server_bytes(&[b]);
+    }
+    assert_eq!(messages(&c.events()), vec![("t".into(), b"xyz".to_vec())]);
+}
