@@ -17,3 +17,5 @@
 
 pub mod codec;
 pub mod session;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -38,6 +38,7 @@
 //! ```
 
 mod alias;
+mod backoff;
 mod config;
 mod error;
 mod event;
@@ -51,6 +52,7 @@ use std::collections::{HashMap, VecDeque};
 use core::mem;
 use core::time::Duration;
 
+pub use backoff::Backoff;
 pub use config::Config;
 pub use error::SessionError;
 pub use event::{Event, OpId, PacketInfo, PublishAck};

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: wasm-pack (release, --target web), then
+# the files of pkg-template/ merged in, and MqttError re-exported from the
+# package entry (its class lives in a wasm-bindgen snippet).
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+say "build: wasm-pack build --release --target web"
+wasm-pack build --release --target web --out-dir pkg --no-pack 2>&1 | grep -v '^\[INFO\]' || true
+[ -f pkg/mqtt_wasm_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
+
+snippet=$(cd pkg && ls snippets/*/src/wasm/mqtt_error.js)
+cat >> pkg/mqtt_wasm.js <<JS
+
+export { MqttError } from "./$snippet";
+JS
+cat >> pkg/mqtt_wasm.d.ts <<'TS'
+
+/** Every rejection and `error` event of the client is one of these. */
+export class MqttError extends Error {
+  readonly name: "MqttError";
+  readonly code: MqttErrorCode;
+  /** The MQTT reason code, when the server or the protocol gave one. */
+  readonly reasonCode?: number;
+  /** The WebSocket close code, for a connection that closed underneath. */
+  readonly closeCode?: number;
+}
+TS
+cp pkg-template/README.md pkg-template/LICENSE pkg/
+node - <<'JS'
+const fs = require("fs");
+const cargo = fs.readFileSync("Cargo.toml", "utf8");
+const field = (k) => (cargo.match(new RegExp(`^${k} = "(.*)"`, "m")) || [])[1];
+const template = JSON.parse(fs.readFileSync("pkg-template/package.json", "utf8"));
+const pkg = {
+  name: "mqtt-wasm",
+  version: field("version"),
+  license: field("license"),
+  type: "module",
+  main: "mqtt_wasm.js",
+  module: "mqtt_wasm.js",
+  types: "mqtt_wasm.d.ts",
+  ...template,
+};
+fs.writeFileSync("pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
+JS
+wasm_size=$(stat -c %s pkg/mqtt_wasm_bg.wasm)
+gz_size=$(gzip -9 -c pkg/mqtt_wasm_bg.wasm | wc -c)
+echo "pkg/mqtt_wasm_bg.wasm: $wasm_size bytes ($gz_size gzipped)"

@@ -1,0 +1,54 @@
+// A static server for the demo and the JS-level tests, loopback only:
+//   /            -> www/
+//   /pkg/...     -> pkg/ (the built npm package)
+//   /config.json -> { "brokerUrl": process.env.MQTT_WS_URL }
+// Prints "listening <url>" once it accepts connections.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.argv[2] || 0);
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".ts": "text/plain; charset=utf-8",
+};
+
+function resolve(urlPath) {
+  const clean = path.posix.normalize(decodeURIComponent(urlPath));
+  if (clean.startsWith("/pkg/")) return path.join(root, "pkg", clean.slice(5));
+  if (clean.startsWith("/node_modules/")) return path.join(root, clean);
+  return path.join(root, "www", clean === "/" ? "index.html" : clean);
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, "http://x");
+  if (url.pathname === "/config.json") {
+    res.writeHead(200, { "content-type": types[".json"], "cache-control": "no-store" });
+    res.end(JSON.stringify({ brokerUrl: process.env.MQTT_WS_URL || "" }));
+    return;
+  }
+  const file = resolve(url.pathname);
+  if (!file.startsWith(root + path.sep)) {
+    res.writeHead(403).end();
+    return;
+  }
+  fs.readFile(file, (err, data) => {
+    if (err) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream", "cache-control": "no-store" });
+    res.end(data);
+  });
+});
+
+server.listen(port, "127.0.0.1", () => {
+  console.log(`listening http://127.0.0.1:${server.address().port}/`);
+});

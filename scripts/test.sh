@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test suite: native cargo tests, wasm tests in headless Chromium
+# against a Mosquitto started for the run, and JS-level tests of the built
+# package in headless Chromium. Runs setup first; never skips a suite.
+# Ends with "suites: N passed, M failed" and exits non-zero on any failure.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+
+PASSED=()
+FAILED=()
+suite() {
+  local name=$1; shift
+  say "suite: $name"
+  local start=$SECONDS
+  if "$@"; then PASSED+=("$name"); else FAILED+=("$name"); fi
+  echo "-- $name: $((SECONDS - start)) s"
+}
+
+suite "native (cargo test)" cargo test --quiet
+
+start_broker tests/broker/mosquitto.conf
+export MQTT_WS_URL=$BROKER_URL
+# A loopback port nothing listens on, for connection-failure tests.
+export MQTT_CLOSED_URL="ws://127.0.0.1:$(free_ports 1)/mqtt"
+echo "broker: $BROKER_URL (pid $BROKER_PID)"
+
+suite "browser (wasm-pack test --headless --chrome)" \
+  wasm-pack test --headless --chrome --release -- --test browser
+
+if bash scripts/build.sh; then
+  suite "js (node --test, playwright-core + chromium)" node --test --test-concurrency=1 tests/js/
+else
+  FAILED+=("build (npm package)")
+fi
+
+say "summary"
+for s in "${PASSED[@]}"; do echo "  passed: $s"; done
+for s in "${FAILED[@]:-}"; do [ -n "$s" ] && echo "  FAILED: $s"; done
+echo "suites: ${#PASSED[@]} passed, $(( ${#FAILED[@]} )) failed"
+[ ${#FAILED[@]} -eq 0 ]

@@ -1,0 +1,46 @@
+//! One host timer, from `setTimeout`, owned so that dropping it cancels it
+//! and frees its closure (gloo-timers' shape; no `Closure::forget`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    // The global functions, not `window.*`, so this also works in Workers.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Milliseconds on the monotonic clock the session runs on.
+pub(crate) fn now() -> crate::session::Instant {
+    crate::session::Instant::from_millis(performance_now() as u64)
+}
+
+/// A pending `setTimeout`; dropping it cancels it.
+#[must_use = "a Timeout is cancelled when dropped"]
+pub(crate) struct Timeout {
+    id: JsValue,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl Timeout {
+    pub(crate) fn new(ms: u64, callback: impl FnOnce() + 'static) -> Self {
+        let mut callback = Some(callback);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(cb) = callback.take() {
+                cb();
+            }
+        });
+        let id = set_timeout(closure.as_ref().unchecked_ref(), ms as f64);
+        Self { id, _closure: closure }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}

@@ -1,0 +1,82 @@
+//! The browser `WebSocket` under one network connection.
+//!
+//! Binary frames only, `binaryType = "arraybuffer"` set before anything
+//! else (a Blob would need an async read and could reorder data), and the
+//! subprotocol the protocol version asks for [MQTT-6.0.0-4]. The four
+//! handler closures live as long as the socket: `Drop` detaches them first
+//! and then closes the socket, so no callback runs into freed memory.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+
+/// What the socket reports to the driver.
+pub(crate) enum SocketEvent {
+    Open,
+    Data(Vec<u8>),
+    /// Closed, by either side or by failure; `code` is the close code
+    /// (1006 when the connection failed or broke).
+    Closed { code: u16 },
+}
+
+pub(crate) struct Transport {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
+}
+
+impl Transport {
+    /// Opens a socket; `on_event` receives everything that happens to it.
+    pub(crate) fn open(url: &str, protocol: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Self, JsValue> {
+        let ws = WebSocket::new_with_str(url, protocol)?;
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let on_event = std::rc::Rc::new(on_event);
+        let handler = on_event.clone();
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| handler(SocketEvent::Open));
+        let handler = on_event.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            // Text frames are not MQTT [MQTT-6.0.0-1]: hand them over as
+            // bytes and let the decoder refuse them.
+            let data = e.data();
+            let bytes = match data.dyn_ref::<js_sys::ArrayBuffer>() {
+                Some(buf) => js_sys::Uint8Array::new(buf).to_vec(),
+                None => data.as_string().unwrap_or_default().into_bytes(),
+            };
+            handler(SocketEvent::Data(bytes));
+        });
+        let handler = on_event;
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| handler(SocketEvent::Closed { code: e.code() }));
+        // Browsers fire a plain Event with no detail; the CloseEvent that
+        // always follows carries what there is to know.
+        let on_error = Closure::<dyn FnMut(Event)>::new(|_| {});
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close, _on_error: on_error })
+    }
+
+    /// Sends one binary frame.
+    pub(crate) fn send(&self, bytes: &[u8]) -> Result<(), JsValue> {
+        self.ws.send_with_u8_array(bytes)
+    }
+
+    /// Starts the closing handshake; data already passed to `send` goes
+    /// out first. `Closed` follows.
+    pub(crate) fn close(&self) {
+        let _ = self.ws.close();
+    }
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        self.ws.set_onerror(None);
+        // Closing an already closed socket is a no-op; it cannot fail with
+        // no arguments.
+        let _ = self.ws.close();
+    }
+}

@@ -1,0 +1,167 @@
+//! `MqttClient` in headless Chromium against the real Mosquitto that
+//! `scripts/test.sh` starts; its WebSocket URL comes in at compile time as
+//! `MQTT_WS_URL`. Run with `make test` (or `wasm-pack test --headless
+//! --chrome -- --test browser` with the variable set).
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
+use mqtt_wasm::wasm::MqttClient;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn broker_url() -> &'static str {
+    option_env!("MQTT_WS_URL").expect("MQTT_WS_URL must name the test broker (scripts/test.sh sets it)")
+}
+
+/// Options from JSON, with the broker URL filled in.
+fn options(json: &str) -> JsValue {
+    let o = JSON::parse(json).expect("test options are valid JSON");
+    Reflect::set(&o, &"url".into(), &broker_url().into()).unwrap();
+    o
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap()
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        web_sys_timeout(&resolve, ms);
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn web_sys_timeout(f: &Function, ms: i32) -> JsValue;
+}
+
+/// Messages received by a client: (topic, payload, packet).
+type Inbox = Rc<RefCell<Vec<(String, Vec<u8>, JsValue)>>>;
+
+fn inbox(client: &MqttClient) -> Inbox {
+    let inbox: Inbox = Rc::default();
+    let sink = inbox.clone();
+    let handler = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |topic: JsValue, payload: JsValue, packet: JsValue| {
+        let payload = Uint8Array::new(&payload).to_vec();
+        sink.borrow_mut().push((topic.as_string().unwrap(), payload, packet));
+    });
+    client.on("message".into(), handler.into_js_value().unchecked_into());
+    inbox
+}
+
+/// Waits up to 5 s for `n` messages.
+async fn wait_for(inbox: &Inbox, n: usize) -> Vec<(String, Vec<u8>, JsValue)> {
+    for _ in 0..100 {
+        if inbox.borrow().len() >= n {
+            break;
+        }
+        sleep(50).await;
+    }
+    inbox.borrow().clone()
+}
+
+async fn connected(json: &str) -> MqttClient {
+    let client = MqttClient::new(options(json)).expect("valid options");
+    JsFuture::from(client.connect()).await.expect("connects");
+    client
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}/{}", (js_sys::Math::random() * 1e9) as u64)
+}
+
+#[wasm_bindgen_test]
+async fn connect_connack_with_each_protocol_version() {
+    for version in [3, 4, 5] {
+        let client = MqttClient::new(options(&format!(r#"{{"protocolVersion": {version}}}"#))).unwrap();
+        assert!(!client.connected());
+        let ack = JsFuture::from(client.connect()).await.expect("CONNACK");
+        assert_eq!(get(&ack, "reasonCode").as_f64(), Some(0.0), "v{version}");
+        assert_eq!(get(&ack, "sessionPresent").as_bool(), Some(false));
+        assert!(client.connected());
+        assert_eq!(client.protocol_version(), version);
+        assert!(client.client_id().starts_with("mqttwasm_"));
+        JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+        assert!(!client.connected());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn publish_subscribe_round_trip_at_each_qos() {
+    for version in [4, 5] {
+        let client = connected(&format!(r#"{{"protocolVersion": {version}}}"#)).await;
+        let messages = inbox(&client);
+        let topic = unique("rt");
+        let suback = JsFuture::from(client.subscribe(format!("{topic}/+").into(), JSON::parse(r#"{"qos": 2}"#).unwrap())).await.unwrap();
+        let granted = Array::from(&get(&suback, "granted"));
+        assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(2.0));
+        for qos in 0..3u8 {
+            let opts = JSON::parse(&format!(r#"{{"qos": {qos}}}"#)).unwrap();
+            let result = JsFuture::from(client.publish(format!("{topic}/{qos}").into(), format!("payload {qos}").into(), opts)).await.unwrap();
+            if qos > 0 {
+                assert!(get(&result, "packetId").as_f64().is_some(), "QoS {qos} resolves after its acknowledgement");
+            }
+        }
+        let got = wait_for(&messages, 3).await;
+        assert_eq!(got.len(), 3, "v{version}: one message per QoS, none twice");
+        for (i, (t, payload, packet)) in got.iter().enumerate() {
+            assert_eq!(t, &format!("{topic}/{i}"));
+            assert_eq!(payload, format!("payload {i}").as_bytes());
+            assert_eq!(get(packet, "qos").as_f64(), Some(i as f64));
+        }
+        JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn binary_payloads_arrive_byte_for_byte() {
+    let client = connected("{}").await;
+    let messages = inbox(&client);
+    let topic = unique("bin");
+    JsFuture::from(client.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    let bytes: Vec<u8> = (0..=255).collect();
+    JsFuture::from(client.publish(topic.as_str().into(), Uint8Array::from(&bytes[..]).into(), JsValue::UNDEFINED)).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    assert_eq!(got.first().map(|m| m.1.clone()), Some(bytes));
+}
+
+#[wasm_bindgen_test]
+async fn invalid_topic_rejects_with_mqtt_error_code() {
+    let client = connected("{}").await;
+    let err = JsFuture::from(client.publish("a/#".into(), "x".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidTopic"));
+    assert_eq!(get(&err, "name").as_string().as_deref(), Some("MqttError"));
+}
+
+#[wasm_bindgen_test]
+async fn unreachable_broker_rejects_connect_with_an_error_code() {
+    let url = option_env!("MQTT_CLOSED_URL").expect("MQTT_CLOSED_URL must name a port nothing listens on");
+    let o = JSON::parse(r#"{"url": "ws://unset", "connectTimeout": 3000}"#).unwrap();
+    Reflect::set(&o, &"url".into(), &url.into()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let err = JsFuture::from(client.connect()).await.unwrap_err();
+    let code = get(&err, "code").as_string().unwrap();
+    assert!(code == "ConnectionLost" || code == "Timeout", "got {code}");
+    // Operations queued meanwhile are not left pending.
+    let err = JsFuture::from(client.publish("t".into(), "x".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
+}
+
+#[wasm_bindgen_test]
+fn bad_options_throw_invalid_argument_naming_the_field() {
+    let err = MqttClient::new(options(r#"{"keepalive": "soon"}"#)).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidArgument"));
+    let message = get(&err, "message").as_string().unwrap();
+    assert!(message.contains("keepalive"), "{message}");
+    let err = MqttClient::new(Object::new().into()).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidArgument"));
+}
