@@ -17,7 +17,7 @@ use js_sys::{Array, Function, Object, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, from_js, set, FilterIn, PropertiesIn, SubscribeOptionsIn};
+use super::convert::{self, from_js, set, Checked, FilterIn, PropertiesIn, SubscribeOptionsIn};
 use super::error::{error, invalid, invalid_topic, socket_closed};
 use super::options::{self, ClientOptions};
 use super::timer::{now, Timeout};
@@ -181,7 +181,7 @@ impl MqttClient {
         struct PublishOptions {
             qos: Option<u8>,
             retain: Option<bool>,
-            properties: Option<PropertiesIn>,
+            properties: Option<Checked<PropertiesIn>>,
         }
         let request = (|| {
             let topic = topic.as_string().ok_or_else(|| invalid_topic("topic must be a string"))?;
@@ -246,7 +246,7 @@ impl MqttClient {
         #[derive(Default, Deserialize)]
         #[serde(deny_unknown_fields)]
         struct UnsubscribeOptions {
-            properties: Option<PropertiesIn>,
+            properties: Option<Checked<PropertiesIn>>,
         }
         let request = (|| {
             let opts: UnsubscribeOptions = optional(opts, "unsubscribe options")?;
@@ -268,7 +268,7 @@ impl MqttClient {
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct DisconnectOptions {
             reason_code: Option<u8>,
-            properties: Option<PropertiesIn>,
+            properties: Option<Checked<PropertiesIn>>,
         }
         let d = (|| {
             let opts: DisconnectOptions = optional(opts, "disconnect options")?;
@@ -323,7 +323,7 @@ impl MqttClient {
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct AuthOptions {
             reason_code: u8,
-            properties: Option<PropertiesIn>,
+            properties: Option<Checked<PropertiesIn>>,
         }
         let auth = from_js::<AuthOptions>(opts, "auth options").and_then(|o| {
             Ok(Auth { reason_code: convert::reason_code(Some(o.reason_code))?, properties: o.properties.map(Properties::from).unwrap_or_default() })

@@ -17,16 +17,85 @@ use wasm_bindgen::JsCast;
 use super::error::invalid;
 use crate::codec::{ConnAck, Properties, QoS, ReasonCode, RetainHandling, Secret, SubscriptionOptions};
 
-/// Deserializes `value` as `T`, or an `InvalidArgument` error naming the
-/// path of the bad field, prefixed with `what` (e.g. "options").
-pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+/// The field names serde gives a struct, read by asking `T` to deserialize
+/// itself from a deserializer that only records them.
+fn struct_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> Deserializer<'de> for &mut Probe {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(serde::de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
+}
+
+/// Deserializes `value` as `T`; an error names the path of the bad field.
+/// An object with a key `T` does not know is refused too, so that a
+/// misspelt option (`keepAlive`) is an error rather than silently ignored;
+/// serde's `deny_unknown_fields` cannot do this, as serde-wasm-bindgen only
+/// reads the keys a struct declares. Nested objects are checked through
+/// [`Checked`].
+fn parse<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, (String, String)> {
+    let fields = struct_fields::<T>();
+    if !fields.is_empty() && value.is_object() && !Array::is_array(&value) {
+        for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !fields.contains(&key.as_str()) {
+                return Err((key, "unknown field".into()));
+            }
+        }
+    }
     let deserializer = serde_wasm_bindgen::Deserializer::from(value);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
-        let sep = if path == "." { "" } else { "." };
         let path = if path == "." { String::new() } else { path };
-        invalid(&[what, sep, &path, ": ", &e.into_inner().to_string()].concat())
+        (path, e.into_inner().to_string())
     })
+}
+
+/// [`parse`], with errors as `InvalidArgument` prefixed with `what` (e.g.
+/// "options").
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    parse(value).map_err(|(path, message)| {
+        let sep = if path.is_empty() { "" } else { "." };
+        invalid(&[what, sep, &path, ": ", &message].concat())
+    })
+}
+
+/// A nested object, checked for unknown keys like a top-level one.
+#[derive(Debug)]
+pub(crate) struct Checked<T>(pub(crate) T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Checked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_wasm_bindgen::preserve::deserialize(d)?;
+        parse(value).map(Checked).map_err(|(path, message)| {
+            let sep = if path.is_empty() { "" } else { ": " };
+            serde::de::Error::custom([&path, sep, &message].concat())
+        })
+    }
+}
+
+impl From<Checked<PropertiesIn>> for Properties {
+    fn from(p: Checked<PropertiesIn>) -> Self {
+        p.0.into()
+    }
 }
 
 /// `userProperties`: `{ name: value | [values] }`, kept in order, repeated
@@ -140,7 +209,7 @@ pub(crate) struct SubscribeOptionsIn {
     pub(crate) no_local: Option<bool>,
     pub(crate) retain_as_published: Option<bool>,
     pub(crate) retain_handling: Option<u8>,
-    pub(crate) properties: Option<PropertiesIn>,
+    pub(crate) properties: Option<Checked<PropertiesIn>>,
 }
 
 /// One filter given as an object.

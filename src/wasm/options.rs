@@ -8,7 +8,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::convert::{self, from_js, PropertiesIn};
+use super::convert::{self, from_js, Checked, PropertiesIn};
 use super::error::invalid;
 use crate::codec::{topic, ProtocolVersion, Properties, Secret, Will};
 use crate::session::{Backoff, Config};
@@ -108,8 +108,8 @@ struct OptionsIn {
     username: Option<String>,
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     password: JsValue,
-    will: Option<WillIn>,
-    properties: Option<PropertiesIn>,
+    will: Option<Checked<WillIn>>,
+    properties: Option<Checked<PropertiesIn>>,
     connect_timeout: Option<u32>,
     reconnect_period: Option<u32>,
     max_reconnect_period: Option<u32>,
@@ -131,7 +131,7 @@ struct WillIn {
     payload: JsValue,
     qos: Option<u8>,
     retain: Option<bool>,
-    properties: Option<PropertiesIn>,
+    properties: Option<Checked<PropertiesIn>>,
 }
 
 /// What the constructor needs besides the session's own `Config`.
@@ -215,7 +215,7 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     }
     let will = match o.will {
         None => None,
-        Some(w) => {
+        Some(Checked(w)) => {
             topic::validate_topic_name(&w.topic).map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
             let properties: Properties = w.properties.map(Properties::from).unwrap_or_default();
             if !v5 && !properties.is_empty() {

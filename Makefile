@@ -1,0 +1,14 @@
+# The two commands of the README, and the steps they are made of.
+.PHONY: demo test setup build
+
+demo:
+	bash scripts/demo.sh
+
+test:
+	bash scripts/test.sh
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	bash scripts/setup.sh && bash scripts/build.sh

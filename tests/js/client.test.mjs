@@ -1,0 +1,111 @@
+// The built npm package, imported by a page in headless Chromium and driven
+// as a JavaScript application would: promises, events, payload types and
+// error codes.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+
+let server, browser, page;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  page = await packagePage(browser, server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test("exports MqttClient and an MqttError that extends Error", async () => {
+  const r = await page.evaluate(() => {
+    const { MqttClient, MqttError } = window.mqtt;
+    try {
+      new MqttClient({ url: "http://not-a-websocket" });
+      return { threw: false };
+    } catch (e) {
+      return { threw: true, isMqttError: e instanceof MqttError, isError: e instanceof Error, code: e.code, message: e.message, client: typeof MqttClient };
+    }
+  });
+  assert.deepEqual(
+    { threw: r.threw, isMqttError: r.isMqttError, isError: r.isError, code: r.code, client: r.client },
+    { threw: true, isMqttError: true, isError: true, code: "InvalidArgument", client: "function" },
+  );
+  assert.match(r.message, /url/);
+});
+
+test("string, Uint8Array and ArrayBuffer payloads round-trip; events carry packets", async () => {
+  const r = await page.evaluate(async (url) => {
+    const { MqttClient } = window.mqtt;
+    const client = new MqttClient({ url, protocolVersion: 5 });
+    const events = [];
+    const received = [];
+    client.on("connect", (ack) => events.push(["connect", ack.reasonCode]));
+    client.on("message", (topic, payload, packet) => received.push({ topic, payload: Array.from(payload), isU8: payload instanceof Uint8Array, qos: packet.qos, retain: packet.retain }));
+    client.on("close", () => events.push(["close"]));
+    client.on("end", () => events.push(["end"]));
+    const ack = await client.connect();
+    const topic = `js/${Math.random()}`;
+    const sub = await client.subscribe({ topic: `${topic}/#`, qos: 1 }.topic, { qos: 1 });
+    await client.publish(`${topic}/s`, "hé", { qos: 1 });
+    await client.publish(`${topic}/u`, new Uint8Array([0, 1, 255]), { qos: 1 });
+    await client.publish(`${topic}/a`, new Uint8Array([7, 8]).buffer, { qos: 1 });
+    for (let i = 0; i < 100 && received.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await client.disconnect();
+    return { ack, granted: sub.granted, received, events, connected: client.connected };
+  }, brokerUrl);
+  assert.equal(r.ack.reasonCode, 0);
+  assert.equal(r.ack.sessionPresent, false);
+  assert.equal(r.granted[0].qos, 1);
+  assert.deepEqual(r.received.map((m) => m.payload), [[0x68, 0xc3, 0xa9], [0, 1, 255], [7, 8]]);
+  assert.ok(r.received.every((m) => m.isU8 && m.qos === 1 && m.retain === false));
+  assert.deepEqual(r.events, [["connect", 0], ["close"], ["end"]]);
+  assert.equal(r.connected, false);
+});
+
+test("invalid arguments reject with typed error codes, never hang", async () => {
+  const r = await page.evaluate(async (url) => {
+    const { MqttClient } = window.mqtt;
+    const client = new MqttClient({ url });
+    await client.connect();
+    const code = (p) => p.then(() => "resolved", (e) => e.code);
+    const out = {
+      wildcardTopic: await code(client.publish("a/+", "x")),
+      emptyTopic: await code(client.publish("", "x")),
+      nonStringTopic: await code(client.publish(42, "x")),
+      badQos: await code(client.publish("a", "x", { qos: 3 })),
+      badPayload: await code(client.publish("a", { not: "bytes" })),
+      badFilter: await code(client.subscribe("a/#/b")),
+      unknownOption: await code(client.publish("a", "x", { qos: 1, retian: true })),
+      authOnV4: await code(client.auth({ reasonCode: 0x19 })),
+      misspeltProperty: await code(client.publish("a", "x", { properties: { contentTyp: "text/plain" } })),
+    };
+    try {
+      new MqttClient({ url, keepAlive: 5 });
+      out.misspeltOption = "accepted";
+    } catch (e) {
+      out.misspeltOption = `${e.code}: ${e.message}`;
+    }
+    await client.disconnect();
+    out.afterEnd = await code(client.publish("a", "x"));
+    return out;
+  }, brokerUrl);
+  assert.deepEqual(r, {
+    wildcardTopic: "InvalidTopic",
+    emptyTopic: "InvalidTopic",
+    nonStringTopic: "InvalidTopic",
+    badQos: "InvalidArgument",
+    badPayload: "InvalidArgument",
+    badFilter: "InvalidTopic",
+    unknownOption: "InvalidArgument",
+    authOnV4: "InvalidArgument",
+    misspeltProperty: "InvalidArgument",
+    misspeltOption: "InvalidArgument: options.keepAlive: unknown field",
+    afterEnd: "Closed",
+  });
+});
+
+test("no uncaught errors on the page", () => {
+  assert.deepEqual(page.pageErrors.map(String), []);
+});
