@@ -10,6 +10,7 @@ if [ -f "$ROOT/target/toolchain.env" ]; then . "$ROOT/target/toolchain.env"; fi
 STARTED_PIDS=()
 RUN_DIRS=()
 cleanup() {
+  local status=$?
   local pid
   for pid in "${STARTED_PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
@@ -19,8 +20,9 @@ cleanup() {
   done
   local dir
   for dir in "${RUN_DIRS[@]:-}"; do
-    [ -n "$dir" ] && rm -rf "$dir"
+    if [ -n "$dir" ]; then rm -rf "$dir"; fi
   done
+  return "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
