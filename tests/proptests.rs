@@ -1,0 +1,202 @@
+//! Property tests: encode-then-decode is the identity for arbitrary valid
+//! packets of every version; decoding arbitrary bytes never panics; and the
+//! session, fed random server bytes and random commands, never panics and
+//! never leaves an operation pending once it ends.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+
+use mqtt_wasm::codec::{
+    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid,
+    ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
+};
+use mqtt_wasm::session::{Config, Event, Instant, Session};
+
+fn version() -> impl Strategy<Value = ProtocolVersion> {
+    prop_oneof![Just(ProtocolVersion::V3_1), Just(ProtocolVersion::V3_1_1), Just(ProtocolVersion::V5)]
+}
+
+fn qos() -> impl Strategy<Value = QoS> {
+    prop_oneof![Just(QoS::AtMostOnce), Just(QoS::AtLeastOnce), Just(QoS::ExactlyOnce)]
+}
+
+fn packet_id() -> impl Strategy<Value = PacketId> {
+    (1u16..).prop_map(|v| PacketId::new(v).unwrap())
+}
+
+fn topic() -> impl Strategy<Value = String> {
+    "[a-z0-9/$ é]{1,20}".prop_filter("no leading wildcard issues", |t| !t.is_empty())
+}
+
+fn filter() -> impl Strategy<Value = String> {
+    prop_oneof![topic(), topic().prop_map(|t| format!("{t}/+/#")), Just("#".to_owned())]
+}
+
+/// Properties a PUBLISH may carry; empty before v5.
+fn publish_properties(v5: bool) -> BoxedStrategy<Properties> {
+    if !v5 {
+        return Just(Properties::default()).boxed();
+    }
+    (
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(any::<u32>()),
+        proptest::option::of("[a-z/]{0,10}"),
+        proptest::option::of(proptest::collection::vec(any::<u8>(), 0..8)),
+        proptest::collection::vec(("[a-z]{0,5}", "[a-z]{0,5}"), 0..3),
+    )
+        .prop_map(|(pfi, expiry, content_type, correlation, users)| Properties {
+            payload_format_indicator: pfi,
+            message_expiry_interval: expiry,
+            content_type,
+            correlation_data: correlation,
+            user_properties: users,
+            ..Properties::default()
+        })
+        .boxed()
+}
+
+fn reason(v5: bool, codes: &'static [ReasonCode]) -> BoxedStrategy<ReasonCode> {
+    if v5 {
+        proptest::sample::select(codes).boxed()
+    } else {
+        Just(ReasonCode::Success).boxed()
+    }
+}
+
+/// Packets a server or client may send, valid for `version`.
+fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
+    let v5 = version.is_v5();
+    let ack_codes: &'static [ReasonCode] = &[ReasonCode::Success, ReasonCode::NoMatchingSubscribers, ReasonCode::UnspecifiedError, ReasonCode::QuotaExceeded];
+    let sub_codes: &'static [ReasonCode] = &[ReasonCode::Success, ReasonCode::GrantedQoS1, ReasonCode::GrantedQoS2, ReasonCode::UnspecifiedError];
+    let publish = (any::<bool>(), qos(), packet_id(), any::<bool>(), topic(), publish_properties(v5), proptest::collection::vec(any::<u8>(), 0..64))
+        .prop_map(|(dup, qos, pid, retain, topic, properties, payload)| {
+            let qos_pid = QosPid::new(qos, pid);
+            Packet::from(Publish { dup: dup && qos != QoS::AtMostOnce, qos_pid, retain, topic, properties, payload })
+        });
+    let ack = (packet_id(), reason(v5, ack_codes), 0..4u8).prop_map(|(pid, reason_code, kind)| {
+        let ack = Ack { packet_id: pid, reason_code, properties: Properties::default() };
+        match kind {
+            0 => Packet::PubAck(ack),
+            1 => Packet::PubRec(ack),
+            2 => Packet::PubRel(Ack { reason_code: ReasonCode::Success, ..ack }),
+            _ => Packet::PubComp(Ack { reason_code: ReasonCode::Success, ..ack }),
+        }
+    });
+    let subscribe = (packet_id(), proptest::collection::vec((filter(), qos(), any::<bool>(), any::<bool>(), 0..3u8), 1..4)).prop_map(move |(pid, subs)| {
+        let subscriptions = subs
+            .into_iter()
+            .map(|(filter, qos, nl, rap, rh)| {
+                let retain_handling = [RetainHandling::SendAtSubscribe, RetainHandling::SendAtNewSubscribe, RetainHandling::DoNotSend][usize::from(rh)];
+                let options = if v5 { SubscriptionOptions { qos, no_local: nl, retain_as_published: rap, retain_handling } } else { SubscriptionOptions { qos, ..Default::default() } };
+                Subscription { filter, options }
+            })
+            .collect();
+        Packet::Subscribe(Subscribe { packet_id: pid, properties: Properties::default(), subscriptions })
+    });
+    let suback = (packet_id(), proptest::collection::vec(reason(true, sub_codes), 1..4))
+        .prop_map(|(pid, reason_codes)| Packet::SubAck(SubAck { packet_id: pid, properties: Properties::default(), reason_codes }));
+    let unsubscribe = (packet_id(), proptest::collection::vec(filter(), 1..4))
+        .prop_map(|(pid, filters)| Packet::Unsubscribe(Unsubscribe { packet_id: pid, properties: Properties::default(), filters }));
+    let unsuback = (packet_id(), proptest::collection::vec(reason(true, &[ReasonCode::Success, ReasonCode::NoSubscriptionExisted]), 1..3)).prop_map(move |(pid, codes)| {
+        Packet::UnsubAck(UnsubAck { packet_id: pid, properties: Properties::default(), reason_codes: if v5 { codes } else { vec![] } })
+    });
+    let connack = (any::<bool>(), proptest::option::of(1u16..)).prop_map(move |(sp, receive_maximum)| {
+        let properties = if v5 { Properties { receive_maximum, ..Properties::default() } } else { Properties::default() };
+        Packet::ConnAck(ConnAck { session_present: sp && version != ProtocolVersion::V3_1, reason_code: ReasonCode::Success, properties })
+    });
+    let disconnect = reason(v5, &[ReasonCode::Success, ReasonCode::ServerBusy, ReasonCode::ProtocolError])
+        .prop_map(|reason_code| Packet::Disconnect(Disconnect { reason_code, properties: Properties::default() }));
+    let mut options = vec![
+        publish.boxed(),
+        ack.boxed(),
+        subscribe.boxed(),
+        suback.boxed(),
+        unsubscribe.boxed(),
+        unsuback.boxed(),
+        connack.boxed(),
+        disconnect.boxed(),
+        Just(Packet::PingReq).boxed(),
+        Just(Packet::PingResp).boxed(),
+    ];
+    if v5 {
+        options.push(Just(Packet::Auth(Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties { authentication_method: Some("m".into()), ..Properties::default() } })).boxed());
+    }
+    proptest::strategy::Union::new(options).boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn encode_then_decode_is_identity((version, packet) in version().prop_flat_map(|v| (Just(v), packet(v)))) {
+        let mut buf = Vec::new();
+        packet.encode(version, &mut buf).unwrap();
+        let decoded = Packet::decode_from(&buf, version).unwrap().map(|(p, used)| { assert_eq!(used, buf.len()); p });
+        prop_assert_eq!(decoded, Some(packet));
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(version in version(), bytes in proptest::collection::vec(any::<u8>(), 0..256), chunk in 1usize..16) {
+        let _ = Packet::decode_from(&bytes, version);
+        let mut decoder = Decoder::new(version, 1024);
+        'feed: for piece in bytes.chunks(chunk) {
+            decoder.push(piece);
+            loop {
+                match decoder.next_packet() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => break 'feed,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn session_never_panics_and_never_leaves_an_operation_pending(
+        version in version(),
+        steps in proptest::collection::vec((0u8..8, proptest::collection::vec(any::<u8>(), 0..24), 0u64..20_000), 1..40),
+    ) {
+        let config = Config { protocol: version, client_id: "c".into(), keep_alive: 5, max_queued: 4, ..Config::default() };
+        let mut s = Session::new(config);
+        let mut now = 0u64;
+        let mut ops = HashSet::new();
+        let mut done = HashSet::new();
+        let drain = |s: &mut Session, done: &mut HashSet<u64>| {
+            let _ = s.poll_transmit();
+            while let Some(e) = s.poll_event() {
+                if let Event::PublishDone(op, _) | Event::SubscribeDone(op, _) | Event::UnsubscribeDone(op, _) = e {
+                    assert!(done.insert(op.get()), "an operation completed twice");
+                }
+            }
+        };
+        for (kind, bytes, dt) in steps {
+            now += dt;
+            let at = Instant::from_millis(now);
+            match kind {
+                0 => { let _ = s.connect(at); s.handle_transport_open(at); }
+                // A server that accepts, then says whatever it likes.
+                1 => { let mut b = vec![0x20, 0x02, 0x00, 0x00]; if version.is_v5() { b = vec![0x20, 0x03, 0, 0, 0]; } s.handle_bytes(at, &b); }
+                2 => s.handle_bytes(at, &bytes),
+                3 => {
+                    let topic = if bytes.first().is_some_and(|b| b % 5 == 0) { "bad/#".to_owned() } else { "t".to_owned() };
+                    let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(bytes.first().copied().unwrap_or(0) % 3)];
+                    let p = Publish { dup: false, qos_pid: QosPid::AtMostOnce, retain: false, topic, properties: Properties::default(), payload: bytes.clone() };
+                    if let Ok(op) = s.publish(at, p, qos) { ops.insert(op.get()); }
+                }
+                4 => {
+                    let subs = vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }];
+                    if let Ok(op) = s.subscribe(at, subs, Properties::default()) { ops.insert(op.get()); }
+                }
+                5 => if let Ok(op) = s.unsubscribe(at, vec!["a/+".into()], Properties::default()) { ops.insert(op.get()); },
+                6 => s.handle_transport_closed(),
+                _ => s.handle_timeout(at),
+            }
+            drain(&mut s, &mut done);
+        }
+        s.shutdown();
+        drain(&mut s, &mut done);
+        prop_assert_eq!(ops, done);
+    }
+}
