@@ -165,3 +165,69 @@ fn bad_options_throw_invalid_argument_naming_the_field() {
     let err = MqttClient::new(Object::new().into()).unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidArgument"));
 }
+
+#[wasm_bindgen_test]
+async fn retained_message_reaches_a_later_subscriber_then_is_cleared() {
+    let publisher = connected("{}").await;
+    let topic = unique("retained");
+    let opts = JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap();
+    JsFuture::from(publisher.publish(topic.as_str().into(), "kept".into(), opts)).await.unwrap();
+    let subscriber = connected("{}").await;
+    let messages = inbox(&subscriber);
+    JsFuture::from(subscriber.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, b"kept");
+    assert_eq!(get(&got[0].2, "retain").as_bool(), Some(true));
+    // An empty retained payload clears it [MQTT-3.3.1-10].
+    let opts = JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap();
+    JsFuture::from(publisher.publish(topic.as_str().into(), "".into(), opts)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn v5_properties_travel_end_to_end() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let messages = inbox(&client);
+    let topic = unique("props");
+    JsFuture::from(client.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    let opts = JSON::parse(
+        r#"{"qos": 1, "properties": {
+            "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "text/plain",
+            "responseTopic": "reply/here", "userProperties": {"a": "1", "b": ["2", "3"]}}}"#,
+    )
+    .unwrap();
+    let props = get(&opts, "properties");
+    Reflect::set(&props, &"correlationData".into(), &Uint8Array::from(&[1u8, 2, 3][..])).unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "p".into(), opts)).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    let p = get(&got[0].2, "properties");
+    assert_eq!(get(&p, "payloadFormatIndicator").as_bool(), Some(true));
+    assert!(get(&p, "messageExpiryInterval").as_f64().is_some_and(|s| s > 0.0 && s <= 60.0));
+    assert_eq!(get(&p, "contentType").as_string().as_deref(), Some("text/plain"));
+    assert_eq!(get(&p, "responseTopic").as_string().as_deref(), Some("reply/here"));
+    assert_eq!(Uint8Array::new(&get(&p, "correlationData")).to_vec(), [1, 2, 3]);
+    let users = get(&p, "userProperties");
+    assert_eq!(get(&users, "a").as_string().as_deref(), Some("1"));
+    let b: Vec<String> = Array::from(&get(&users, "b")).iter().filter_map(|v| v.as_string()).collect();
+    assert_eq!(b, ["2", "3"]);
+}
+
+#[wasm_bindgen_test]
+async fn unsubscribe_stops_delivery_and_hash_does_not_match_dollar_topics() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let messages = inbox(&client);
+    let topic = unique("unsub");
+    JsFuture::from(client.subscribe(format!("{topic}/#").into(), JsValue::UNDEFINED)).await.unwrap();
+    // `#` at the first level does not match `$` topics [MQTT-4.7.2-1].
+    JsFuture::from(client.subscribe("#".into(), JsValue::UNDEFINED)).await.unwrap();
+    let ack = JsFuture::from(client.unsubscribe(format!("{topic}/#").into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(Array::from(&get(&ack, "reasonCodes")).get(0).as_f64(), Some(0.0));
+    let ack = JsFuture::from(client.unsubscribe("never/subscribed".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(Array::from(&get(&ack, "reasonCodes")).get(0).as_f64(), Some(17.0), "No subscription existed");
+    JsFuture::from(client.unsubscribe("#".into(), JsValue::UNDEFINED)).await.unwrap();
+    let opts = JSON::parse(r#"{"qos": 1}"#).unwrap();
+    JsFuture::from(client.publish(format!("{topic}/x").into(), "late".into(), opts)).await.unwrap();
+    sleep(300).await;
+    assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with('$')), "no $SYS message through #");
+    assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with(&topic)), "nothing after unsubscribe");
+}
