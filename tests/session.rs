@@ -533,6 +533,35 @@ fn mqtt_3_9_3_refused_filter_is_reported_in_the_suback_not_registered() {
     assert!(!c.s.is_subscribed("secret"));
 }
 
+#[test]
+fn mqtt_3_2_2_3_subscriptions_the_server_says_it_lacks_are_refused_locally() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    let props = Properties {
+        wildcard_subscription_available: Some(false),
+        shared_subscription_available: Some(false),
+        subscription_identifier_available: Some(false),
+        ..Properties::default()
+    };
+    c.connected_with(ConnAck { properties: props, ..success() });
+    c.events();
+    let sub = |filter: &str| vec![Subscription { filter: filter.into(), options: SubscriptionOptions::default() }];
+    let wild = c.s.subscribe(c.now(), sub("a/+"), Properties::default()).unwrap();
+    let shared = c.s.subscribe(c.now(), sub("$share/g/a"), Properties::default()).unwrap();
+    let with_id = Properties { subscription_identifiers: vec![3], ..Properties::default() };
+    let id = c.s.subscribe(c.now(), sub("a"), with_id).unwrap();
+    c.s.subscribe(c.now(), sub("a/b"), Properties::default()).unwrap();
+    assert_eq!(
+        c.events(),
+        vec![
+            Event::SubscribeDone(wild, Err(SessionError::Rejected(ReasonCode::WildcardSubscriptionsNotSupported))),
+            Event::SubscribeDone(shared, Err(SessionError::Rejected(ReasonCode::SharedSubscriptionsNotSupported))),
+            Event::SubscribeDone(id, Err(SessionError::Rejected(ReasonCode::SubscriptionIdentifiersNotSupported))),
+        ]
+    );
+    // Only the plain one went out, with the first free packet id.
+    assert_eq!(c.sent(), hex("82 09 00 01 00 00 03 61 2f 62 00"));
+}
+
 // ----- topic aliases ----------------------------------------------------------
 
 #[test]

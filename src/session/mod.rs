@@ -88,15 +88,17 @@ pub enum State {
 struct Outgoing {
     op: OpId,
     publish: Box<Publish>,
-    stage: Stage,
+    awaiting: Awaiting,
 }
 
+/// The acknowledgement an outgoing publish waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    AwaitPubAck,
-    AwaitPubRec,
+#[allow(clippy::enum_variant_names)] // named after the packets: PUBACK, PUBREC, PUBCOMP
+enum Awaiting {
+    PubAck,
+    PubRec,
     /// PUBREC came (with this reason); PUBREL sent.
-    AwaitPubComp(ReasonCode),
+    PubComp(ReasonCode),
 }
 
 /// A publish waiting to be sent (offline, or held back by flow control).
@@ -145,6 +147,9 @@ struct ServerLimits {
     maximum_packet_size: u32,
     maximum_qos: QoS,
     retain_available: bool,
+    wildcards_available: bool,
+    shared_available: bool,
+    subscription_ids_available: bool,
 }
 
 impl Default for ServerLimits {
@@ -154,6 +159,9 @@ impl Default for ServerLimits {
             maximum_packet_size: crate::codec::MAX_VARINT + 5,
             maximum_qos: QoS::ExactlyOnce,
             retain_available: true,
+            wildcards_available: true,
+            shared_available: true,
+            subscription_ids_available: true,
         }
     }
 }
@@ -623,16 +631,16 @@ impl Session {
                 self.events.push_back(Event::PublishDone(op, Err(e)));
                 continue;
             }
-            let stage = match qos {
+            let awaiting = match qos {
                 QoS::AtMostOnce => {
                     let ack = PublishAck { packet_id: None, reason_code: None, properties: Properties::default() };
                     self.events.push_back(Event::PublishDone(op, Ok(ack)));
                     continue;
                 }
-                QoS::AtLeastOnce => Stage::AwaitPubAck,
-                QoS::ExactlyOnce => Stage::AwaitPubRec,
+                QoS::AtLeastOnce => Awaiting::PubAck,
+                QoS::ExactlyOnce => Awaiting::PubRec,
             };
-            self.outgoing.push_back(Outgoing { op, publish, stage });
+            self.outgoing.push_back(Outgoing { op, publish, awaiting });
         }
     }
 
@@ -647,10 +655,33 @@ impl Session {
         Ok(())
     }
 
+    /// What the server's CONNACK said it does not support: wildcards,
+    /// shared subscriptions, subscription identifiers (MQTT 5.0 3.2.2.3.11-13).
+    fn check_subscribe_limits(&self, request: &Request) -> Result<(), SessionError> {
+        let Request::Subscribe(s) = request else { return Ok(()) };
+        let l = &self.limits;
+        if !l.subscription_ids_available && !s.properties.subscription_identifiers.is_empty() {
+            return Err(SessionError::Rejected(ReasonCode::SubscriptionIdentifiersNotSupported));
+        }
+        for sub in &s.subscriptions {
+            if !l.shared_available && sub.filter.starts_with("$share/") {
+                return Err(SessionError::Rejected(ReasonCode::SharedSubscriptionsNotSupported));
+            }
+            if !l.wildcards_available && sub.filter.contains(['+', '#']) {
+                return Err(SessionError::Rejected(ReasonCode::WildcardSubscriptionsNotSupported));
+            }
+        }
+        Ok(())
+    }
+
     /// Sends pending SUBSCRIBE and UNSUBSCRIBE packets while connected.
     fn flush_controls(&mut self, now: Instant) {
         while self.state == State::Connected {
             let Some(mut control) = self.controls_pending.pop_front() else { return };
+            if let Err(e) = self.check_subscribe_limits(&control.request) {
+                self.fail_control(control, e);
+                continue;
+            }
             let Some(pid) = self.pids.allocate() else {
                 self.controls_pending.push_front(control);
                 return;
@@ -690,8 +721,8 @@ impl Session {
         Some(self.controls_inflight.remove(i))
     }
 
-    fn find_outgoing(&mut self, pid: PacketId, want: impl Fn(Stage) -> bool) -> Option<&mut Outgoing> {
-        self.outgoing.iter_mut().find(|o| o.publish.qos_pid.packet_id() == Some(pid) && want(o.stage))
+    fn find_outgoing(&mut self, pid: PacketId, want: impl Fn(Awaiting) -> bool) -> Option<&mut Outgoing> {
+        self.outgoing.iter_mut().find(|o| o.publish.qos_pid.packet_id() == Some(pid) && want(o.awaiting))
     }
 
     /// Finishes the outgoing publish with `pid` and lets the queue move.
@@ -726,7 +757,7 @@ impl Session {
             _ if !connected => Err(violation("the server sent a packet before CONNACK")),
             Packet::Publish(publish) => self.handle_publish(now, publish),
             Packet::PubAck(ack) => {
-                if self.find_outgoing(ack.packet_id, |s| s == Stage::AwaitPubAck).is_none() {
+                if self.find_outgoing(ack.packet_id, |s| s == Awaiting::PubAck).is_none() {
                     return Err(violation("PUBACK for a packet identifier not awaiting one"));
                 }
                 let pid = ack.packet_id;
@@ -735,7 +766,7 @@ impl Session {
             }
             Packet::PubRec(ack) => {
                 let pid = ack.packet_id;
-                let Some(o) = self.find_outgoing(pid, |s| s != Stage::AwaitPubAck) else {
+                let Some(o) = self.find_outgoing(pid, |s| s != Awaiting::PubAck) else {
                     return Err(violation("PUBREC for a packet identifier not awaiting one"));
                 };
                 if ack.reason_code.is_error() {
@@ -743,11 +774,11 @@ impl Session {
                     self.complete_outgoing(now, pid, Self::ack_result(ack));
                     return Ok(());
                 }
-                o.stage = Stage::AwaitPubComp(ack.reason_code);
+                o.awaiting = Awaiting::PubComp(ack.reason_code);
                 self.send(now, &Packet::PubRel(Ack::new(pid)))
             }
             Packet::PubComp(ack) => {
-                if self.find_outgoing(ack.packet_id, |s| matches!(s, Stage::AwaitPubComp(_))).is_none() {
+                if self.find_outgoing(ack.packet_id, |s| matches!(s, Awaiting::PubComp(_))).is_none() {
                     return Err(violation("PUBCOMP for a packet identifier not awaiting one"));
                 }
                 let pid = ack.packet_id;
@@ -790,6 +821,9 @@ impl Session {
             maximum_packet_size: p.maximum_packet_size.unwrap_or(d.maximum_packet_size),
             maximum_qos: p.maximum_qos.unwrap_or(d.maximum_qos),
             retain_available: p.retain_available.unwrap_or(d.retain_available),
+            wildcards_available: p.wildcard_subscription_available.unwrap_or(d.wildcards_available),
+            shared_available: p.shared_subscription_available.unwrap_or(d.shared_available),
+            subscription_ids_available: p.subscription_identifier_available.unwrap_or(d.subscription_ids_available),
         };
         if let Some(id) = &p.assigned_client_identifier {
             self.client_id.clone_from(id);
@@ -824,8 +858,8 @@ impl Session {
     /// in their original order [MQTT-4.4.0-1].
     fn resend_inflight(&mut self, now: Instant) {
         for mut o in mem::take(&mut self.outgoing) {
-            let result = match (o.stage, o.publish.qos_pid.packet_id()) {
-                (Stage::AwaitPubComp(_), Some(pid)) => self.send(now, &Packet::PubRel(Ack::new(pid))),
+            let result = match (o.awaiting, o.publish.qos_pid.packet_id()) {
+                (Awaiting::PubComp(_), Some(pid)) => self.send(now, &Packet::PubRel(Ack::new(pid))),
                 _ => {
                     o.publish.dup = true;
                     self.send_publish(now, &mut o.publish)
@@ -854,7 +888,7 @@ impl Session {
             if let Some(pid) = o.publish.qos_pid.packet_id() {
                 self.pids.release(pid);
             }
-            if let (Stage::AwaitPubComp(reason), Some(pid)) = (o.stage, o.publish.qos_pid.packet_id()) {
+            if let (Awaiting::PubComp(reason), Some(pid)) = (o.awaiting, o.publish.qos_pid.packet_id()) {
                 let ack = PublishAck { packet_id: Some(pid), reason_code: Some(reason), properties: Properties::default() };
                 self.events.push_back(Event::PublishDone(o.op, Ok(ack)));
                 continue;

@@ -769,7 +769,7 @@ fn lost(inner: &Rc<Inner>, e: SessionError) {
     if was_connected {
         emit(inner, "offline", &[]);
     }
-    emit(inner, "error", &[err.clone()]);
+    emit(inner, "error", std::slice::from_ref(&err));
     match next {
         Next::FailConnect => {
             fail_connect_waiters(inner, &err);
