@@ -16,6 +16,8 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod session;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -562,6 +562,17 @@ fn mqtt_3_2_2_3_subscriptions_the_server_says_it_lacks_are_refused_locally() {
     assert_eq!(c.sent(), hex("82 09 00 01 00 00 03 61 2f 62 00"));
 }
 
+#[test]
+fn mqtt_3_9_3_suback_answering_an_unsubscribe_fails_the_operation_and_the_connection() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    let op = c.s.unsubscribe(c.now(), vec!["a".into()], Properties::default()).unwrap();
+    c.sent();
+    c.server_bytes(&hex("90 03 00 01 00")); // SUBACK with the UNSUBSCRIBE's id
+    let events = c.events();
+    assert!(matches!(&events[..], [Event::UnsubscribeDone(o, Err(SessionError::Protocol(..))), Event::Lost(SessionError::Protocol(..))] if *o == op));
+}
+
 // ----- topic aliases ----------------------------------------------------------
 
 #[test]

@@ -944,14 +944,32 @@ impl Session {
         Ok(())
     }
 
-    fn handle_suback(&mut self, suback: SubAck) -> Result<(), SessionError> {
-        let control = self.take_control(suback.packet_id).ok_or(violation("SUBACK for an unknown packet identifier"))?;
-        let Request::Subscribe(request) = control.request else {
-            return Err(violation("SUBACK answering an UNSUBSCRIBE"));
+    /// Takes the SUBSCRIBE or UNSUBSCRIBE that `pid` acknowledges, if the
+    /// acknowledgement fits it: the right kind (`subscribe`), and one reason
+    /// code per filter when `codes` is given. An acknowledgement that does
+    /// not fit fails the operation and the connection.
+    fn take_acknowledged(&mut self, pid: PacketId, subscribe: bool, codes: Option<usize>) -> Result<Control, SessionError> {
+        let control = self.take_control(pid).ok_or(violation("SUBACK or UNSUBACK for an unknown packet identifier"))?;
+        let filters = match &control.request {
+            Request::Subscribe(s) if subscribe => s.subscriptions.len(),
+            Request::Unsubscribe(u) if !subscribe => u.filters.len(),
+            _ => {
+                let e = violation("SUBACK answering UNSUBSCRIBE, or UNSUBACK answering SUBSCRIBE");
+                self.fail_control(control, e);
+                return Err(e);
+            }
         };
-        if suback.reason_codes.len() != request.subscriptions.len() {
-            return Err(violation("SUBACK with a different number of reason codes"));
+        if codes.is_some_and(|n| n != filters) {
+            let e = violation("SUBACK or UNSUBACK with a reason code count unlike the request's filters");
+            self.fail_control(control, e);
+            return Err(e);
         }
+        Ok(control)
+    }
+
+    fn handle_suback(&mut self, suback: SubAck) -> Result<(), SessionError> {
+        let control = self.take_acknowledged(suback.packet_id, true, Some(suback.reason_codes.len()))?;
+        let Request::Subscribe(request) = control.request else { return Ok(()) };
         let identifier = request.properties.subscription_identifiers.first().copied();
         for (sub, &reason) in request.subscriptions.into_iter().zip(&suback.reason_codes) {
             if reason.is_error() {
@@ -969,24 +987,22 @@ impl Session {
         Ok(())
     }
 
-    fn handle_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), SessionError> {
-        let control = self.take_control(unsuback.packet_id).ok_or(violation("UNSUBACK for an unknown packet identifier"))?;
-        let (Some(op), Request::Unsubscribe(request)) = (control.op, control.request) else {
-            return Err(violation("UNSUBACK answering a SUBSCRIBE"));
-        };
+    fn handle_unsuback(&mut self, mut unsuback: UnsubAck) -> Result<(), SessionError> {
         // MQTT 3.x UNSUBACK has no reason codes: one Success per filter.
-        let mut unsuback = unsuback;
-        if !self.config.protocol.is_v5() {
+        let v5 = self.config.protocol.is_v5();
+        let control = self.take_acknowledged(unsuback.packet_id, false, v5.then_some(unsuback.reason_codes.len()))?;
+        let Request::Unsubscribe(request) = control.request else { return Ok(()) };
+        if !v5 {
             unsuback.reason_codes = vec![ReasonCode::Success; request.filters.len()];
-        } else if unsuback.reason_codes.len() != request.filters.len() {
-            return Err(violation("UNSUBACK with a different number of reason codes"));
         }
         for (filter, reason) in request.filters.iter().zip(&unsuback.reason_codes) {
             if !reason.is_error() {
                 self.subscriptions.remove(filter);
             }
         }
-        self.events.push_back(Event::UnsubscribeDone(op, Ok(unsuback)));
+        if let Some(op) = control.op {
+            self.events.push_back(Event::UnsubscribeDone(op, Ok(unsuback)));
+        }
         Ok(())
     }
 
