@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: demo test setup build
+.PHONY: demo test setup build bench-codec
 
 demo:
 	bash scripts/demo.sh
@@ -12,3 +12,6 @@ setup:
 
 build:
 	bash scripts/setup.sh && bash scripts/build.sh
+
+bench-codec:
+	bash scripts/bench-codec.sh

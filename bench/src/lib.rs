@@ -1,0 +1,32 @@
+//! The wasm half of the codec benchmark: a streaming decoder that node
+//! feeds with the same chunks it feeds npm `mqtt-packet`.
+#![cfg(target_arch = "wasm32")]
+
+use mqtt_wasm::codec::{Decoder, ProtocolVersion};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct StreamDecoder(Decoder);
+
+#[wasm_bindgen]
+impl StreamDecoder {
+    #[wasm_bindgen(constructor)]
+    pub fn new(level: u8) -> StreamDecoder {
+        let version = ProtocolVersion::from_level(level).unwrap_or(ProtocolVersion::V3_1_1);
+        StreamDecoder(Decoder::new(version, u32::MAX))
+    }
+
+    /// Decodes every whole packet `chunk` completes; returns how many, or
+    /// -1 on a decode error.
+    pub fn push(&mut self, chunk: &[u8]) -> i32 {
+        self.0.push(chunk);
+        let mut n = 0;
+        loop {
+            match self.0.next_packet() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => return n,
+                Err(_) => return -1,
+            }
+        }
+    }
+}
