@@ -17,22 +17,40 @@ fn version(selector: u8) -> ProtocolVersion {
 }
 
 /// Streams `data[2..]` through a [`Decoder`] (version from `data[0]`, chunk
-/// size from `data[1]`). Every packet it yields must encode, and decode
-/// back to itself.
+/// size from `data[1]`), once through `next_from` and once through
+/// `push`/`next_packet`: both must yield the same packets and the same
+/// error, and every packet must encode and decode back to itself.
 pub fn decoder(data: &[u8]) {
     let [selector, chunk, stream @ ..] = data else { return };
     let version = version(*selector);
+    let chunk = usize::from(*chunk % 64) + 1;
+    let in_place = decode_all(stream, chunk, version, |d, input| d.next_from(input));
+    let buffered = decode_all(stream, chunk, version, |d, input| {
+        d.push(core::mem::take(input));
+        d.next_packet()
+    });
+    assert_eq!(in_place, buffered, "next_from and next_packet disagree");
+    for packet in &in_place.0 {
+        check_roundtrip(packet, version);
+    }
+}
+
+type Next = fn(&mut Decoder, &mut &[u8]) -> Result<Option<Packet>, crate::codec::DecodeError>;
+
+fn decode_all(stream: &[u8], chunk: usize, version: ProtocolVersion, next: Next) -> (Vec<Packet>, Option<crate::codec::DecodeError>) {
     let mut decoder = Decoder::new(version, 4096);
-    for piece in stream.chunks(usize::from(*chunk % 64) + 1) {
-        decoder.push(piece);
+    let mut packets = Vec::new();
+    for piece in stream.chunks(chunk) {
+        let mut input = piece;
         loop {
-            match decoder.next_packet() {
-                Ok(Some(packet)) => check_roundtrip(&packet, version),
+            match next(&mut decoder, &mut input) {
+                Ok(Some(packet)) => packets.push(packet),
                 Ok(None) => break,
-                Err(_) => return,
+                Err(e) => return (packets, Some(e)),
             }
         }
     }
+    (packets, None)
 }
 
 fn check_roundtrip(packet: &Packet, version: ProtocolVersion) {

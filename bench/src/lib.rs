@@ -19,10 +19,10 @@ impl StreamDecoder {
     /// Decodes every whole packet `chunk` completes; returns how many, or
     /// -1 on a decode error.
     pub fn push(&mut self, chunk: &[u8]) -> i32 {
-        self.0.push(chunk);
+        let mut input = chunk;
         let mut n = 0;
         loop {
-            match self.0.next_packet() {
+            match self.0.next_from(&mut input) {
                 Ok(Some(_)) => n += 1,
                 Ok(None) => return n,
                 Err(_) => return -1,

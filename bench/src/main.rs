@@ -167,8 +167,8 @@ fn main() {
             let mut d = Decoder::new(w.version, u32::MAX);
             let mut count = 0;
             for chunk in stream.chunks(CHUNK) {
-                d.push(chunk);
-                while let Some(p) = d.next_packet().unwrap() {
+                let mut input = chunk;
+                while let Some(p) = d.next_from(&mut input).unwrap() {
                     black_box(&p);
                     count += 1;
                 }

@@ -65,23 +65,63 @@ impl Decoder {
     /// the connection.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
         let avail = &self.buf[self.pos..];
-        let Some((&first, rest)) = avail.split_first() else { return Ok(None) };
-        let Some((len, width)) = wire::decode_varint(rest)? else { return Ok(None) };
-        let total = 1 + width as u64 + u64::from(len);
-        if total > u64::from(self.max_packet_size) {
-            return Err(DecodeError::PacketTooLarge);
-        }
-        let total = total as usize;
-        if avail.len() < total {
-            return Ok(None);
-        }
-        let packet = Packet::decode(first, &avail[1 + width..total], self.version)?;
-        self.pos += total;
+        let Some(frame) = self.frame(avail)? else { return Ok(None) };
+        let packet = frame.decode(avail, self.version)?;
+        self.pos += frame.total;
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
         }
         Ok(Some(packet))
+    }
+
+    /// The next whole packet from what was buffered and then `input`, which
+    /// it advances past what it consumed. Equivalent to `push(input)` and
+    /// `next_packet()`, but a packet that lies whole in `input` while
+    /// nothing is buffered is decoded in place: in the common case, a frame
+    /// of whole packets, received bytes are never copied into the buffer.
+    pub fn next_from(&mut self, input: &mut &[u8]) -> Result<Option<Packet>, DecodeError> {
+        if self.buffered() == 0 {
+            if let Some(frame) = self.frame(input)? {
+                let packet = frame.decode(input, self.version)?;
+                *input = &input[frame.total..];
+                return Ok(Some(packet));
+            }
+        }
+        if !input.is_empty() {
+            self.push(input);
+            *input = &[];
+        }
+        self.next_packet()
+    }
+
+    /// Where the packet at the start of `avail` lies, once it is all there;
+    /// the size limit applies as soon as the fixed header is read.
+    fn frame(&self, avail: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        let Some(rest) = avail.get(1..) else { return Ok(None) };
+        let Some((len, width)) = wire::decode_varint(rest)? else { return Ok(None) };
+        let total = 1 + width as u64 + u64::from(len);
+        if total > u64::from(self.max_packet_size) {
+            return Err(DecodeError::PacketTooLarge);
+        }
+        Ok((avail.len() as u64 >= total).then_some(Frame { header: 1 + width, total: total as usize }))
+    }
+}
+
+/// A whole packet at the start of a byte slice.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// Fixed header length: the first byte and the remaining length.
+    header: usize,
+    /// Header and body.
+    total: usize,
+}
+
+impl Frame {
+    fn decode(self, avail: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let (&first, _) = avail.split_first().ok_or(DecodeError::MissingData("fixed header"))?;
+        let body = avail.get(self.header..self.total).ok_or(DecodeError::MissingData("packet body"))?;
+        Packet::decode(first, body, version)
     }
 }
 
@@ -106,6 +146,22 @@ mod tests {
         let mut d = Decoder::new(ProtocolVersion::V3_1_1, 3);
         d.push(&[0x40, 0x02]);
         assert_eq!(d.next_packet(), Err(DecodeError::PacketTooLarge));
+    }
+
+    #[test]
+    fn next_from_decodes_in_place_and_buffers_only_a_partial_tail() {
+        let stream = [0x30, 0x05, 0x00, 0x01, b'a', b'h', b'i', 0xD0, 0x00, 0x40, 0x02];
+        let mut d = Decoder::new(ProtocolVersion::V3_1_1, 1024);
+        let mut input = &stream[..];
+        assert!(matches!(d.next_from(&mut input), Ok(Some(Packet::Publish(_)))));
+        assert!(matches!(d.next_from(&mut input), Ok(Some(Packet::PingResp))));
+        assert_eq!(d.buffered(), 0, "whole packets were never buffered");
+        assert_eq!(d.next_from(&mut input), Ok(None));
+        assert_eq!((input.len(), d.buffered()), (0, 2), "the partial PUBACK waits in the buffer");
+        let mut rest = &[0x00, 0x07, 0xC0][..];
+        assert!(matches!(d.next_from(&mut rest), Ok(Some(Packet::PubAck(_)))));
+        assert_eq!(d.next_from(&mut rest), Ok(None));
+        assert_eq!(d.buffered(), 1);
     }
 
     #[test]

@@ -294,7 +294,7 @@ impl Properties {
             return Err(EncodeError::PropertyNotAllowed);
         }
         self.check_values(ctx).map_err(|_| EncodeError::InvalidPropertyValue)?;
-        wire::put_length_prefixed(buf, |buf| {
+        wire::put_length_prefixed(buf, None, |buf| {
             let flag = |buf: &mut Vec<u8>, id: u8, v: Option<bool>| {
                 if let Some(v) = v {
                     buf.extend_from_slice(&[id, u8::from(v)]);

@@ -90,14 +90,20 @@ pub(crate) fn put_string(buf: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> 
 /// packet needs a separate size computation that could disagree with its
 /// encoder.
 ///
-/// On error nothing of the failed part stays in `buf`.
+/// With the body's exact length known in advance (`expected`), the prefix
+/// is written first and nothing moves; otherwise four bytes are reserved
+/// and the body is shifted over the unused ones afterwards, a copy that
+/// matters for large payloads. On error nothing of the failed part stays in
+/// `buf`.
 pub(crate) fn put_length_prefixed(
     buf: &mut Vec<u8>,
+    expected: Option<usize>,
     body: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let start = buf.len();
-    buf.extend_from_slice(&[0; 4]);
-    let body_start = start + 4;
+    let reserved = expected.map_or(4, |len| varint_bytes(u32::try_from(len).unwrap_or(u32::MAX)).1);
+    buf.extend_from_slice(&[0; 4][..reserved]);
+    let body_start = start + reserved;
     if let Err(e) = body(buf) {
         buf.truncate(start);
         return Err(e);
@@ -110,9 +116,14 @@ pub(crate) fn put_length_prefixed(
         }
     };
     let (prefix, width) = varint_bytes(len);
-    // Shift the body left over the unused part of the 4-byte reservation.
-    buf.copy_within(body_start.., start + width);
-    buf.truncate(buf.len() - (4 - width));
+    debug_assert!(expected.is_none() || width == reserved, "length hint off");
+    if width < reserved {
+        buf.copy_within(body_start.., start + width);
+        buf.truncate(buf.len() - (reserved - width));
+    } else if width > reserved {
+        // Only after a wrong hint: make room rather than write a bad prefix.
+        buf.splice(body_start..body_start, core::iter::repeat_n(0, width - reserved));
+    }
     buf[start..start + width].copy_from_slice(&prefix[..width]);
     Ok(())
 }
@@ -246,7 +257,7 @@ mod tests {
     fn length_prefix_shifts_the_body_to_the_prefix_width() {
         for len in [0usize, 1, 127, 128, 16_383, 16_384] {
             let mut buf = vec![0xAA];
-            put_length_prefixed(&mut buf, |b| {
+            put_length_prefixed(&mut buf, None, |b| {
                 b.resize(b.len() + len, 0x55);
                 Ok(())
             })
@@ -261,12 +272,24 @@ mod tests {
     #[test]
     fn failed_body_leaves_the_buffer_as_it_was() {
         let mut buf = vec![1, 2, 3];
-        let err = put_length_prefixed(&mut buf, |b| {
+        let err = put_length_prefixed(&mut buf, None, |b| {
             b.push(9);
             Err(EncodeError::FieldTooLong)
         });
         assert_eq!(err, Err(EncodeError::FieldTooLong));
         assert_eq!(buf, [1, 2, 3]);
+    }
+
+    #[test]
+    fn an_exact_length_hint_writes_the_prefix_in_place() {
+        let mut buf = vec![0xAA];
+        put_length_prefixed(&mut buf, Some(200), |b| {
+            b.extend_from_slice(&[7; 200]);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(&buf[..3], &[0xAA, 0xC8, 0x01]);
+        assert_eq!(buf.len(), 3 + 200);
     }
 
     #[test]

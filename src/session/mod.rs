@@ -479,9 +479,9 @@ impl Session {
         if !matches!(self.state, State::AwaitConnAck | State::Connected) {
             return;
         }
-        self.decoder.push(bytes);
+        let mut input = bytes;
         loop {
-            match self.decoder.next_packet() {
+            match self.decoder.next_from(&mut input) {
                 Ok(Some(packet)) => {
                     self.timers.stop(Timer::PingResp);
                     if self.trace {

@@ -130,6 +130,15 @@ impl Packet {
         Self::decode(first, &buf[1 + width..total], version).map(|p| Some((p, total)))
     }
 
+    /// The body's exact length where it is cheap to know in advance: the
+    /// packets whose bodies can be large.
+    fn body_len(&self, version: ProtocolVersion) -> Option<usize> {
+        match self {
+            Self::Publish(p) => p.body_len(version),
+            _ => None,
+        }
+    }
+
     /// The first byte of the fixed header.
     fn first_byte(&self) -> u8 {
         match self {
@@ -153,7 +162,7 @@ impl Packet {
 
     /// Appends the encoded packet to `buf`. On error `buf` is left as it was.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_framed(self.first_byte(), buf, |buf| match self {
+        encode_framed(self.first_byte(), buf, self.body_len(version), |buf| match self {
             Self::Connect(p) => p.encode_body(buf),
             Self::ConnAck(p) => p.encode_body(buf, version),
             Self::Publish(p) => p.encode_body(buf, version),
@@ -175,11 +184,12 @@ impl Packet {
 fn encode_framed(
     first_byte: u8,
     buf: &mut Vec<u8>,
+    body_len: Option<usize>,
     body: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let start = buf.len();
     buf.push(first_byte);
-    let result = wire::put_length_prefixed(buf, body);
+    let result = wire::put_length_prefixed(buf, body_len, body);
     if result.is_err() {
         buf.truncate(start);
     }
@@ -192,21 +202,21 @@ fn encode_framed(
 impl Publish {
     /// Appends this PUBLISH to `buf`, as [`Packet::encode`] would.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_framed(0x30 | self.flags(), buf, |buf| self.encode_body(buf, version))
+        encode_framed(0x30 | self.flags(), buf, self.body_len(version), |buf| self.encode_body(buf, version))
     }
 }
 
 impl Subscribe {
     /// Appends this SUBSCRIBE to `buf`, as [`Packet::encode`] would.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_framed(0x82, buf, |buf| self.encode_body(buf, version))
+        encode_framed(0x82, buf, None, |buf| self.encode_body(buf, version))
     }
 }
 
 impl Unsubscribe {
     /// Appends this UNSUBSCRIBE to `buf`, as [`Packet::encode`] would.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_framed(0xA2, buf, |buf| self.encode_body(buf, version))
+        encode_framed(0xA2, buf, None, |buf| self.encode_body(buf, version))
     }
 }
 

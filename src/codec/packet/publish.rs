@@ -58,6 +58,17 @@ impl Publish {
         Ok(Self { dup, qos_pid, retain, topic, properties, payload })
     }
 
+    /// The body's length, known without encoding when there are no
+    /// properties to size: topic, packet identifier, an empty v5 property
+    /// block, payload.
+    pub(crate) fn body_len(&self, version: ProtocolVersion) -> Option<usize> {
+        if version.is_v5() && !self.properties.is_empty() {
+            return None;
+        }
+        let pid = if self.qos_pid.packet_id().is_some() { 2 } else { 0 };
+        Some(2 + self.topic.len() + pid + usize::from(version.is_v5()) + self.payload.len())
+    }
+
     pub(crate) fn encode_body(&self, buf: &mut Vec<u8>, version: ProtocolVersion) -> Result<(), EncodeError> {
         if !(self.topic.is_empty() && self.properties.topic_alias.is_some()) {
             validate_topic_name(&self.topic).map_err(|_| EncodeError::InvalidTopic)?;
