@@ -51,13 +51,18 @@ wait_port() {
   return 1
 }
 
-# start_broker TEMPLATE: runs Mosquitto from a config template in
-# tests/broker/ on free ports. Sets BROKER_WS_PORT, BROKER_TCP_PORT,
-# BROKER_DIR, BROKER_PID and BROKER_URL.
+# start_broker TEMPLATE [PREPARE]: runs Mosquitto from a config template in
+# tests/broker/ on free ports, after running PREPARE (a function, given the
+# run directory) if named. Sets BROKER_WS_PORT, BROKER_TCP_PORT, BROKER_DIR,
+# BROKER_PID and BROKER_URL.
 start_broker() {
-  local template=$1
+  local template=$1 prepare=${2:-}
   BROKER_DIR=$(mktemp -d /tmp/mqtt-wasm-broker.XXXXXX)
   RUN_DIRS+=("$BROKER_DIR")
+  if [ -n "$prepare" ]; then "$prepare" "$BROKER_DIR"; fi
+  # Started as root, Mosquitto runs as user "mosquitto", which must read
+  # (and for the dynamic-security plugin, rewrite) what is in there.
+  chmod -R a+rwX "$BROKER_DIR"
   read -r BROKER_WS_PORT BROKER_TCP_PORT < <(free_ports 2)
   sed -e "s/@WS_PORT@/$BROKER_WS_PORT/g" -e "s/@TCP_PORT@/$BROKER_TCP_PORT/g" \
       -e "s#@DIR@#$BROKER_DIR#g" "$template" > "$BROKER_DIR/mosquitto.conf"
@@ -66,4 +71,25 @@ start_broker() {
   STARTED_PIDS+=("$BROKER_PID")
   wait_port "$BROKER_WS_PORT" || { cat "$BROKER_DIR/mosquitto.log" >&2; return 1; }
   BROKER_URL="ws://127.0.0.1:$BROKER_WS_PORT/mqtt"
+}
+
+# The dynamic-security broker of the tests: user "tester" (password
+# "tester-pw") may publish and subscribe anywhere except subscribe to
+# "secret/#". Sets the BROKER_* variables as start_broker does.
+DYNSEC_ADMIN_PW=admin-pw
+dynsec_init() {
+  mosquitto_ctrl dynsec init "$1/dynamic-security.json" admin "$DYNSEC_ADMIN_PW" > /dev/null
+}
+dynsec_ctl() { mosquitto_ctrl "$@" 2>&1 | grep -v -e 'without encryption' -e 'visible on the network' -e '^$' >&2 || true; }
+start_dynsec_broker() {
+  start_broker tests/broker/mosquitto-dynsec.conf dynsec_init
+  wait_port "$BROKER_TCP_PORT"
+  local ctl=(dynsec_ctl -h 127.0.0.1 -p "$BROKER_TCP_PORT" -u admin -P "$DYNSEC_ADMIN_PW" dynsec)
+  "${ctl[@]}" createClient tester -p tester-pw > /dev/null
+  "${ctl[@]}" createRole limited > /dev/null
+  "${ctl[@]}" addRoleACL limited subscribePattern 'secret/#' deny 10 > /dev/null
+  "${ctl[@]}" addRoleACL limited subscribePattern '#' allow 1 > /dev/null
+  "${ctl[@]}" addRoleACL limited publishClientSend '#' allow 1 > /dev/null
+  "${ctl[@]}" addRoleACL limited publishClientReceive '#' allow 1 > /dev/null
+  "${ctl[@]}" addClientRole tester limited > /dev/null
 }

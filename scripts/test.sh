@@ -19,11 +19,13 @@ suite() {
 
 suite "native (cargo test)" cargo test --quiet
 
+start_dynsec_broker
+export MQTT_AUTH_WS_URL=$BROKER_URL
 start_broker tests/broker/mosquitto.conf
 export MQTT_WS_URL=$BROKER_URL
 # A loopback port nothing listens on, for connection-failure tests.
 export MQTT_CLOSED_URL="ws://127.0.0.1:$(free_ports 1)/mqtt"
-echo "broker: $BROKER_URL (pid $BROKER_PID)"
+echo "brokers: $MQTT_WS_URL (anonymous), $MQTT_AUTH_WS_URL (dynamic security)"
 
 suite "browser (wasm-pack test --headless --chrome)" \
   wasm-pack test --headless --chrome --release -- --test browser

@@ -231,3 +231,43 @@ async fn unsubscribe_stops_delivery_and_hash_does_not_match_dollar_topics() {
     assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with('$')), "no $SYS message through #");
     assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with(&topic)), "nothing after unsubscribe");
 }
+
+/// The broker with the dynamic-security plugin: user "tester", password
+/// "tester-pw", may not subscribe to "secret/#".
+fn auth_options(json: &str) -> JsValue {
+    let url = option_env!("MQTT_AUTH_WS_URL").expect("MQTT_AUTH_WS_URL must name the authenticating test broker");
+    let o = JSON::parse(json).expect("test options are valid JSON");
+    Reflect::set(&o, &"url".into(), &url.into()).unwrap();
+    o
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_connect_rejects_with_its_reason_code() {
+    for version in [4, 5] {
+        let o = auth_options(&format!(r#"{{"protocolVersion": {version}, "username": "tester", "password": "wrong", "reconnectPeriod": 0}}"#));
+        let client = MqttClient::new(o).unwrap();
+        let err = JsFuture::from(client.connect()).await.unwrap_err();
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some("ConnectionRefused"), "v{version}");
+        let reason = get(&err, "reasonCode").as_f64();
+        // 3.1.1 return code 5 and v5 0x87 both read "not authorized".
+        assert_eq!(reason, Some(f64::from(0x87)), "v{version}");
+        let message = get(&err, "message").as_string().unwrap();
+        assert!(!message.contains("wrong"), "the password never appears in an error");
+        assert!(!client.connected());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_subscription_refused_by_an_acl_is_reported_in_granted() {
+    let o = auth_options(r#"{"protocolVersion": 5, "username": "tester", "password": "tester-pw"}"#);
+    let client = MqttClient::new(o).unwrap();
+    JsFuture::from(client.connect()).await.expect("good credentials connect");
+    let filters = JSON::parse(r#"["secret/plans", "open/news"]"#).unwrap();
+    let ack = JsFuture::from(client.subscribe(filters, JsValue::UNDEFINED)).await.expect("a refusal is not a rejection");
+    let granted = Array::from(&get(&ack, "granted"));
+    assert_eq!(get(&granted.get(0), "topic").as_string().as_deref(), Some("secret/plans"));
+    assert_eq!(get(&granted.get(0), "reasonCode").as_f64(), Some(f64::from(0x87)), "Not authorized");
+    assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(128.0));
+    assert_eq!(get(&granted.get(1), "reasonCode").as_f64(), Some(0.0));
+    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+}
