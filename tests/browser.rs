@@ -271,3 +271,132 @@ async fn a_subscription_refused_by_an_acl_is_reported_in_granted() {
     assert_eq!(get(&granted.get(1), "reasonCode").as_f64(), Some(0.0));
     JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
 }
+
+/// Records `packetsend` / `packetreceive` summaries as "send:type" / "receive:type".
+fn packet_log(client: &MqttClient) -> Rc<RefCell<Vec<String>>> {
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    for (event, dir) in [("packetsend", "send"), ("packetreceive", "receive")] {
+        let sink = log.clone();
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+            sink.borrow_mut().push(format!("{dir}:{}", get(&p, "type").as_string().unwrap()));
+        });
+        client.on(event.into(), handler.into_js_value().unchecked_into());
+    }
+    log
+}
+
+#[wasm_bindgen_test]
+async fn the_will_is_published_when_the_connection_drops_without_disconnect() {
+    let topic = unique("will");
+    let watcher = connected("{}").await;
+    let messages = inbox(&watcher);
+    JsFuture::from(watcher.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    let o = format!(r#"{{"protocolVersion": 5, "will": {{"topic": "{topic}", "payload": "gone", "qos": 1, "properties": {{"contentType": "text/plain"}}}}}}"#);
+    let dying = connected(&o).await;
+    // Dropping the client closes its socket without an MQTT DISCONNECT, as a
+    // closed tab does: an abnormal end for the broker.
+    drop(dying);
+    let got = wait_for(&messages, 1).await;
+    assert_eq!(got.first().map(|m| m.1.clone()), Some(b"gone".to_vec()));
+    // A graceful disconnect() does not publish the will.
+    let polite = connected(&o).await;
+    JsFuture::from(polite.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    sleep(300).await;
+    assert_eq!(messages.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn overlapping_subscriptions_deliver_a_copy_per_subscription_at_its_qos() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let messages = inbox(&client);
+    let topic = unique("overlap");
+    JsFuture::from(client.subscribe(format!("{topic}/+").into(), JSON::parse(r#"{"qos": 0}"#).unwrap())).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/#").into(), JSON::parse(r#"{"qos": 2}"#).unwrap())).await.unwrap();
+    JsFuture::from(client.publish(format!("{topic}/x").into(), "o".into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    wait_for(&messages, 2).await;
+    sleep(200).await;
+    // Mosquitto sends one copy per matching subscription, which MQTT 5.0
+    // allows (section 3.3.4), each at min(publish QoS 1, subscription QoS).
+    let mut qos: Vec<f64> = messages.borrow().iter().filter_map(|m| get(&m.2, "qos").as_f64()).collect();
+    qos.sort_by(f64::total_cmp);
+    assert_eq!(qos, vec![0.0, 1.0]);
+}
+
+#[wasm_bindgen_test]
+async fn subscription_identifiers_come_back_on_matching_messages() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let messages = inbox(&client);
+    let topic = unique("subid");
+    let opts = JSON::parse(r#"{"qos": 1, "properties": {"subscriptionIdentifier": 42}}"#).unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), opts)).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "i".into(), JsValue::UNDEFINED)).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    let ids = Array::from(&get(&get(&got[0].2, "properties"), "subscriptionIdentifier"));
+    assert_eq!(ids.to_vec().iter().map(|v| v.as_f64()).collect::<Vec<_>>(), vec![Some(42.0)]);
+}
+
+#[wasm_bindgen_test]
+async fn no_local_suppresses_only_our_own_messages() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let other = connected(r#"{"protocolVersion": 5}"#).await;
+    let messages = inbox(&client);
+    let topic = unique("nolocal");
+    JsFuture::from(client.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap())).await.unwrap();
+    let qos1 = || JSON::parse(r#"{"qos": 1}"#).unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "mine".into(), qos1())).await.unwrap();
+    JsFuture::from(other.publish(topic.as_str().into(), "theirs".into(), qos1())).await.unwrap();
+    wait_for(&messages, 1).await;
+    sleep(200).await;
+    let payloads: Vec<Vec<u8>> = messages.borrow().iter().map(|m| m.1.clone()).collect();
+    assert_eq!(payloads, vec![b"theirs".to_vec()]);
+}
+
+#[wasm_bindgen_test]
+async fn outgoing_topic_aliases_are_used_within_the_servers_maximum() {
+    let client = connected(r#"{"protocolVersion": 5, "autoTopicAlias": true}"#).await;
+    let maximum = get(&client.server_properties(), "topicAliasMaximum").as_f64().unwrap_or(0.0);
+    assert!(maximum > 0.0, "Mosquitto offers topic aliases");
+    let listener = connected(r#"{"protocolVersion": 5}"#).await;
+    let messages = inbox(&listener);
+    let topic = unique("alias/a-rather-long-topic-name");
+    JsFuture::from(listener.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    for i in 0..3 {
+        JsFuture::from(client.publish(topic.as_str().into(), format!("{i}").into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    }
+    let got = wait_for(&messages, 3).await;
+    assert_eq!(got.iter().map(|m| (m.0.clone(), m.1.clone())).collect::<Vec<_>>(), (0..3).map(|i| (topic.clone(), format!("{i}").into_bytes())).collect::<Vec<_>>());
+}
+
+#[wasm_bindgen_test]
+async fn a_persistent_session_receives_what_was_published_while_it_was_away() {
+    let id = format!("persist-{}", (js_sys::Math::random() * 1e9) as u64);
+    let topic = unique("persist");
+    let o = format!(r#"{{"clientId": "{id}", "clean": false, "protocolVersion": 4}}"#);
+    let first = connected(&o).await;
+    JsFuture::from(first.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    JsFuture::from(first.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    let publisher = connected("{}").await;
+    for i in 0..3 {
+        JsFuture::from(publisher.publish(topic.as_str().into(), format!("m{i}").into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    }
+    let second = MqttClient::new(options(&o)).unwrap();
+    let messages = inbox(&second);
+    let ack = JsFuture::from(second.connect()).await.unwrap();
+    assert_eq!(get(&ack, "sessionPresent").as_bool(), Some(true));
+    let got = wait_for(&messages, 3).await;
+    assert_eq!(got.iter().map(|m| m.1.clone()).collect::<Vec<_>>(), vec![b"m0".to_vec(), b"m1".to_vec(), b"m2".to_vec()], "in order, none lost");
+}
+
+#[wasm_bindgen_test]
+async fn keepalive_pings_keep_an_idle_connection_up() {
+    let client = MqttClient::new(options(r#"{"keepalive": 1}"#)).unwrap();
+    let log = packet_log(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    sleep(2600).await;
+    assert!(client.connected());
+    let log = log.borrow();
+    let pings = log.iter().filter(|e| *e == "send:pingreq").count();
+    let pongs = log.iter().filter(|e| *e == "receive:pingresp").count();
+    assert!(pings >= 2, "{log:?}");
+    assert!(pongs >= pings - 1, "{log:?}");
+}
