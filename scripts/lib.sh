@@ -93,3 +93,14 @@ start_dynsec_broker() {
   "${ctl[@]}" addRoleACL limited publishClientReceive '#' allow 1 > /dev/null
   "${ctl[@]}" addClientRole tester limited > /dev/null
 }
+
+# start_scripted_server: the misbehaving MQTT server of tests/scripted-server.mjs
+# on a free port. Sets SCRIPTED_URL (ws://127.0.0.1:PORT; append /<scenario>).
+start_scripted_server() {
+  local port
+  port=$(free_ports 1)
+  node tests/scripted-server.mjs "$port" > /dev/null &
+  STARTED_PIDS+=($!)
+  wait_port "$port"
+  SCRIPTED_URL="ws://127.0.0.1:$port"
+}

@@ -21,6 +21,8 @@ suite "native (cargo test)" cargo test --quiet
 
 start_dynsec_broker
 export MQTT_AUTH_WS_URL=$BROKER_URL
+start_scripted_server
+export MQTT_SCRIPTED_URL=$SCRIPTED_URL
 start_broker tests/broker/mosquitto.conf
 export MQTT_WS_URL=$BROKER_URL
 # A loopback port nothing listens on, for connection-failure tests.

@@ -400,3 +400,84 @@ async fn keepalive_pings_keep_an_idle_connection_up() {
     assert!(pings >= 2, "{log:?}");
     assert!(pongs >= pings - 1, "{log:?}");
 }
+
+/// Options for the scripted server of tests/scripted-server.mjs, playing
+/// `scenario`; MQTT 5.0, no automatic reconnect.
+fn scripted(scenario: &str, json: &str) -> JsValue {
+    let base = option_env!("MQTT_SCRIPTED_URL").expect("MQTT_SCRIPTED_URL must name the scripted test server");
+    let o = JSON::parse(json).expect("test options are valid JSON");
+    Reflect::set(&o, &"url".into(), &format!("{base}/{scenario}").into()).unwrap();
+    Reflect::set(&o, &"protocolVersion".into(), &5.into()).unwrap();
+    Reflect::set(&o, &"reconnectPeriod".into(), &0.into()).unwrap();
+    o
+}
+
+/// Names of the events `client` emits, with the error code for `error`.
+fn event_log(client: &MqttClient) -> Rc<RefCell<Vec<String>>> {
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    for event in ["error", "close", "end"] {
+        let sink = log.clone();
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let entry = if event == "error" { format!("error:{}", get(&e, "code").as_string().unwrap()) } else { event.to_owned() };
+            sink.borrow_mut().push(entry);
+        });
+        client.on(event.into(), handler.into_js_value().unchecked_into());
+    }
+    log
+}
+
+#[wasm_bindgen_test]
+async fn inbound_topic_aliases_are_resolved_before_the_message_event() {
+    let client = MqttClient::new(scripted("alias", r#"{"properties": {"topicAliasMaximum": 4}}"#)).unwrap();
+    let messages = inbox(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    JsFuture::from(client.subscribe("alias/#".into(), JsValue::UNDEFINED)).await.unwrap();
+    let got = wait_for(&messages, 2).await;
+    let got: Vec<(String, Vec<u8>)> = got.into_iter().map(|m| (m.0, m.1)).collect();
+    assert_eq!(got, vec![("alias/topic".to_owned(), b"one".to_vec()), ("alias/topic".to_owned(), b"two".to_vec())]);
+}
+
+#[wasm_bindgen_test]
+async fn a_hostile_server_gets_the_connection_closed_with_a_precise_error() {
+    let cases = [
+        ("bad-varint", "Protocol"),
+        ("oversized", "PacketTooLarge"),
+        ("bad-utf8", "Protocol"),
+        ("unknown-type", "Protocol"),
+        ("reserved-flags", "Protocol"),
+        ("unknown-ack", "Protocol"),
+        ("second-connack", "Protocol"),
+        ("alias-zero", "Protocol"),
+        ("alias-above-max", "Protocol"),
+        ("property-not-allowed", "Protocol"),
+        ("close-mid-packet", "ConnectionLost"),
+    ];
+    for (scenario, code) in cases {
+        let client = MqttClient::new(scripted(scenario, "{}")).unwrap();
+        let log = event_log(&client);
+        JsFuture::from(client.connect()).await.unwrap_or_else(|_| panic!("{scenario}: CONNACK"));
+        // Sent before the misbehaviour arrives and never acknowledged.
+        let pending = client.publish("t".into(), "x".into(), JSON::parse(r#"{"qos": 1}"#).unwrap());
+        let err = JsFuture::from(pending).await.expect_err(scenario);
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"), "{scenario}: the pending publish rejects");
+        assert!(!client.connected(), "{scenario}");
+        let log = log.borrow().clone();
+        assert_eq!(log, vec!["close".to_owned(), format!("error:{code}"), "end".to_owned()], "{scenario}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn no_connack_rejects_connect_with_timeout() {
+    let client = MqttClient::new(scripted("no-connack", r#"{"connectTimeout": 500}"#)).unwrap();
+    let err = JsFuture::from(client.connect()).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("Timeout"));
+}
+
+#[wasm_bindgen_test]
+async fn a_slow_drip_of_single_bytes_still_makes_whole_packets() {
+    let client = MqttClient::new(scripted("drip", "{}")).unwrap();
+    let messages = inbox(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    assert_eq!(got.first().map(|m| (m.0.clone(), m.1.clone())), Some(("drip/t".to_owned(), b"slow".to_vec())));
+}

@@ -1,0 +1,85 @@
+// A WebSocket MQTT server that follows a script instead of the protocol,
+// for what a real broker never does: send topic aliases, or misbehave.
+// The scenario is the URL path (ws://127.0.0.1:PORT/<scenario>). It speaks
+// just enough MQTT 5.0 to accept a CONNECT; then it plays the scenario.
+// Prints "listening <port>" when ready.
+import { WebSocketServer } from "ws";
+
+const port = Number(process.argv[2] || 0);
+const connack = Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]);
+
+function publish(topic, payload, props = Buffer.alloc(0), first = 0x30) {
+  const t = Buffer.from(topic, "utf8");
+  const body = Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), t, Buffer.from([props.length]), props, Buffer.from(payload)]);
+  return Buffer.concat([Buffer.from([first, body.length]), body]);
+}
+const alias = (n) => Buffer.from([0x23, n >> 8, n & 0xff]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Each scenario runs once CONNECT has arrived. `onSubscribe` answers a SUBSCRIBE.
+const scenarios = {
+  // Inbound topic aliases: define alias 1, then use it with an empty topic.
+  "alias": { onSubscribe: (ws, pid) => {
+    ws.send(Buffer.from([0x90, 0x04, pid >> 8, pid & 0xff, 0x00, 0x00]));
+    ws.send(publish("alias/topic", "one", alias(1)));
+    ws.send(publish("", "two", alias(1)));
+  } },
+  "bad-varint": { connected: (ws) => ws.send(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])) },
+  // 2 MiB announced; the client's default limit is 1 MiB.
+  "oversized": { connected: (ws) => ws.send(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x01, 0x00])) },
+  "bad-utf8": { connected: (ws) => ws.send(Buffer.from([0x30, 0x06, 0x00, 0x03, 0xed, 0xa0, 0x80, 0x00])) },
+  "unknown-type": { connected: (ws) => ws.send(Buffer.from([0x00, 0x00])) },
+  "reserved-flags": { connected: (ws) => ws.send(Buffer.from([0xd1, 0x00])) },
+  "unknown-ack": { connected: (ws) => ws.send(Buffer.from([0x40, 0x02, 0x00, 0x63])) },
+  "second-connack": { connected: (ws) => ws.send(connack) },
+  "alias-zero": { connected: (ws) => ws.send(publish("t", "x", alias(0))) },
+  "alias-above-max": { connected: (ws) => ws.send(publish("t", "x", alias(100))) },
+  // Assigned Client Identifier (0x12) may not appear on PUBLISH.
+  "property-not-allowed": { connected: (ws) => ws.send(publish("t", "x", Buffer.from([0x12, 0x00, 0x01, 0x61]))) },
+  "no-connack": { silent: true },
+  "close-mid-packet": { connected: (ws) => { ws.send(publish("t", "half of it").subarray(0, 6)); setTimeout(() => ws.close(), 50); } },
+  // Valid, but one byte per frame, slowly: the message must still arrive.
+  "drip": { silent: true, drip: async (ws) => {
+    for (const b of Buffer.concat([connack, publish("drip/t", "slow")])) {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(Buffer.from([b]));
+      await sleep(20);
+    }
+  } },
+};
+
+const wss = new WebSocketServer({ host: "127.0.0.1", port, handleProtocols: (protocols) => [...protocols][0] });
+wss.on("connection", (ws, req) => {
+  const scenario = scenarios[new URL(req.url, "http://x").pathname.slice(1)];
+  if (!scenario) return ws.close(4000, "unknown scenario");
+  let buf = Buffer.alloc(0);
+  ws.on("message", (data) => {
+    buf = Buffer.concat([buf, data]);
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = 0, mult = 1, i = 1;
+      for (; i < 5 && i < buf.length; i++) {
+        len += (buf[i] & 0x7f) * mult;
+        mult *= 128;
+        if ((buf[i] & 0x80) === 0) break;
+      }
+      const total = i + 1 + len;
+      if (buf.length < total) return;
+      const type = buf[0] >> 4;
+      const body = buf.subarray(i + 1, total);
+      buf = buf.subarray(total);
+      if (type === 1) {
+        if (scenario.drip) scenario.drip(ws);
+        else if (!scenario.silent) {
+          ws.send(connack);
+          if (scenario.connected) setTimeout(() => scenario.connected(ws), 20);
+        }
+      } else if (type === 8 && scenario.onSubscribe) {
+        scenario.onSubscribe(ws, (body[0] << 8) | body[1]);
+      } else if (type === 12) {
+        ws.send(Buffer.from([0xd0, 0x00]));
+      }
+    }
+  });
+});
+wss.on("listening", () => console.log(`listening ${wss.address().port}`));
