@@ -9,7 +9,7 @@ say "build: wasm-pack build --release --target web"
 wasm-pack build --release --target web --out-dir pkg --no-pack 2>&1 | grep -v '^\[INFO\]' || true
 [ -f pkg/mqtt_wasm_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
 
-snippet=$(cd pkg && ls snippets/*/src/wasm/mqtt_error.js)
+snippet=$(cd pkg && ls snippets/*/src/wasm/host.js)
 cat >> pkg/mqtt_wasm.js <<JS
 
 export { MqttError } from "./$snippet";

@@ -598,26 +598,28 @@ fn pump(inner: &Rc<Inner>) {
     }
 }
 
+/// Arms the host timer for the session's next deadline. A timer already
+/// armed for an earlier instant is kept: firing early is harmless (the
+/// session ignores it and the timer is re-armed), and keepalive pushes the
+/// deadline later on every send, which would otherwise re-arm it each time.
 fn arm_timer(inner: &Rc<Inner>, d: &mut Driver) {
-    let deadline = d.session.poll_timeout();
-    if d.timer.as_ref().map(|(at, _)| *at) == deadline {
+    let Some(deadline) = d.session.poll_timeout() else { return };
+    if d.timer.as_ref().is_some_and(|(at, _)| *at <= deadline) {
         return;
     }
-    d.timer = deadline.map(|at| {
-        let weak = Rc::downgrade(inner);
-        let delay = at.as_millis().saturating_sub(now().as_millis());
-        let timeout = Timeout::new(delay, move || {
-            if let Some(inner) = weak.upgrade() {
-                {
-                    let mut d = inner.driver.borrow_mut();
-                    d.timer = None;
-                    d.session.handle_timeout(now());
-                }
-                pump(&inner);
+    let weak = Rc::downgrade(inner);
+    let delay = deadline.as_millis().saturating_sub(now().as_millis());
+    let timeout = Timeout::new(delay, move || {
+        if let Some(inner) = weak.upgrade() {
+            {
+                let mut d = inner.driver.borrow_mut();
+                d.timer = None;
+                d.session.handle_timeout(now());
             }
-        });
-        (at, timeout)
+            pump(&inner);
+        }
     });
+    d.timer = Some((deadline, timeout));
 }
 
 fn dispatch(inner: &Rc<Inner>, event: Event) {

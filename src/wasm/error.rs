@@ -4,7 +4,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::session::SessionError;
 
-#[wasm_bindgen(module = "/src/wasm/mqtt_error.js")]
+#[wasm_bindgen(module = "/src/wasm/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(code: &str, message: &str, reason_code: Option<u8>, close_code: Option<u16>) -> JsValue;

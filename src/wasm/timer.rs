@@ -1,15 +1,21 @@
-//! One host timer, from `setTimeout`, owned so that dropping it cancels it
-//! and frees its closure (gloo-timers' shape; no `Closure::forget`).
+//! One host timer, owned so that dropping it cancels it and frees its
+//! closure (gloo-timers' shape; no `Closure::forget`). The timer itself is
+//! `setHostTimeout` of `host.js`: a dedicated Worker's timer, which hidden
+//! tabs do not throttle, backed by the page's `setTimeout`.
 
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(module = "/src/wasm/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = setHostTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: f64) -> f64;
+    #[wasm_bindgen(js_name = clearHostTimeout)]
+    fn clear_timeout(id: f64);
+}
+
 #[wasm_bindgen]
 extern "C" {
-    // The global functions, not `window.*`, so this also works in Workers.
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
+    // The global `performance`, not `window.performance`, so this also works in Workers.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
 }
@@ -22,7 +28,7 @@ pub(crate) fn now() -> crate::session::Instant {
 /// A pending `setTimeout`; dropping it cancels it.
 #[must_use = "a Timeout is cancelled when dropped"]
 pub(crate) struct Timeout {
-    id: JsValue,
+    id: f64,
     _closure: Closure<dyn FnMut()>,
 }
 
@@ -41,6 +47,6 @@ impl Timeout {
 
 impl Drop for Timeout {
     fn drop(&mut self) {
-        clear_timeout(&self.id);
+        clear_timeout(self.id);
     }
 }

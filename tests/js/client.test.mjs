@@ -109,3 +109,34 @@ test("invalid arguments reject with typed error codes, never hang", async () => 
 test("no uncaught errors on the page", () => {
   assert.deepEqual(page.pageErrors.map(String), []);
 });
+
+test("timers run in a dedicated worker, so keepalive survives a throttled page", async () => {
+  // A fresh page whose own setTimeout never fires, as in a hidden tab that
+  // the browser throttles hard: keepalive must still ping on time.
+  const p = await packagePage(browser, server.url);
+  const r = await p.evaluate(async (url) => {
+    const { MqttClient } = window.mqtt;
+    const client = new MqttClient({ url, keepalive: 1 });
+    const sent = [];
+    client.on("packetsend", (s) => sent.push(s.type));
+    await client.connect();
+    const realSetTimeout = window.setTimeout;
+    window.setTimeout = () => 0;
+    await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      let rounds = 0;
+      // Wait ~2.5 s without the page's timers: poll with a MessageChannel
+      // against performance.now().
+      const start = performance.now();
+      channel.port1.onmessage = () => (performance.now() - start > 2500 ? resolve() : channel.port2.postMessage(rounds++));
+      channel.port2.postMessage(0);
+    });
+    window.setTimeout = realSetTimeout;
+    const result = { pings: sent.filter((t) => t === "pingreq").length, connected: client.connected };
+    await client.disconnect();
+    return result;
+  }, brokerUrl);
+  await p.close();
+  assert.ok(r.pings >= 2, `pings sent without page timers: ${r.pings}`);
+  assert.equal(r.connected, true);
+});

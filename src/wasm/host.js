@@ -1,0 +1,69 @@
+// The JavaScript side of the bindings: the error class (it lives in JS so it
+// truly extends Error; the package entry re-exports it) and the timers.
+
+export class MqttError extends Error {
+  constructor(code, message, reasonCode, closeCode) {
+    super(message);
+    this.name = "MqttError";
+    this.code = code;
+    if (reasonCode !== undefined) this.reasonCode = reasonCode;
+    if (closeCode !== undefined) this.closeCode = closeCode;
+  }
+}
+
+export function makeError(code, message, reasonCode, closeCode) {
+  return new MqttError(code, message, reasonCode, closeCode);
+}
+
+// Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute
+// after five minutes hidden), which would make keepalive PINGREQs late. A
+// dedicated Worker's timers are not throttled that way, and its messages
+// wake the page. Every timer is armed in the worker and, as a backup for a
+// worker that cannot start (a Content Security Policy without blob:
+// workers), with the page's own setTimeout: whichever fires first runs it.
+const pending = new Map();
+let nextId = 1;
+let worker;
+
+function timerWorker() {
+  if (worker !== undefined) return worker;
+  worker = null;
+  try {
+    const src = "const t=new Map();onmessage=e=>{const[id,ms]=e.data;clearTimeout(t.get(id));t.delete(id);" +
+      "if(ms>=0)t.set(id,setTimeout(()=>{t.delete(id);postMessage(id)},ms))}";
+    worker = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
+    worker.onmessage = (e) => fire(e.data);
+    worker.onerror = () => { worker = null; };
+  } catch {
+    worker = null;
+  }
+  return worker;
+}
+
+function fire(id) {
+  const timer = pending.get(id);
+  if (timer === undefined) return;
+  pending.delete(id);
+  clearTimeout(timer.backup);
+  timer.callback();
+}
+
+export function setHostTimeout(callback, ms) {
+  const id = nextId++;
+  pending.set(id, { callback, backup: setTimeout(() => fire(id), ms) });
+  timerWorker()?.postMessage([id, ms]);
+  return id;
+}
+
+export function clearHostTimeout(id) {
+  const timer = pending.get(id);
+  if (timer === undefined) return;
+  pending.delete(id);
+  clearTimeout(timer.backup);
+  worker?.postMessage([id, -1]);
+}
+
+// The timer's worker, for tests: whether one is running.
+export function timerWorkerActive() {
+  return Boolean(worker);
+}
