@@ -481,3 +481,112 @@ async fn a_slow_drip_of_single_bytes_still_makes_whole_packets() {
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| (m.0.clone(), m.1.clone())), Some(("drip/t".to_owned(), b"slow".to_vec())));
 }
+
+/// Records `reconnect` events as (attempt, url, delayMs).
+fn reconnect_log(client: &MqttClient) -> Rc<RefCell<Vec<(f64, String, f64)>>> {
+    let log: Rc<RefCell<Vec<(f64, String, f64)>>> = Rc::default();
+    let sink = log.clone();
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |r: JsValue| {
+        let entry = (get(&r, "attempt").as_f64().unwrap(), get(&r, "url").as_string().unwrap(), get(&r, "delayMs").as_f64().unwrap());
+        sink.borrow_mut().push(entry);
+    });
+    client.on("reconnect".into(), handler.into_js_value().unchecked_into());
+    log
+}
+
+#[wasm_bindgen_test]
+async fn reconnects_rotate_through_servers_with_growing_back_off() {
+    let drop_url = format!("{}/drop", option_env!("MQTT_SCRIPTED_URL").unwrap());
+    let o = JSON::parse(r#"{"protocolVersion": 5, "reconnectPeriod": 40, "maxReconnectPeriod": 400}"#).unwrap();
+    Reflect::set(&o, &"url".into(), &drop_url.as_str().into()).unwrap();
+    Reflect::set(&o, &"servers".into(), &Array::of1(&broker_url().into())).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let reconnects = reconnect_log(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    // Dropped by the first server; attempt 1 goes back to it (dropped again),
+    // attempt 2 to the real broker, which keeps us.
+    for _ in 0..60 {
+        if reconnects.borrow().len() >= 2 && client.connected() {
+            break;
+        }
+        sleep(50).await;
+    }
+    let log = reconnects.borrow().clone();
+    assert_eq!(log.iter().map(|r| (r.0, r.1.clone())).collect::<Vec<_>>(), vec![(1.0, drop_url.clone()), (2.0, broker_url().to_owned())]);
+    assert!(log[0].2 >= 20.0 && log[0].2 < 40.0, "first delay in [base/2, base): {}", log[0].2);
+    assert!(log[1].2 >= 40.0 && log[1].2 < 80.0, "second delay doubled: {}", log[1].2);
+    assert!(client.connected());
+    let topic = unique("after-reconnect");
+    let messages = inbox(&client);
+    JsFuture::from(client.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "back".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(wait_for(&messages, 1).await.len(), 1);
+    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn after_max_reconnect_attempts_the_client_gives_up_and_settles_everything() {
+    let o = scripted("drop", r#"{"maxReconnectAttempts": 2}"#);
+    Reflect::set(&o, &"reconnectPeriod".into(), &20.into()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let reconnects = reconnect_log(&client);
+    let events = event_log(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    let pending = client.publish("t".into(), "x".into(), JSON::parse(r#"{"qos": 1}"#).unwrap());
+    let err = JsFuture::from(pending).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
+    assert_eq!(reconnects.borrow().len(), 2);
+    assert_eq!(events.borrow().last().map(String::as_str), Some("end"));
+    let err = JsFuture::from(client.publish("t".into(), "x".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"), "ended: later calls reject");
+}
+
+#[wasm_bindgen_test]
+async fn a_session_taken_over_reconnects_and_resubscribes() {
+    let id = format!("takeover-{}", (js_sys::Math::random() * 1e9) as u64);
+    let o = format!(r#"{{"clientId": "{id}", "protocolVersion": 5, "reconnectPeriod": 50}}"#);
+    let client = connected(&o).await;
+    let messages = inbox(&client);
+    let events = event_log(&client);
+    let topic = unique("resub");
+    JsFuture::from(client.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    // Another client with the same id takes the session over; the broker
+    // drops us and we reconnect, taking it back.
+    let thief = connected(&format!(r#"{{"clientId": "{id}", "protocolVersion": 5, "reconnectPeriod": 0}}"#)).await;
+    JsFuture::from(thief.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    // Mosquitto 2.0 closes the socket rather than send DISCONNECT 0x8E.
+    let dropped = || events.borrow().iter().any(|e| e == "error:ServerDisconnected" || e == "error:ConnectionLost");
+    for _ in 0..60 {
+        if client.connected() && dropped() {
+            break;
+        }
+        sleep(50).await;
+    }
+    assert!(dropped(), "{:?}", events.borrow());
+    assert!(client.connected());
+    // Reconnected with a clean start: no session, so the subscription was
+    // renewed by the client and the message arrives.
+    sleep(200).await;
+    let publisher = connected("{}").await;
+    JsFuture::from(publisher.publish(topic.as_str().into(), "again".into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    assert_eq!(got.first().map(|m| m.1.clone()), Some(b"again".to_vec()));
+}
+
+#[wasm_bindgen_test]
+async fn the_credentials_provider_is_awaited_before_every_connect() {
+    let calls = Rc::new(RefCell::new(0));
+    let counter = calls.clone();
+    let provider = Closure::<dyn FnMut() -> Promise>::new(move || {
+        *counter.borrow_mut() += 1;
+        Promise::resolve(&JSON::parse(r#"{"username": "tester", "password": "tester-pw"}"#).unwrap())
+    });
+    let o = auth_options(r#"{"protocolVersion": 5}"#);
+    Reflect::set(&o, &"credentialsProvider".into(), &provider.into_js_value()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    JsFuture::from(client.connect()).await.expect("the provided credentials are used");
+    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.reconnect()).await.expect("and fetched again");
+    assert_eq!(*calls.borrow(), 2);
+    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+}

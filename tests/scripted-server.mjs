@@ -37,6 +37,8 @@ const scenarios = {
   // Assigned Client Identifier (0x12) may not appear on PUBLISH.
   "property-not-allowed": { connected: (ws) => ws.send(publish("t", "x", Buffer.from([0x12, 0x00, 0x01, 0x61]))) },
   "no-connack": { silent: true },
+  // Accepts, then drops the connection: for reconnect tests.
+  "drop": { connected: (ws) => setTimeout(() => ws.close(), 30) },
   "close-mid-packet": { connected: (ws) => { ws.send(publish("t", "half of it").subarray(0, 6)); setTimeout(() => ws.close(), 50); } },
   // Valid, but one byte per frame, slowly: the message must still arrive.
   "drip": { silent: true, drip: async (ws) => {

@@ -69,6 +69,9 @@ struct Driver {
     reconnect_timer: Option<Timeout>,
     /// Automatic reconnect attempts that failed in a row.
     failed_attempts: u32,
+    /// The current connection attempt, or connection, came from an
+    /// automatic reconnect (not from `connect()` / `reconnect()`).
+    reconnecting: bool,
     connected_at: Option<Instant>,
     last_connack: JsValue,
     last_close_code: u16,
@@ -117,6 +120,7 @@ impl MqttClient {
             timer: None,
             reconnect_timer: None,
             failed_attempts: 0,
+            reconnecting: false,
             connected_at: None,
             last_connack: JsValue::UNDEFINED,
             last_close_code: 0,
@@ -144,6 +148,7 @@ impl MqttClient {
                 State::Idle | State::Ended if d.reconnect_timer.is_none() && !d.ending => {
                     d.connect_waiters.push(resolvers);
                     d.failed_attempts = 0;
+                    d.reconnecting = false;
                     d.url_index = 0;
                     true
                 }
@@ -748,17 +753,21 @@ fn lost(inner: &Rc<Inner>, e: SessionError) {
         };
         let uptime = d.connected_at.take().map(|at| now().saturating_since(at));
         let was_connected = uptime.is_some();
+        // An automatic attempt failed unless it gave a connection that
+        // stayed up; a connection that dropped at once counts as failed, so
+        // the back-off grows and `servers` rotate past a server that
+        // accepts and then drops us.
         if uptime.is_some_and(|u| d.backoff.resets_after(u)) {
             d.failed_attempts = 0;
+            d.reconnecting = false;
+        } else if d.reconnecting {
+            d.failed_attempts += 1;
         }
         let next = if !d.connect_waiters.is_empty() {
             Next::FailConnect
         } else if d.backoff.base.is_zero() {
             Next::GiveUp
         } else {
-            if !was_connected {
-                d.failed_attempts += 1;
-            }
             if d.max_reconnect_attempts > 0 && d.failed_attempts >= d.max_reconnect_attempts {
                 Next::GiveUp
             } else {
@@ -787,6 +796,7 @@ fn lost(inner: &Rc<Inner>, e: SessionError) {
 
 fn schedule_reconnect(inner: &Rc<Inner>) {
     let mut d = inner.driver.borrow_mut();
+    d.reconnecting = true;
     let attempt = d.failed_attempts + 1;
     let delay = d.backoff.delay(attempt, js_sys::Math::random());
     // Attempt n uses url, then servers[0], ... round robin.
