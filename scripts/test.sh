@@ -33,6 +33,7 @@ suite "browser (wasm-pack test --headless --chrome)" \
   wasm-pack test --headless --chrome --release -- --test browser
 
 if bash scripts/build.sh; then
+  suite "types (tsc --noEmit on tests/types/usage.ts)" tsc -p tests/types/tsconfig.json
   suite "js (node --test, playwright-core + chromium)" node --test --test-concurrency=1 tests/js/
 else
   FAILED+=("build (npm package)")

@@ -89,7 +89,7 @@ async fn connect_connack_with_each_protocol_version() {
         assert!(client.connected());
         assert_eq!(client.protocol_version(), version);
         assert!(client.client_id().starts_with("mqttwasm_"));
-        JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+        JsFuture::from(client.disconnect(None)).await.unwrap();
         assert!(!client.connected());
     }
 }
@@ -100,12 +100,12 @@ async fn publish_subscribe_round_trip_at_each_qos() {
         let client = connected(&format!(r#"{{"protocolVersion": {version}}}"#)).await;
         let messages = inbox(&client);
         let topic = unique("rt");
-        let suback = JsFuture::from(client.subscribe(format!("{topic}/+").into(), JSON::parse(r#"{"qos": 2}"#).unwrap())).await.unwrap();
+        let suback = JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()))).await.unwrap();
         let granted = Array::from(&get(&suback, "granted"));
         assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(2.0));
         for qos in 0..3u8 {
             let opts = JSON::parse(&format!(r#"{{"qos": {qos}}}"#)).unwrap();
-            let result = JsFuture::from(client.publish(format!("{topic}/{qos}").into(), format!("payload {qos}").into(), opts)).await.unwrap();
+            let result = JsFuture::from(client.publish(format!("{topic}/{qos}").into(), format!("payload {qos}").into(), Some(opts))).await.unwrap();
             if qos > 0 {
                 assert!(get(&result, "packetId").as_f64().is_some(), "QoS {qos} resolves after its acknowledgement");
             }
@@ -117,7 +117,7 @@ async fn publish_subscribe_round_trip_at_each_qos() {
             assert_eq!(payload, format!("payload {i}").as_bytes());
             assert_eq!(get(packet, "qos").as_f64(), Some(i as f64));
         }
-        JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+        JsFuture::from(client.disconnect(None)).await.unwrap();
     }
 }
 
@@ -126,9 +126,9 @@ async fn binary_payloads_arrive_byte_for_byte() {
     let client = connected("{}").await;
     let messages = inbox(&client);
     let topic = unique("bin");
-    JsFuture::from(client.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), None)).await.unwrap();
     let bytes: Vec<u8> = (0..=255).collect();
-    JsFuture::from(client.publish(topic.as_str().into(), Uint8Array::from(&bytes[..]).into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), Uint8Array::from(&bytes[..]).into(), None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| m.1.clone()), Some(bytes));
 }
@@ -136,7 +136,7 @@ async fn binary_payloads_arrive_byte_for_byte() {
 #[wasm_bindgen_test]
 async fn invalid_topic_rejects_with_mqtt_error_code() {
     let client = connected("{}").await;
-    let err = JsFuture::from(client.publish("a/#".into(), "x".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    let err = JsFuture::from(client.publish("a/#".into(), "x".into(), None)).await.unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidTopic"));
     assert_eq!(get(&err, "name").as_string().as_deref(), Some("MqttError"));
@@ -152,7 +152,7 @@ async fn unreachable_broker_rejects_connect_with_an_error_code() {
     let code = get(&err, "code").as_string().unwrap();
     assert!(code == "ConnectionLost" || code == "Timeout", "got {code}");
     // Operations queued meanwhile are not left pending.
-    let err = JsFuture::from(client.publish("t".into(), "x".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    let err = JsFuture::from(client.publish("t".into(), "x".into(), None)).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
 }
 
@@ -171,17 +171,17 @@ async fn retained_message_reaches_a_later_subscriber_then_is_cleared() {
     let publisher = connected("{}").await;
     let topic = unique("retained");
     let opts = JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap();
-    JsFuture::from(publisher.publish(topic.as_str().into(), "kept".into(), opts)).await.unwrap();
+    JsFuture::from(publisher.publish(topic.as_str().into(), "kept".into(), Some(opts))).await.unwrap();
     let subscriber = connected("{}").await;
     let messages = inbox(&subscriber);
-    JsFuture::from(subscriber.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(subscriber.subscribe(topic.as_str().into(), None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1, b"kept");
     assert_eq!(get(&got[0].2, "retain").as_bool(), Some(true));
     // An empty retained payload clears it [MQTT-3.3.1-10].
     let opts = JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap();
-    JsFuture::from(publisher.publish(topic.as_str().into(), "".into(), opts)).await.unwrap();
+    JsFuture::from(publisher.publish(topic.as_str().into(), "".into(), Some(opts))).await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -189,7 +189,7 @@ async fn v5_properties_travel_end_to_end() {
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("props");
-    JsFuture::from(client.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
     let opts = JSON::parse(
         r#"{"qos": 1, "properties": {
             "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "text/plain",
@@ -198,7 +198,7 @@ async fn v5_properties_travel_end_to_end() {
     .unwrap();
     let props = get(&opts, "properties");
     Reflect::set(&props, &"correlationData".into(), &Uint8Array::from(&[1u8, 2, 3][..])).unwrap();
-    JsFuture::from(client.publish(topic.as_str().into(), "p".into(), opts)).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "p".into(), Some(opts))).await.unwrap();
     let got = wait_for(&messages, 1).await;
     let p = get(&got[0].2, "properties");
     assert_eq!(get(&p, "payloadFormatIndicator").as_bool(), Some(true));
@@ -217,16 +217,16 @@ async fn unsubscribe_stops_delivery_and_hash_does_not_match_dollar_topics() {
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("unsub");
-    JsFuture::from(client.subscribe(format!("{topic}/#").into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/#").into(), None)).await.unwrap();
     // `#` at the first level does not match `$` topics [MQTT-4.7.2-1].
-    JsFuture::from(client.subscribe("#".into(), JsValue::UNDEFINED)).await.unwrap();
-    let ack = JsFuture::from(client.unsubscribe(format!("{topic}/#").into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.subscribe("#".into(), None)).await.unwrap();
+    let ack = JsFuture::from(client.unsubscribe(format!("{topic}/#").into(), None)).await.unwrap();
     assert_eq!(Array::from(&get(&ack, "reasonCodes")).get(0).as_f64(), Some(0.0));
-    let ack = JsFuture::from(client.unsubscribe("never/subscribed".into(), JsValue::UNDEFINED)).await.unwrap();
+    let ack = JsFuture::from(client.unsubscribe("never/subscribed".into(), None)).await.unwrap();
     assert_eq!(Array::from(&get(&ack, "reasonCodes")).get(0).as_f64(), Some(17.0), "No subscription existed");
-    JsFuture::from(client.unsubscribe("#".into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.unsubscribe("#".into(), None)).await.unwrap();
     let opts = JSON::parse(r#"{"qos": 1}"#).unwrap();
-    JsFuture::from(client.publish(format!("{topic}/x").into(), "late".into(), opts)).await.unwrap();
+    JsFuture::from(client.publish(format!("{topic}/x").into(), "late".into(), Some(opts))).await.unwrap();
     sleep(300).await;
     assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with('$')), "no $SYS message through #");
     assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with(&topic)), "nothing after unsubscribe");
@@ -263,13 +263,13 @@ async fn a_subscription_refused_by_an_acl_is_reported_in_granted() {
     let client = MqttClient::new(o).unwrap();
     JsFuture::from(client.connect()).await.expect("good credentials connect");
     let filters = JSON::parse(r#"["secret/plans", "open/news"]"#).unwrap();
-    let ack = JsFuture::from(client.subscribe(filters, JsValue::UNDEFINED)).await.expect("a refusal is not a rejection");
+    let ack = JsFuture::from(client.subscribe(filters, None)).await.expect("a refusal is not a rejection");
     let granted = Array::from(&get(&ack, "granted"));
     assert_eq!(get(&granted.get(0), "topic").as_string().as_deref(), Some("secret/plans"));
     assert_eq!(get(&granted.get(0), "reasonCode").as_f64(), Some(f64::from(0x87)), "Not authorized");
     assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(128.0));
     assert_eq!(get(&granted.get(1), "reasonCode").as_f64(), Some(0.0));
-    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.disconnect(None)).await.unwrap();
 }
 
 /// Records `packetsend` / `packetreceive` summaries as "send:type" / "receive:type".
@@ -290,7 +290,7 @@ async fn the_will_is_published_when_the_connection_drops_without_disconnect() {
     let topic = unique("will");
     let watcher = connected("{}").await;
     let messages = inbox(&watcher);
-    JsFuture::from(watcher.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(watcher.subscribe(topic.as_str().into(), None)).await.unwrap();
     let o = format!(r#"{{"protocolVersion": 5, "will": {{"topic": "{topic}", "payload": "gone", "qos": 1, "properties": {{"contentType": "text/plain"}}}}}}"#);
     let dying = connected(&o).await;
     // Dropping the client closes its socket without an MQTT DISCONNECT, as a
@@ -300,7 +300,7 @@ async fn the_will_is_published_when_the_connection_drops_without_disconnect() {
     assert_eq!(got.first().map(|m| m.1.clone()), Some(b"gone".to_vec()));
     // A graceful disconnect() does not publish the will.
     let polite = connected(&o).await;
-    JsFuture::from(polite.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(polite.disconnect(None)).await.unwrap();
     sleep(300).await;
     assert_eq!(messages.borrow().len(), 1);
 }
@@ -310,9 +310,9 @@ async fn overlapping_subscriptions_deliver_a_copy_per_subscription_at_its_qos() 
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("overlap");
-    JsFuture::from(client.subscribe(format!("{topic}/+").into(), JSON::parse(r#"{"qos": 0}"#).unwrap())).await.unwrap();
-    JsFuture::from(client.subscribe(format!("{topic}/#").into(), JSON::parse(r#"{"qos": 2}"#).unwrap())).await.unwrap();
-    JsFuture::from(client.publish(format!("{topic}/x").into(), "o".into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 0}"#).unwrap()))).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/#").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()))).await.unwrap();
+    JsFuture::from(client.publish(format!("{topic}/x").into(), "o".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
     wait_for(&messages, 2).await;
     sleep(200).await;
     // Mosquitto sends one copy per matching subscription, which MQTT 5.0
@@ -328,8 +328,8 @@ async fn subscription_identifiers_come_back_on_matching_messages() {
     let messages = inbox(&client);
     let topic = unique("subid");
     let opts = JSON::parse(r#"{"qos": 1, "properties": {"subscriptionIdentifier": 42}}"#).unwrap();
-    JsFuture::from(client.subscribe(topic.as_str().into(), opts)).await.unwrap();
-    JsFuture::from(client.publish(topic.as_str().into(), "i".into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(opts))).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "i".into(), None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
     let ids = Array::from(&get(&get(&got[0].2, "properties"), "subscriptionIdentifier"));
     assert_eq!(ids.to_vec().iter().map(|v| v.as_f64()).collect::<Vec<_>>(), vec![Some(42.0)]);
@@ -341,10 +341,10 @@ async fn no_local_suppresses_only_our_own_messages() {
     let other = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("nolocal");
-    JsFuture::from(client.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap())).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap()))).await.unwrap();
     let qos1 = || JSON::parse(r#"{"qos": 1}"#).unwrap();
-    JsFuture::from(client.publish(topic.as_str().into(), "mine".into(), qos1())).await.unwrap();
-    JsFuture::from(other.publish(topic.as_str().into(), "theirs".into(), qos1())).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "mine".into(), Some(qos1()))).await.unwrap();
+    JsFuture::from(other.publish(topic.as_str().into(), "theirs".into(), Some(qos1()))).await.unwrap();
     wait_for(&messages, 1).await;
     sleep(200).await;
     let payloads: Vec<Vec<u8>> = messages.borrow().iter().map(|m| m.1.clone()).collect();
@@ -359,9 +359,9 @@ async fn outgoing_topic_aliases_are_used_within_the_servers_maximum() {
     let listener = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&listener);
     let topic = unique("alias/a-rather-long-topic-name");
-    JsFuture::from(listener.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(listener.subscribe(topic.as_str().into(), None)).await.unwrap();
     for i in 0..3 {
-        JsFuture::from(client.publish(topic.as_str().into(), format!("{i}").into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+        JsFuture::from(client.publish(topic.as_str().into(), format!("{i}").into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
     }
     let got = wait_for(&messages, 3).await;
     assert_eq!(got.iter().map(|m| (m.0.clone(), m.1.clone())).collect::<Vec<_>>(), (0..3).map(|i| (topic.clone(), format!("{i}").into_bytes())).collect::<Vec<_>>());
@@ -373,11 +373,11 @@ async fn a_persistent_session_receives_what_was_published_while_it_was_away() {
     let topic = unique("persist");
     let o = format!(r#"{{"clientId": "{id}", "clean": false, "protocolVersion": 4}}"#);
     let first = connected(&o).await;
-    JsFuture::from(first.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
-    JsFuture::from(first.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(first.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(first.disconnect(None)).await.unwrap();
     let publisher = connected("{}").await;
     for i in 0..3 {
-        JsFuture::from(publisher.publish(topic.as_str().into(), format!("m{i}").into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+        JsFuture::from(publisher.publish(topic.as_str().into(), format!("m{i}").into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
     }
     let second = MqttClient::new(options(&o)).unwrap();
     let messages = inbox(&second);
@@ -431,7 +431,7 @@ async fn inbound_topic_aliases_are_resolved_before_the_message_event() {
     let client = MqttClient::new(scripted("alias", r#"{"properties": {"topicAliasMaximum": 4}}"#)).unwrap();
     let messages = inbox(&client);
     JsFuture::from(client.connect()).await.unwrap();
-    JsFuture::from(client.subscribe("alias/#".into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.subscribe("alias/#".into(), None)).await.unwrap();
     let got = wait_for(&messages, 2).await;
     let got: Vec<(String, Vec<u8>)> = got.into_iter().map(|m| (m.0, m.1)).collect();
     assert_eq!(got, vec![("alias/topic".to_owned(), b"one".to_vec()), ("alias/topic".to_owned(), b"two".to_vec())]);
@@ -457,7 +457,7 @@ async fn a_hostile_server_gets_the_connection_closed_with_a_precise_error() {
         let log = event_log(&client);
         JsFuture::from(client.connect()).await.unwrap_or_else(|_| panic!("{scenario}: CONNACK"));
         // Sent before the misbehaviour arrives and never acknowledged.
-        let pending = client.publish("t".into(), "x".into(), JSON::parse(r#"{"qos": 1}"#).unwrap());
+        let pending = client.publish("t".into(), "x".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()));
         let err = JsFuture::from(pending).await.expect_err(scenario);
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"), "{scenario}: the pending publish rejects");
         assert!(!client.connected(), "{scenario}");
@@ -518,10 +518,10 @@ async fn reconnects_rotate_through_servers_with_growing_back_off() {
     assert!(client.connected());
     let topic = unique("after-reconnect");
     let messages = inbox(&client);
-    JsFuture::from(client.subscribe(topic.as_str().into(), JsValue::UNDEFINED)).await.unwrap();
-    JsFuture::from(client.publish(topic.as_str().into(), "back".into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), None)).await.unwrap();
+    JsFuture::from(client.publish(topic.as_str().into(), "back".into(), None)).await.unwrap();
     assert_eq!(wait_for(&messages, 1).await.len(), 1);
-    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.disconnect(None)).await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -532,12 +532,12 @@ async fn after_max_reconnect_attempts_the_client_gives_up_and_settles_everything
     let reconnects = reconnect_log(&client);
     let events = event_log(&client);
     JsFuture::from(client.connect()).await.unwrap();
-    let pending = client.publish("t".into(), "x".into(), JSON::parse(r#"{"qos": 1}"#).unwrap());
+    let pending = client.publish("t".into(), "x".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()));
     let err = JsFuture::from(pending).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
     assert_eq!(reconnects.borrow().len(), 2);
     assert_eq!(events.borrow().last().map(String::as_str), Some("end"));
-    let err = JsFuture::from(client.publish("t".into(), "x".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    let err = JsFuture::from(client.publish("t".into(), "x".into(), None)).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"), "ended: later calls reject");
 }
 
@@ -549,11 +549,11 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     let messages = inbox(&client);
     let events = event_log(&client);
     let topic = unique("resub");
-    JsFuture::from(client.subscribe(topic.as_str().into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
     // Another client with the same id takes the session over; the broker
     // drops us and we reconnect, taking it back.
     let thief = connected(&format!(r#"{{"clientId": "{id}", "protocolVersion": 5, "reconnectPeriod": 0}}"#)).await;
-    JsFuture::from(thief.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(thief.disconnect(None)).await.unwrap();
     // Mosquitto 2.0 closes the socket rather than send DISCONNECT 0x8E.
     let dropped = || events.borrow().iter().any(|e| e == "error:ServerDisconnected" || e == "error:ConnectionLost");
     for _ in 0..60 {
@@ -568,7 +568,7 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     // renewed by the client and the message arrives.
     sleep(200).await;
     let publisher = connected("{}").await;
-    JsFuture::from(publisher.publish(topic.as_str().into(), "again".into(), JSON::parse(r#"{"qos": 1}"#).unwrap())).await.unwrap();
+    JsFuture::from(publisher.publish(topic.as_str().into(), "again".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| m.1.clone()), Some(b"again".to_vec()));
 }
@@ -585,8 +585,8 @@ async fn the_credentials_provider_is_awaited_before_every_connect() {
     Reflect::set(&o, &"credentialsProvider".into(), &provider.into_js_value()).unwrap();
     let client = MqttClient::new(o).unwrap();
     JsFuture::from(client.connect()).await.expect("the provided credentials are used");
-    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.disconnect(None)).await.unwrap();
     JsFuture::from(client.reconnect()).await.expect("and fetched again");
     assert_eq!(*calls.borrow(), 2);
-    JsFuture::from(client.disconnect(JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(client.disconnect(None)).await.unwrap();
 }

@@ -177,9 +177,9 @@ impl MqttClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<PublishResult>")]
     pub fn publish(
         &self,
-        topic: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] topic: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] payload: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "PublishOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PublishOptions")] opts: Option<JsValue>,
     ) -> Promise {
         #[derive(Default, Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -216,7 +216,7 @@ impl MqttClient {
     pub fn subscribe(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | string[] | SubscriptionRequest[]")] filter: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] opts: Option<JsValue>,
     ) -> Promise {
         let request = (|| {
             let mut defaults: SubscribeOptionsIn = optional(opts, "subscribe options")?;
@@ -246,7 +246,7 @@ impl MqttClient {
     pub fn unsubscribe(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] filter: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ properties?: Properties }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ properties?: Properties }")] opts: Option<JsValue>,
     ) -> Promise {
         #[derive(Default, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -268,7 +268,7 @@ impl MqttClient {
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
     /// follows, pending operations reject with `Closed`, `end` fires.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn disconnect(&self, #[wasm_bindgen(unchecked_param_type = "{ reasonCode?: number, properties?: Properties }")] opts: JsValue) -> Promise {
+    pub fn disconnect(&self, #[wasm_bindgen(unchecked_param_type = "{ reasonCode?: number, properties?: Properties }")] opts: Option<JsValue>) -> Promise {
         #[derive(Default, Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct DisconnectOptions {
@@ -346,8 +346,15 @@ impl MqttClient {
         }
     }
 
-    /// Adds an event handler; returns the client for chaining.
-    pub fn on(&self, event: String, handler: Function) -> MqttClient {
+    /// Adds an event handler; returns the client for chaining. In
+    /// TypeScript the signature to use is the per-event overload of
+    /// `MqttEvents` merged into this class; this one accepts nothing, so that
+    /// handlers are always typed from their event.
+    pub fn on(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "never")] event: String,
+        #[wasm_bindgen(unchecked_param_type = "never")] handler: Function,
+    ) -> MqttClient {
         if event == "packetsend" || event == "packetreceive" {
             self.inner.driver.borrow_mut().session.set_trace(true);
         }
@@ -355,8 +362,12 @@ impl MqttClient {
         MqttClient { inner: self.inner.clone() }
     }
 
-    /// Removes an event handler added with `on`.
-    pub fn off(&self, event: String, handler: Function) -> MqttClient {
+    /// Removes an event handler added with `on` (typed like `on`).
+    pub fn off(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "never")] event: String,
+        #[wasm_bindgen(unchecked_param_type = "never")] handler: Function,
+    ) -> MqttClient {
         let mut handlers = self.inner.handlers.borrow_mut();
         if let Some(i) = handlers.iter().position(|(e, h)| *e == event && *h == handler) {
             handlers.remove(i);
@@ -417,12 +428,11 @@ impl MqttClient {
     }
 }
 
-/// Deserializes optional options: `undefined` and `null` give the defaults.
-fn optional<T: Default + serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        Ok(T::default())
-    } else {
-        from_js(value, what)
+/// Deserializes optional options: absent (`undefined` or `null`) gives the defaults.
+fn optional<T: Default + serde::de::DeserializeOwned>(value: Option<JsValue>, what: &str) -> Result<T, JsValue> {
+    match value {
+        Some(value) => from_js(value, what),
+        None => Ok(T::default()),
     }
 }
 

@@ -86,6 +86,26 @@ export interface SubAck { packetId: number; granted: { topic: string; qos: numbe
 export interface UnsubAck { packetId: number; reasonCodes: number[]; properties: Properties }
 export interface MessagePacket { qos: QoS; retain: boolean; dup: boolean; packetId?: number; properties?: Properties }
 export interface PacketSummary { type: string; packetId?: number; topic?: string; qos?: number }
+/** The events of `MqttClient.on` / `off`, with their handler types. */
+export interface MqttEvents {
+  connect: (connack: ConnAck) => void;
+  reconnect: (info: { attempt: number; delayMs: number; url: string }) => void;
+  offline: () => void;
+  close: () => void;
+  disconnect: (packet: { reasonCode: number; properties: Properties }) => void;
+  message: (topic: string, payload: Uint8Array, packet: MessagePacket) => void;
+  auth: (packet: { reasonCode: number; properties: Properties }) => void;
+  error: (error: MqttError) => void;
+  packetsend: (packet: PacketSummary) => void;
+  packetreceive: (packet: PacketSummary) => void;
+  end: () => void;
+}
+
+export interface MqttClient {
+  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): MqttClient;
+  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): MqttClient;
+}
+
 export type MqttErrorCode =
   | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
   | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"

@@ -1,0 +1,48 @@
+// Type-checked with `tsc --noEmit` against the built package's .d.ts (a
+// suite of `make test`): how an application writes against the API.
+import init, { MqttClient, MqttError, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
+
+export async function dashboard(url: string): Promise<void> {
+  await init();
+  const options: ClientOptions = {
+    url,
+    protocolVersion: 5,
+    clientId: "dash-1",
+    will: { topic: "status/dash-1", payload: "offline", qos: 1, retain: true },
+    properties: { sessionExpiryInterval: 60, userProperties: { app: "dashboard", tags: ["a", "b"] } },
+    credentialsProvider: async () => ({ username: "u", password: new Uint8Array([1, 2]) }),
+  };
+  const client = new MqttClient(options);
+  client
+    .on("message", (topic, payload, packet) => {
+      const text: string = topic + new TextDecoder().decode(payload);
+      const qos: 0 | 1 | 2 = packet.qos;
+      void text;
+      void qos;
+    })
+    .on("error", (e) => {
+      const code: string = e.code;
+      const reason: number | undefined = e.reasonCode;
+      void code;
+      void reason;
+    })
+    .on("reconnect", ({ attempt, delayMs }) => void (attempt + delayMs));
+  const ack: ConnAck = await client.connect();
+  const granted: SubAck = await client.subscribe([{ topic: "sensors/#", qos: 1, noLocal: true }], { properties: { subscriptionIdentifier: 7 } });
+  await client.publish("sensors/t", new Uint8Array([1]), { qos: 2, properties: { contentType: "application/octet-stream" } });
+  await client.publish("sensors/t", "text");
+  await client.unsubscribe("sensors/#");
+  try {
+    await client.publish("bad/#", "x");
+  } catch (e) {
+    if (e instanceof MqttError && e.code === "InvalidTopic") {
+      console.log(ack.reasonCode, granted.granted[0].reasonCode, client.inflightCount, client.serverProperties.receiveMaximum);
+    }
+  }
+  await client.disconnect({ reasonCode: 0 });
+}
+
+// @ts-expect-error: an unknown event name is a type error.
+new MqttClient({ url: "ws://x" }).on("mesage", () => {});
+// @ts-expect-error: a message handler's payload is a Uint8Array, not a string.
+new MqttClient({ url: "ws://x" }).on("message", (topic: string, payload: string) => void [topic, payload]);
