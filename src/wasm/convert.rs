@@ -65,8 +65,28 @@ fn parse<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, (String, S
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        (path, e.into_inner().to_string())
+        (path, redact(&e.into_inner().to_string()))
     })
+}
+
+/// serde's messages quote the offending value (`invalid type: string
+/// "hunter2", expected ...`), and that value may be a password: every
+/// quoted or backticked part is replaced by `…`, keeping what was expected.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '`' => {
+                quote = Some(c);
+                out.push('…');
+            }
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// [`parse`], with errors as `InvalidArgument` prefixed with `what` (e.g.

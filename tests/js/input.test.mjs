@@ -1,0 +1,173 @@
+// Bad input from JavaScript: every case rejects (or throws, for the
+// constructor) with an MqttError and its code, and the client stays usable.
+// Also: one WebSocket send per event-loop turn, and secrets never leak.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+
+let server, browser, page;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  page = await packagePage(browser, server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test("all packets of one event-loop turn go out in one WebSocket send", async () => {
+  const r = await page.evaluate(async (url) => {
+    const sends = [];
+    const original = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      sends.push(data.byteLength);
+      return original.call(this, data);
+    };
+    try {
+      const client = new window.mqtt.MqttClient({ url });
+      await client.connect();
+      sends.length = 0;
+      const all = [];
+      for (let i = 0; i < 10; i++) all.push(client.publish("turn/t", "0123456789"));
+      await Promise.all(all);
+      const result = sends.slice();
+      await client.disconnect();
+      return result;
+    } finally {
+      WebSocket.prototype.send = original;
+    }
+  }, brokerUrl);
+  // 10 PUBLISH of 2 + 2 + 6 + 10 = 20 bytes each, in one frame.
+  assert.deepEqual(r, [200]);
+});
+
+test("constructor options: bad values throw InvalidArgument naming the field", async () => {
+  const r = await page.evaluate((url) => {
+    const { MqttClient, MqttError } = window.mqtt;
+    const cases = {
+      noOptions: undefined,
+      notAnObject: "ws://x",
+      missingUrl: {},
+      httpUrl: { url: "http://127.0.0.1/mqtt" },
+      urlNumber: { url: 42 },
+      protocolVersion6: { url, protocolVersion: 6 },
+      keepaliveNegative: { url, keepalive: -1 },
+      keepaliveTooBig: { url, keepalive: 70000 },
+      keepaliveString: { url, keepalive: "60" },
+      cleanString: { url, clean: "yes" },
+      emptyIdNotClean: { url, clientId: "", clean: false },
+      longId31: { url, protocolVersion: 3, clientId: "x".repeat(24) },
+      willWildcard: { url, will: { topic: "a/#", payload: "x" } },
+      willQos3: { url, will: { topic: "a", payload: "x", qos: 3 } },
+      willPropsV4: { url, will: { topic: "a", payload: "x", properties: { contentType: "t" } } },
+      propsV4: { url, properties: { receiveMaximum: 5 } },
+      unknownOption: { url, keepAlive: 5 },
+      unknownProperty: { url, protocolVersion: 5, properties: { receiveMax: 5 } },
+      passwordNumber: { url, username: "u", password: 1234 },
+      providerNotFunction: { url, credentialsProvider: "token" },
+      serversNotUrls: { url, servers: ["tcp://x"] },
+      maxQueuedNegative: { url, maxQueuedMessages: -5 },
+    };
+    const out = {};
+    for (const [name, options] of Object.entries(cases)) {
+      try {
+        new MqttClient(options);
+        out[name] = "accepted";
+      } catch (e) {
+        out[name] = e instanceof MqttError ? e.code : `not an MqttError: ${e}`;
+      }
+    }
+    return out;
+  }, brokerUrl);
+  for (const [name, code] of Object.entries(r)) assert.equal(code, "InvalidArgument", name);
+  assert.equal(Object.keys(r).length, 22);
+});
+
+test("method arguments: bad values reject with their code, and the client stays usable", async () => {
+  const r = await page.evaluate(async (url) => {
+    const { MqttClient, MqttError } = window.mqtt;
+    const client = new MqttClient({ url, protocolVersion: 5 });
+    await client.connect();
+    const code = (p) => p.then(() => "resolved", (e) => (e instanceof MqttError ? e.code : `not an MqttError: ${e}`));
+    const out = {
+      topicPlus: await code(client.publish("a/+/b", "x")),
+      topicHash: await code(client.publish("#", "x")),
+      topicEmpty: await code(client.publish("", "x")),
+      topicNul: await code(client.publish("a\u0000b", "x")),
+      topicTooLong: await code(client.publish("x".repeat(65536), "x")),
+      topicObject: await code(client.publish({}, "x")),
+      qos3: await code(client.publish("a", "x", { qos: 3 })),
+      qosString: await code(client.publish("a", "x", { qos: "1" })),
+      payloadNumber: await code(client.publish("a", 42)),
+      retainString: await code(client.publish("a", "x", { retain: "true" })),
+      topicAliasByHand: await code(client.publish("a", "x", { properties: { topicAlias: 1 } })),
+      badUserProps: await code(client.publish("a", "x", { properties: { userProperties: { k: 5 } } })),
+      correlationString: await code(client.publish("a", "x", { properties: { correlationData: "abc" } })),
+      expiryNegative: await code(client.publish("a", "x", { properties: { messageExpiryInterval: -1 } })),
+      filterHashMiddle: await code(client.subscribe("a/#/b")),
+      filterPlusPartial: await code(client.subscribe("a/b+")),
+      filterEmpty: await code(client.subscribe("")),
+      filterListEmpty: await code(client.subscribe([])),
+      filterSharedBad: await code(client.subscribe("$share//a")),
+      subQos3: await code(client.subscribe("a", { qos: 3 })),
+      retainHandling3: await code(client.subscribe("a", { retainHandling: 3 })),
+      subIdZero: await code(client.subscribe("a", { properties: { subscriptionIdentifier: 0 } })),
+      unsubEmpty: await code(client.unsubscribe("")),
+      unsubNumber: await code(client.unsubscribe(7)),
+      disconnectReason: await code(client.disconnect({ reasonCode: 0x19 })),
+      authNoReason: await code(client.auth({})),
+    };
+    // Still usable after all that.
+    out.stillWorks = await code(client.publish("ok/t", "fine", { qos: 1 }));
+    out.connected = client.connected;
+    await client.disconnect();
+    out.publishAfterEnd = await code(client.publish("a", "x"));
+    out.subscribeAfterEnd = await code(client.subscribe("a"));
+    out.unsubscribeAfterEnd = await code(client.unsubscribe("a"));
+    return out;
+  }, brokerUrl);
+  const expected = {
+    topicPlus: "InvalidTopic", topicHash: "InvalidTopic", topicEmpty: "InvalidTopic", topicNul: "InvalidTopic",
+    topicTooLong: "InvalidTopic", topicObject: "InvalidTopic", qos3: "InvalidArgument", qosString: "InvalidArgument",
+    payloadNumber: "InvalidArgument", retainString: "InvalidArgument", topicAliasByHand: "InvalidArgument",
+    badUserProps: "InvalidArgument", correlationString: "InvalidArgument", expiryNegative: "InvalidArgument",
+    filterHashMiddle: "InvalidTopic", filterPlusPartial: "InvalidTopic", filterEmpty: "InvalidTopic",
+    filterListEmpty: "InvalidArgument", filterSharedBad: "InvalidTopic", subQos3: "InvalidArgument",
+    retainHandling3: "InvalidArgument", subIdZero: "InvalidArgument", unsubEmpty: "InvalidTopic",
+    unsubNumber: "InvalidArgument", disconnectReason: "InvalidArgument", authNoReason: "InvalidArgument",
+    stillWorks: "resolved", connected: true,
+    publishAfterEnd: "Closed", subscribeAfterEnd: "Closed", unsubscribeAfterEnd: "Closed",
+  };
+  assert.deepEqual(r, expected);
+});
+
+test("passwords and authentication data never appear in errors, events or the console", async () => {
+  const secret = "s3cr3t-Pa55";
+  const r = await page.evaluate(async ({ url, secret }) => {
+    const { MqttClient } = window.mqtt;
+    const seen = [];
+    const capture = (...args) => seen.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message} ${a.stack} ${JSON.stringify(a)}` : JSON.stringify(a))).join(" "));
+    const originals = {};
+    for (const level of ["log", "info", "warn", "error", "debug"]) {
+      originals[level] = console[level];
+      console[level] = (...args) => { capture(...args); originals[level](...args); };
+    }
+    try {
+      // Bad options mentioning the secret.
+      try { new MqttClient({ url, username: "u", password: 12345, keepAlive: secret }); } catch (e) { capture(e); }
+      try { new MqttClient({ url, protocolVersion: 5, properties: { authenticationData: secret } }); } catch (e) { capture(e); }
+      // A connection with a password and authentication data, every event recorded.
+      const client = new MqttClient({ url, protocolVersion: 5, username: "u", password: secret, connectTimeout: 2000, reconnectPeriod: 0,
+        properties: { authenticationMethod: "none", authenticationData: new TextEncoder().encode(secret) } });
+      for (const ev of ["error", "close", "end", "packetsend", "packetreceive", "connect", "auth", "disconnect"]) client.on(ev, (...a) => capture(ev, ...a));
+      await client.connect().catch(capture);
+      return seen.filter((s) => s.includes(secret) || s.includes(btoa(secret)));
+    } finally {
+      for (const level of Object.keys(originals)) console[level] = originals[level];
+    }
+  }, { url: brokerUrl, secret });
+  assert.deepEqual(r, []);
+});
