@@ -590,3 +590,16 @@ async fn the_credentials_provider_is_awaited_before_every_connect() {
     assert_eq!(*calls.borrow(), 2);
     JsFuture::from(client.disconnect(None)).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn an_unacknowledged_publish_is_resent_with_dup_after_the_session_resumes() {
+    let o = scripted("resume", r#"{"clientId": "resumer", "clean": false}"#);
+    Reflect::set(&o, &"reconnectPeriod".into(), &50.into()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    JsFuture::from(client.connect()).await.unwrap();
+    // The server takes it, never acknowledges it, and drops the connection.
+    let result = JsFuture::from(client.publish("r/t".into(), "again".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    let reason = get(&get(&result, "properties"), "reasonString").as_string();
+    assert_eq!(reason.as_deref(), Some("dup-ok"), "resent with DUP and the same packet id");
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}

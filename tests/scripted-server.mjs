@@ -37,6 +37,11 @@ const scenarios = {
   // Assigned Client Identifier (0x12) may not appear on PUBLISH.
   "property-not-allowed": { connected: (ws) => ws.send(publish("t", "x", Buffer.from([0x12, 0x00, 0x01, 0x61]))) },
   "no-connack": { silent: true },
+  // Session resumption: the first connection takes a QoS 1 PUBLISH, does
+  // not acknowledge it and drops; the client comes back with Clean Start 0,
+  // gets Session Present, and must resend it with DUP and the same packet
+  // id. The PUBACK's reason string says whether it did.
+  "resume": { custom: true },
   // Accepts, then drops the connection: for reconnect tests.
   "drop": { connected: (ws) => setTimeout(() => ws.close(), 30) },
   "close-mid-packet": { connected: (ws) => { ws.send(publish("t", "half of it").subarray(0, 6)); setTimeout(() => ws.close(), 50); } },
@@ -49,6 +54,30 @@ const scenarios = {
     }
   } },
 };
+
+let resumePid = null;
+function resume(ws, type, body, first) {
+  if (type === 1) {
+    const cleanStart = (body[7] & 0x02) !== 0;
+    const present = !cleanStart && resumePid !== null;
+    ws.send(Buffer.from([0x20, 0x03, present ? 1 : 0, 0x00, 0x00]));
+  } else if (type === 3) {
+    const topicLen = (body[0] << 8) | body[1];
+    const pid = (body[2 + topicLen] << 8) | body[3 + topicLen];
+    if (resumePid === null) {
+      resumePid = pid;
+      setTimeout(() => ws.close(), 50);
+      return;
+    }
+    const dup = (first & 0x08) !== 0;
+    const verdict = dup && pid === resumePid ? "dup-ok" : "no-dup";
+    const reason = Buffer.from(verdict);
+    ws.send(Buffer.concat([Buffer.from([0x40, 4 + 3 + reason.length, pid >> 8, pid & 0xff, 0x00, 3 + reason.length, 0x1f, 0x00, reason.length]), reason]));
+    resumePid = null;
+  } else if (type === 12) {
+    ws.send(Buffer.from([0xd0, 0x00]));
+  }
+}
 
 const wss = new WebSocketServer({ host: "127.0.0.1", port, handleProtocols: (protocols) => [...protocols][0] });
 wss.on("connection", (ws, req) => {
@@ -67,9 +96,14 @@ wss.on("connection", (ws, req) => {
       }
       const total = i + 1 + len;
       if (buf.length < total) return;
-      const type = buf[0] >> 4;
+      const first = buf[0];
+      const type = first >> 4;
       const body = buf.subarray(i + 1, total);
       buf = buf.subarray(total);
+      if (scenario.custom) {
+        resume(ws, type, body, first);
+        continue;
+      }
       if (type === 1) {
         if (scenario.drip) scenario.drip(ws);
         else if (!scenario.silent) {
