@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid,
+    Ack, Auth, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
     ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
 };
 use ProtocolVersion::{V3_1, V3_1_1, V5};
@@ -46,7 +46,7 @@ fn connack_all_versions() {
     check(V3_1_1, "20 02 01 00", Packet::ConnAck(ConnAck { session_present: true, ..ok.clone() }));
     check(V3_1_1, "20 02 00 05", Packet::ConnAck(ConnAck { reason_code: ReasonCode::NotAuthorized, ..ok.clone() }));
     // 5.0: flags, reason, properties: receive maximum 10, maximum QoS 1.
-    let props = Properties { receive_maximum: Some(10), maximum_qos: Some(QoS::AtLeastOnce), ..no_props() };
+    let props = Properties::from(PropertyValues { receive_maximum: Some(10), maximum_qos: Some(QoS::AtLeastOnce), ..PropertyValues::default() });
     check(V5, "20 08 00 00 05 21 00 0a 24 01", Packet::ConnAck(ConnAck { properties: props, ..ok }));
 }
 
@@ -62,7 +62,7 @@ fn publish_all_versions() {
     let mut dup = Publish { dup: true, qos_pid: QosPid::ExactlyOnce(pid(1)), retain: true, topic: "t".into(), properties: no_props(), payload: vec![] };
     check(V3_1_1, "3d 05 00 01 74 00 01", Packet::from(dup.clone()));
     // 5.0 QoS 1: topic "t", id 5, properties: payload format indicator 1, payload "hi".
-    let props = Properties { payload_format_indicator: Some(true), ..no_props() };
+    let props = Properties::from(PropertyValues { payload_format_indicator: Some(true), ..PropertyValues::default() });
     check(V5, "32 0a 00 01 74 00 05 02 01 01 68 69", p(QosPid::AtLeastOnce(pid(5)), "t", props, b"hi"));
     // 5.0 empty topic with a topic alias.
     dup.topic.clear();
@@ -85,7 +85,7 @@ fn acknowledgements_all_versions() {
     let ack = Ack { packet_id: pid(5), reason_code: ReasonCode::NoMatchingSubscribers, properties: no_props() };
     check(V5, "40 03 00 05 10", Packet::PubAck(ack));
     // ... and reason code with a reason string "x".
-    let ack = Ack { packet_id: pid(5), reason_code: ReasonCode::UnspecifiedError, properties: Properties { reason_string: Some("x".into()), ..no_props() } };
+    let ack = Ack { packet_id: pid(5), reason_code: ReasonCode::UnspecifiedError, properties: Properties::from(PropertyValues { reason_string: Some("x".into()), ..PropertyValues::default() }) };
     check(V5, "50 08 00 05 80 04 1f 00 01 78", Packet::PubRec(ack));
     let rel = Ack { packet_id: pid(5), reason_code: ReasonCode::PacketIdentifierNotFound, properties: no_props() };
     check(V5, "62 03 00 05 92", Packet::PubRel(rel));
@@ -103,7 +103,7 @@ fn subscribe_and_suback_all_versions() {
     let options = SubscriptionOptions { qos: QoS::ExactlyOnce, no_local: true, retain_as_published: true, retain_handling: RetainHandling::DoNotSend };
     let s = Subscribe {
         packet_id: pid(1),
-        properties: Properties { subscription_identifiers: vec![7], ..no_props() },
+        properties: Properties::from(PropertyValues { subscription_identifiers: vec![7], ..PropertyValues::default() }),
         subscriptions: vec![Subscription { filter: "a".into(), options }],
     };
     check(V5, "82 09 00 01 02 0b 07 00 01 61 2e", Packet::Subscribe(s));
@@ -127,10 +127,10 @@ fn unsubscribe_and_unsuback_all_versions() {
 #[test]
 fn disconnect_and_auth_v5() {
     check(V5, "e0 01 04", Packet::Disconnect(Disconnect { reason_code: ReasonCode::DisconnectWithWillMessage, properties: no_props() }));
-    let d = Disconnect { reason_code: ReasonCode::Success, properties: Properties { session_expiry_interval: Some(0), ..no_props() } };
+    let d = Disconnect { reason_code: ReasonCode::Success, properties: Properties::from(PropertyValues { session_expiry_interval: Some(0), ..PropertyValues::default() }) };
     check(V5, "e0 07 00 05 11 00 00 00 00", Packet::Disconnect(d));
     check(V5, "f0 00", Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: no_props() }));
-    let a = Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties { authentication_method: Some("SCRAM".into()), ..no_props() } };
+    let a = Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), ..PropertyValues::default() }) };
     check(V5, "f0 0a 18 08 15 00 05 53 43 52 41 4d", Packet::Auth(a));
 }
 

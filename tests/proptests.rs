@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid,
+    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
     ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
 };
 
@@ -48,14 +48,14 @@ fn publish_properties(v5: bool) -> BoxedStrategy<Properties> {
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..8)),
         proptest::collection::vec(("[a-z]{0,5}", "[a-z]{0,5}"), 0..3),
     )
-        .prop_map(|(pfi, expiry, content_type, correlation, users)| Properties {
+        .prop_map(|(pfi, expiry, content_type, correlation, users)| Properties::from(PropertyValues {
             payload_format_indicator: pfi,
             message_expiry_interval: expiry,
             content_type,
             correlation_data: correlation,
             user_properties: users,
-            ..Properties::default()
-        })
+            ..PropertyValues::default()
+        }))
         .boxed()
 }
 
@@ -105,7 +105,7 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         Packet::UnsubAck(UnsubAck { packet_id: pid, properties: Properties::default(), reason_codes: if v5 { codes } else { vec![] } })
     });
     let connack = (any::<bool>(), proptest::option::of(1u16..)).prop_map(move |(sp, receive_maximum)| {
-        let properties = if v5 { Properties { receive_maximum, ..Properties::default() } } else { Properties::default() };
+        let properties = if v5 { Properties::from(PropertyValues { receive_maximum, ..PropertyValues::default() }) } else { Properties::default() };
         Packet::ConnAck(ConnAck { session_present: sp && version != ProtocolVersion::V3_1, reason_code: ReasonCode::Success, properties })
     });
     let disconnect = reason(v5, &[ReasonCode::Success, ReasonCode::ServerBusy, ReasonCode::ProtocolError])
@@ -123,7 +123,7 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         Just(Packet::PingResp).boxed(),
     ];
     if v5 {
-        options.push(Just(Packet::Auth(Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties { authentication_method: Some("m".into()), ..Properties::default() } })).boxed());
+        options.push(Just(Packet::Auth(Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties::from(PropertyValues { authentication_method: Some("m".into()), ..PropertyValues::default() }) })).boxed());
     }
     proptest::strategy::Union::new(options).boxed()
 }

@@ -7,7 +7,7 @@
 use core::time::Duration;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid,
+    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
     ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
 use mqtt_wasm::session::{Config, Event, Instant, OpId, Session, SessionError, State};
@@ -185,7 +185,7 @@ fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
         payload: b"x".to_vec(),
         qos: QoS::AtLeastOnce,
         retain: true,
-        properties: Properties { will_delay_interval: Some(5), ..Properties::default() },
+        properties: Properties::from(PropertyValues { will_delay_interval: Some(5), ..PropertyValues::default() }),
     });
     let mut c = Conv::new(config);
     let expected = hex(concat!(
@@ -216,15 +216,15 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
     let mut config = Conv::config(ProtocolVersion::V5);
     config.client_id = String::new();
     let mut c = Conv::new(config);
-    let properties = Properties {
+    let properties = Properties::from(PropertyValues {
         assigned_client_identifier: Some("assigned-1".into()),
         server_keep_alive: Some(5),
         receive_maximum: Some(1),
         maximum_qos: Some(QoS::AtLeastOnce),
         retain_available: Some(false),
         maximum_packet_size: Some(64),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     c.connected_with(ConnAck { session_present: false, reason_code: ReasonCode::Success, properties: properties.clone() });
     assert_eq!(c.s.client_id(), "assigned-1");
     assert_eq!(c.s.server_properties(), &properties);
@@ -375,7 +375,7 @@ fn mqtt_4_3_3_incoming_qos2_is_delivered_exactly_once_on_pubrel() {
 #[test]
 fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    c.connected_with(ConnAck { properties: Properties { receive_maximum: Some(2), ..Properties::default() }, ..success() });
+    c.connected_with(ConnAck { properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }), ..success() });
     c.events();
     let ops: Vec<_> = (0..4).map(|i| c.publish("t", &[i], QoS::AtLeastOnce).unwrap()).collect();
     let sent = c.sent_packets();
@@ -536,18 +536,18 @@ fn mqtt_3_9_3_refused_filter_is_reported_in_the_suback_not_registered() {
 #[test]
 fn mqtt_3_2_2_3_subscriptions_the_server_says_it_lacks_are_refused_locally() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         wildcard_subscription_available: Some(false),
         shared_subscription_available: Some(false),
         subscription_identifier_available: Some(false),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     c.connected_with(ConnAck { properties: props, ..success() });
     c.events();
     let sub = |filter: &str| vec![Subscription { filter: filter.into(), options: SubscriptionOptions::default() }];
     let wild = c.s.subscribe(c.now(), sub("a/+"), Properties::default()).unwrap();
     let shared = c.s.subscribe(c.now(), sub("$share/g/a"), Properties::default()).unwrap();
-    let with_id = Properties { subscription_identifiers: vec![3], ..Properties::default() };
+    let with_id = Properties::from(PropertyValues { subscription_identifiers: vec![3], ..PropertyValues::default() });
     let id = c.s.subscribe(c.now(), sub("a"), with_id).unwrap();
     c.s.subscribe(c.now(), sub("a/b"), Properties::default()).unwrap();
     assert_eq!(
@@ -587,7 +587,7 @@ fn mqtt_3_3_2_12_inbound_topic_alias_is_resolved_and_unknown_alias_is_0x94() {
             qos_pid: QosPid::AtMostOnce,
             retain: false,
             topic: topic.into(),
-            properties: Properties { topic_alias: Some(alias), ..Properties::default() },
+            properties: Properties::from(PropertyValues { topic_alias: Some(alias), ..PropertyValues::default() }),
             payload: payload.to_vec(),
         })
     };
@@ -604,7 +604,7 @@ fn mqtt_3_3_2_10_outbound_topic_alias_is_defined_then_reused() {
     let mut config = Conv::config(ProtocolVersion::V5);
     config.auto_topic_alias = true;
     let mut c = Conv::new(config);
-    c.connected_with(ConnAck { properties: Properties { topic_alias_maximum: Some(1), ..Properties::default() }, ..success() });
+    c.connected_with(ConnAck { properties: Properties::from(PropertyValues { topic_alias_maximum: Some(1), ..PropertyValues::default() }), ..success() });
     c.publish("ab", b"1", QoS::AtMostOnce).unwrap();
     c.publish("ab", b"2", QoS::AtMostOnce).unwrap();
     // topic "ab", properties: alias 1 | then empty topic, alias 1
@@ -622,13 +622,13 @@ fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
     c.open();
     let challenge = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"s1".to_vec())), ..Properties::default() },
+        properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"s1".to_vec())), ..PropertyValues::default() }),
     };
     c.server(Packet::Auth(challenge.clone()));
     assert_eq!(c.events(), vec![Event::Auth(challenge)]);
     let answer = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"c2".to_vec())), ..Properties::default() },
+        properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"c2".to_vec())), ..PropertyValues::default() }),
     };
     c.s.auth(c.now(), answer).unwrap();
     // AUTH 0x18, properties: method "SCRAM", data "c2"
@@ -636,10 +636,10 @@ fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
     c.server(Packet::ConnAck(success()));
     assert!(c.s.is_connected());
     // Re-authentication (0x19) once connected.
-    let reauth = Auth { reason_code: ReasonCode::ReAuthenticate, properties: Properties { authentication_method: Some("SCRAM".into()), ..Properties::default() } };
+    let reauth = Auth { reason_code: ReasonCode::ReAuthenticate, properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), ..PropertyValues::default() }) };
     c.s.auth(c.now(), reauth).unwrap();
     assert_eq!(c.sent(), hex("f0 0a 19 08 15 00 05 53 43 52 41 4d"));
-    c.server(Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: Properties { authentication_method: Some("SCRAM".into()), ..Properties::default() } }));
+    c.server(Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), ..PropertyValues::default() }) }));
     assert!(matches!(c.events().last(), Some(Event::Auth(a)) if a.reason_code == ReasonCode::Success));
 }
 
@@ -705,7 +705,7 @@ fn mqtt_4_8_malformed_bytes_close_with_0x81() {
 #[test]
 fn mqtt_3_14_disconnect_sends_disconnect_and_fails_everything_pending_with_closed() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    c.connected_with(ConnAck { properties: Properties { receive_maximum: Some(1), ..Properties::default() }, ..success() });
+    c.connected_with(ConnAck { properties: Properties::from(PropertyValues { receive_maximum: Some(1), ..PropertyValues::default() }), ..success() });
     c.events();
     let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap();
     let b = c.publish("t", b"b", QoS::AtLeastOnce).unwrap();

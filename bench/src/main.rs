@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use mqtt_wasm::codec::{
-    Connect, Decoder, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid, Secret, Subscribe, Subscription,
+    Connect, Decoder, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid, Secret, Subscribe, Subscription,
     SubscriptionOptions,
 };
 use rumqttc::mqttbytes::v4 as rq4;
@@ -89,14 +89,14 @@ fn connect_v5(n: usize) -> Workload {
                 will: None,
                 username: Some("operator".into()),
                 password: Some(Secret(b"hunter2".to_vec())),
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     session_expiry_interval: Some(3600),
                     receive_maximum: Some(100),
                     topic_alias_maximum: Some(16),
                     maximum_packet_size: Some(1 << 20),
                     user_properties: users.clone(),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             })
         })
         .collect();

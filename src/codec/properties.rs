@@ -21,10 +21,70 @@ impl core::fmt::Debug for Secret {
     }
 }
 
+/// The properties of a packet.
+///
+/// Most packets carry none, so this is one pointer: `None` until a property
+/// is set. It dereferences to [`PropertyValues`], the fields themselves
+/// (an empty set when there are none), and mutable access allocates them
+/// on first use. Keeping packets small matters: `PropertyValues` is over
+/// 300 bytes, and a packet is moved several times between decoding and
+/// the application.
+#[derive(Clone, Default)]
+pub struct Properties(Option<Box<PropertyValues>>);
+
+impl Properties {
+    /// No properties, as a constant.
+    pub const NONE: Properties = Properties(None);
+
+    /// True when no property is set; without a look at the values when
+    /// none were ever stored, the common case on every packet.
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|values| values.is_empty())
+    }
+}
+
+impl core::ops::Deref for Properties {
+    type Target = PropertyValues;
+
+    fn deref(&self) -> &PropertyValues {
+        self.0.as_deref().unwrap_or(&EMPTY)
+    }
+}
+
+/// What an empty [`Properties`] dereferences to (a `static`, so the
+/// reference can outlive the call).
+static EMPTY: PropertyValues = PropertyValues::EMPTY;
+
+impl core::ops::DerefMut for Properties {
+    fn deref_mut(&mut self) -> &mut PropertyValues {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<PropertyValues> for Properties {
+    fn from(values: PropertyValues) -> Self {
+        Self(Some(Box::new(values)))
+    }
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Properties {}
+
+impl core::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// Every MQTT 5.0 property. Unset properties are `None` or empty and are not
 /// encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Properties {
+pub struct PropertyValues {
     /// 0x01: `true` when the payload is UTF-8 text.
     pub payload_format_indicator: Option<bool>,
     /// 0x02, seconds.
@@ -79,6 +139,39 @@ pub struct Properties {
     pub subscription_identifier_available: Option<bool>,
     /// 0x2A.
     pub shared_subscription_available: Option<bool>,
+}
+
+impl PropertyValues {
+    /// The empty set.
+    pub const EMPTY: PropertyValues = PropertyValues {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: None,
+        response_topic: None,
+        correlation_data: None,
+        subscription_identifiers: Vec::new(),
+        session_expiry_interval: None,
+        assigned_client_identifier: None,
+        server_keep_alive: None,
+        authentication_method: None,
+        authentication_data: None,
+        request_problem_information: None,
+        will_delay_interval: None,
+        request_response_information: None,
+        response_information: None,
+        server_reference: None,
+        reason_string: None,
+        receive_maximum: None,
+        topic_alias_maximum: None,
+        topic_alias: None,
+        maximum_qos: None,
+        retain_available: None,
+        user_properties: Vec::new(),
+        maximum_packet_size: None,
+        wildcard_subscription_available: None,
+        subscription_identifier_available: None,
+        shared_subscription_available: None,
+    };
 }
 
 /// Where a property block sits, which decides what it may hold.
@@ -153,7 +246,7 @@ enum ValueError {
     OutOfRange,
 }
 
-impl Properties {
+impl PropertyValues {
     /// True when no property is set.
     pub fn is_empty(&self) -> bool {
         self.present() == 0
@@ -217,11 +310,17 @@ impl Properties {
         Ok(())
     }
 
+}
+
+impl Properties {
     /// Reads a property block (its length first) for a packet of `ctx`.
     pub(crate) fn decode(r: &mut Reader<'_>, ctx: Context) -> Result<Self, DecodeError> {
         let len = r.varint("property length")?;
         let mut r = r.sub(len as usize, "properties")?;
-        let mut p = Properties::default();
+        if r.is_empty() {
+            return Ok(Properties::NONE);
+        }
+        let mut p = PropertyValues::default();
         let allowed = ctx.allowed();
         while !r.is_empty() {
             let id = r.varint("property identifier")?;
@@ -285,7 +384,7 @@ impl Properties {
             ValueError::TopicAliasZero => DecodeError::InvalidTopicAlias,
             ValueError::OutOfRange => DecodeError::InvalidPropertyValue,
         })?;
-        Ok(p)
+        Ok(Properties::from(p))
     }
 
     /// Writes the property block (its length first) for a packet of `ctx`.
@@ -412,7 +511,7 @@ mod tests {
     fn a_property_on_the_wrong_packet_is_refused_both_ways() {
         // Topic Alias (0x23) = 1 inside a CONNACK property block.
         assert_eq!(decode(&[3, 0x23, 0, 1], Context::ConnAck), Err(DecodeError::PropertyNotAllowed));
-        let p = Properties { topic_alias: Some(1), ..Default::default() };
+        let p = Properties::from(PropertyValues { topic_alias: Some(1), ..Default::default() });
         assert_eq!(p.encode(&mut Vec::new(), Context::ConnAck), Err(EncodeError::PropertyNotAllowed));
     }
 
@@ -467,10 +566,10 @@ mod tests {
 
     #[test]
     fn authentication_data_is_redacted_in_debug() {
-        let p = Properties {
+        let p = Properties::from(PropertyValues {
             authentication_data: Some(Secret(b"hunter2".to_vec())),
             ..Default::default()
-        };
+        });
         let shown = format!("{p:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("104, 117"), "{shown}");
     }

@@ -67,7 +67,7 @@ pub enum Event {
     Connected(ConnAck),
     /// An application message arrived, its topic alias resolved; QoS 2
     /// messages come once, when the server releases them.
-    Message(Box<Publish>),
+    Message(Publish),
     PublishDone(OpId, Result<PublishAck, SessionError>),
     SubscribeDone(OpId, Result<SubAck, SessionError>),
     UnsubscribeDone(OpId, Result<UnsubAck, SessionError>),

@@ -60,7 +60,7 @@ pub use time::Instant;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};
 use crate::codec::{
-    Ack, Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion,
+    Ack, Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
     Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
     Unsubscribe,
 };
@@ -195,7 +195,7 @@ pub struct Session {
     controls_pending: VecDeque<Control>,
     controls_inflight: Vec<Control>,
     /// Incoming QoS 2 messages received but not yet released by PUBREL.
-    incoming: HashMap<u16, Box<Publish>>,
+    incoming: HashMap<u16, Publish>,
     subscriptions: Registry,
     /// Whether a connection has ever been accepted.
     connected_before: bool,
@@ -911,14 +911,17 @@ impl Session {
             }
         }
         for (id, subscriptions) in groups.into_iter().rev() {
-            let properties = Properties { subscription_identifiers: id.into_iter().collect(), ..Properties::default() };
+            let properties = Properties::from(PropertyValues { subscription_identifiers: id.into_iter().collect(), ..PropertyValues::default() });
             let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
             self.controls_pending.push_front(Control { op: None, request });
         }
     }
 
-    fn handle_publish(&mut self, now: Instant, mut publish: Box<Publish>) -> Result<(), SessionError> {
-        if let Some(alias) = publish.properties.topic_alias.take() {
+    fn handle_publish(&mut self, now: Instant, mut publish: Publish) -> Result<(), SessionError> {
+        // Read before taking: mutable access would allocate property storage
+        // for every PUBLISH that has none.
+        if let Some(alias) = publish.properties.topic_alias {
+            publish.properties.topic_alias = None;
             self.inbound_aliases
                 .resolve(alias, &mut publish.topic)
                 .map_err(|r| SessionError::Protocol(r, "invalid or unknown topic alias"))?;

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::invalid;
-use crate::codec::{ConnAck, Properties, QoS, ReasonCode, RetainHandling, Secret, SubscriptionOptions};
+use crate::codec::{ConnAck, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, Secret, SubscriptionOptions};
 
 /// The field names serde gives a struct, read by asking `T` to deserialize
 /// itself from a deserializer that only records them.
@@ -179,7 +179,7 @@ pub(crate) struct PropertiesIn {
 
 impl From<PropertiesIn> for Properties {
     fn from(p: PropertiesIn) -> Self {
-        Properties {
+        Properties::from(PropertyValues {
             payload_format_indicator: p.payload_format_indicator,
             message_expiry_interval: p.message_expiry_interval,
             content_type: p.content_type,
@@ -198,8 +198,8 @@ impl From<PropertiesIn> for Properties {
             reason_string: p.reason_string,
             server_reference: p.server_reference,
             user_properties: p.user_properties.unwrap_or_default().0,
-            ..Properties::default()
-        }
+            ..PropertyValues::default()
+        })
     }
 }
 

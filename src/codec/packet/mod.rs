@@ -22,7 +22,8 @@ use super::reason::allowed;
 use super::types::ProtocolVersion;
 use super::wire::{self, Reader};
 
-/// A control packet. Large variants are boxed so the enum stays small.
+/// A control packet. CONNECT, the one large variant, is boxed so the enum
+/// stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     /// Section 3.1.
@@ -30,7 +31,7 @@ pub enum Packet {
     /// Section 3.2.
     ConnAck(ConnAck),
     /// Section 3.3.
-    Publish(Box<Publish>),
+    Publish(Publish),
     /// Section 3.4.
     PubAck(Ack),
     /// Section 3.5.
@@ -99,7 +100,7 @@ impl Packet {
         let packet = match kind {
             1 => Self::Connect(Box::new(Connect::decode(&mut r)?)),
             2 => Self::ConnAck(ConnAck::decode(&mut r, version)?),
-            3 => Self::Publish(Box::new(Publish::decode(flags, &mut r, version)?)),
+            3 => Self::Publish(Publish::decode(flags, &mut r, version)?),
             4 => Self::PubAck(Ack::decode(&mut r, version, allowed::PUBACK)?),
             5 => Self::PubRec(Ack::decode(&mut r, version, allowed::PUBACK)?),
             6 => Self::PubRel(Ack::decode(&mut r, version, allowed::PUBREL)?),
@@ -228,6 +229,6 @@ impl From<Connect> for Packet {
 
 impl From<Publish> for Packet {
     fn from(p: Publish) -> Self {
-        Self::Publish(Box::new(p))
+        Self::Publish(p)
     }
 }
