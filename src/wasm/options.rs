@@ -19,7 +19,7 @@ const TS_TYPES: &str = r#"
 export type UserProperties = { [name: string]: string | string[] };
 
 /** MQTT 5.0 properties, by their MQTT.js names. */
-export interface Properties::from(PropertyValues {
+export interface Properties {
   payloadFormatIndicator?: boolean;
   messageExpiryInterval?: number;
   contentType?: string;
@@ -47,7 +47,7 @@ export interface Properties::from(PropertyValues {
   subscriptionIdentifiersAvailable?: boolean;
   sharedSubscriptionAvailable?: boolean;
   userProperties?: UserProperties;
-})
+}
 
 export type QoS = 0 | 1 | 2;
 
