@@ -6,6 +6,7 @@
 cd "$ROOT"
 
 say "build: wasm-pack build --release --target web"
+rm -rf pkg
 wasm-pack build --release --target web --out-dir pkg --no-pack 2>&1 | grep -v '^\[INFO\]' || true
 [ -f pkg/mqtt_wasm_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
 

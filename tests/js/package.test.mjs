@@ -1,0 +1,61 @@
+// The npm package as users get it: `npm pack` holds exactly the wasm, the
+// JS glue, the types and the docs; a Vite app installs the tarball, builds
+// with no configuration, and completes a publish/subscribe in Chromium.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { brokerUrl, launch } from "./harness.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+let work, tarball, browser, server;
+
+before(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "mqtt-wasm-pack-"));
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: path.join(root, "pkg"), encoding: "utf8" });
+  const [info] = JSON.parse(out);
+  tarball = { path: path.join(work, info.filename), files: info.files.map((f) => f.path).sort() };
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("npm pack holds the wasm, the JS glue, the types, the docs and nothing else", () => {
+  const snippet = tarball.files.filter((f) => f.startsWith("snippets/"));
+  assert.equal(snippet.length, 1);
+  assert.match(snippet[0], /^snippets\/[^/]+\/src\/wasm\/host\.js$/);
+  assert.deepEqual(tarball.files.filter((f) => !f.startsWith("snippets/")), ["LICENSE", "README.md", "mqtt_wasm.d.ts", "mqtt_wasm.js", "mqtt_wasm_bg.wasm", "package.json"]);
+});
+
+test("a Vite app installs the tarball, builds without configuration and talks to the broker", async () => {
+  const app = path.join(work, "app");
+  fs.cpSync(path.join(root, "tests/vite-app"), app, { recursive: true });
+  fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "vite-app", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball.path], { cwd: app, stdio: "pipe" });
+  execFileSync(process.execPath, [path.join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "error"], { cwd: app, stdio: "pipe" });
+  const dist = path.join(app, "dist");
+  const emitted = fs.readdirSync(path.join(dist, "assets"));
+  assert.ok(emitted.some((f) => f.endsWith(".wasm")), `the .wasm is emitted as an asset: ${emitted}`);
+  server = http.createServer((req, res) => {
+    const file = path.join(dist, new URL(req.url, "http://x").pathname === "/" ? "index.html" : new URL(req.url, "http://x").pathname);
+    if (!file.startsWith(dist) || !fs.existsSync(file)) return res.writeHead(404).end();
+    const type = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" }[path.extname(file)] || "application/octet-stream";
+    res.writeHead(200, { "content-type": type }).end(fs.readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  browser = await launch();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${server.address().port}/?broker=${encodeURIComponent(brokerUrl)}`);
+  await page.waitForFunction(() => document.getElementById("result").textContent !== "waiting", null, { timeout: 15000 });
+  assert.equal(await page.textContent("#result"), "hello from a Vite app");
+  assert.deepEqual(errors, []);
+});
