@@ -1,0 +1,53 @@
+// A simulated device: a second MqttClient, in a Web Worker, that publishes
+// telemetry and obeys commands, so the dashboard shows live data out of
+// the box. Commands on devices/<id>/cmd: "led on", "led off",
+// "interval <ms>".
+import init, { MqttClient } from "/pkg/mqtt_wasm.js";
+
+self.onmessage = async ({ data: { url, id } }) => {
+  await init();
+  const base = `devices/${id}`;
+  const client = new MqttClient({
+    url,
+    clientId: `${id}-${Math.floor(Math.random() * 1e6)}`,
+    protocolVersion: 5,
+    will: { topic: `${base}/online`, payload: "false", qos: 1, retain: true },
+  });
+  let interval = 500;
+  let timer = null;
+  let t = 0;
+  let battery = 100;
+  const publishTelemetry = () => {
+    t += 1;
+    const temperature = 21 + 3 * Math.sin(t / 10) + Math.random() * 0.3;
+    const humidity = 45 + 10 * Math.cos(t / 15) + Math.random();
+    battery = Math.max(0, battery - 0.05);
+    client.publish(`${base}/telemetry/temperature`, temperature.toFixed(2));
+    client.publish(`${base}/telemetry/humidity`, humidity.toFixed(1));
+    client.publish(`${base}/telemetry/battery`, battery.toFixed(1));
+  };
+  const schedule = () => {
+    clearInterval(timer);
+    timer = setInterval(publishTelemetry, interval);
+  };
+  client.on("message", async (topic, payload) => {
+    const command = new TextDecoder().decode(payload).trim();
+    const [verb, arg] = command.split(/\s+/);
+    if (verb === "led" && (arg === "on" || arg === "off")) {
+      await client.publish(`${base}/state/led`, arg, { qos: 1, retain: true });
+    } else if (verb === "interval" && Number(arg) >= 50) {
+      interval = Number(arg);
+      schedule();
+      await client.publish(`${base}/state/interval`, String(interval), { qos: 1, retain: true });
+    } else {
+      await client.publish(`${base}/state/error`, `unknown command: ${command}`, { qos: 1 });
+    }
+    self.postMessage({ type: "command", command });
+  });
+  client.on("connect", () => self.postMessage({ type: "status", status: "online" }));
+  client.on("offline", () => self.postMessage({ type: "status", status: "offline" }));
+  await client.connect();
+  await client.subscribe(`${base}/cmd`, { qos: 1 });
+  await client.publish(`${base}/online`, "true", { qos: 1, retain: true });
+  schedule();
+};
