@@ -104,3 +104,14 @@ start_scripted_server() {
   wait_port "$port"
   SCRIPTED_URL="ws://127.0.0.1:$port"
 }
+
+# start_aedes: the aedes broker of tests/aedes-server.mjs on a free port.
+# Sets AEDES_URL.
+start_aedes() {
+  local port
+  port=$(free_ports 1)
+  node tests/aedes-server.mjs "$port" > /dev/null &
+  STARTED_PIDS+=($!)
+  wait_port "$port"
+  AEDES_URL="ws://127.0.0.1:$port/mqtt"
+}

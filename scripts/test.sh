@@ -23,6 +23,8 @@ start_dynsec_broker
 export MQTT_AUTH_WS_URL=$BROKER_URL
 start_scripted_server
 export MQTT_SCRIPTED_URL=$SCRIPTED_URL
+start_aedes
+export MQTT_AEDES_URL=$AEDES_URL
 start_broker tests/broker/mosquitto.conf
 export MQTT_WS_URL=$BROKER_URL
 # A loopback port nothing listens on, for connection-failure tests.

@@ -94,31 +94,65 @@ async fn connect_connack_with_each_protocol_version() {
     }
 }
 
+/// Subscribes at QoS 2 and publishes one message at each QoS to itself;
+/// each must arrive once, in order, with its QoS.
+async fn round_trip_at_each_qos(options: JsValue) {
+    let client = MqttClient::new(options).unwrap();
+    JsFuture::from(client.connect()).await.expect("connects");
+    let messages = inbox(&client);
+    let topic = unique("rt");
+    let suback = JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()))).await.unwrap();
+    let granted = Array::from(&get(&suback, "granted"));
+    assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(2.0));
+    for qos in 0..3u8 {
+        let opts = JSON::parse(&format!(r#"{{"qos": {qos}}}"#)).unwrap();
+        let result = JsFuture::from(client.publish(format!("{topic}/{qos}").into(), format!("payload {qos}").into(), Some(opts))).await.unwrap();
+        if qos > 0 {
+            assert!(get(&result, "packetId").as_f64().is_some(), "QoS {qos} resolves after its acknowledgement");
+        }
+    }
+    let got = wait_for(&messages, 3).await;
+    sleep(100).await;
+    assert_eq!(messages.borrow().len(), 3, "one message per QoS, none twice");
+    for (i, (t, payload, packet)) in got.iter().enumerate() {
+        assert_eq!(t, &format!("{topic}/{i}"));
+        assert_eq!(payload, format!("payload {i}").as_bytes());
+        assert_eq!(get(packet, "qos").as_f64(), Some(i as f64));
+    }
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn publish_subscribe_round_trip_at_each_qos() {
     for version in [4, 5] {
-        let client = connected(&format!(r#"{{"protocolVersion": {version}}}"#)).await;
-        let messages = inbox(&client);
-        let topic = unique("rt");
-        let suback = JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()))).await.unwrap();
-        let granted = Array::from(&get(&suback, "granted"));
-        assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(2.0));
-        for qos in 0..3u8 {
-            let opts = JSON::parse(&format!(r#"{{"qos": {qos}}}"#)).unwrap();
-            let result = JsFuture::from(client.publish(format!("{topic}/{qos}").into(), format!("payload {qos}").into(), Some(opts))).await.unwrap();
-            if qos > 0 {
-                assert!(get(&result, "packetId").as_f64().is_some(), "QoS {qos} resolves after its acknowledgement");
-            }
-        }
-        let got = wait_for(&messages, 3).await;
-        assert_eq!(got.len(), 3, "v{version}: one message per QoS, none twice");
-        for (i, (t, payload, packet)) in got.iter().enumerate() {
-            assert_eq!(t, &format!("{topic}/{i}"));
-            assert_eq!(payload, format!("payload {i}").as_bytes());
-            assert_eq!(get(packet, "qos").as_f64(), Some(i as f64));
-        }
-        JsFuture::from(client.disconnect(None)).await.unwrap();
+        round_trip_at_each_qos(options(&format!(r#"{{"protocolVersion": {version}}}"#))).await;
     }
+}
+
+#[wasm_bindgen_test]
+async fn interop_with_aedes_round_trip_retained_and_unsubscribe() {
+    let url = option_env!("MQTT_AEDES_URL").expect("MQTT_AEDES_URL must name the aedes test broker");
+    let aedes = |json: &str| {
+        let o = JSON::parse(json).unwrap();
+        Reflect::set(&o, &"url".into(), &url.into()).unwrap();
+        o
+    };
+    round_trip_at_each_qos(aedes(r#"{"protocolVersion": 4}"#)).await;
+    // Retained, then unsubscribe stops delivery.
+    let publisher = MqttClient::new(aedes("{}")).unwrap();
+    JsFuture::from(publisher.connect()).await.unwrap();
+    let topic = unique("aedes-retained");
+    JsFuture::from(publisher.publish(topic.as_str().into(), "kept".into(), Some(JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap()))).await.unwrap();
+    let subscriber = MqttClient::new(aedes("{}")).unwrap();
+    JsFuture::from(subscriber.connect()).await.unwrap();
+    let messages = inbox(&subscriber);
+    JsFuture::from(subscriber.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    assert_eq!(got.first().map(|m| (m.1.clone(), get(&m.2, "retain").as_bool())), Some((b"kept".to_vec(), Some(true))));
+    JsFuture::from(subscriber.unsubscribe(topic.as_str().into(), None)).await.unwrap();
+    JsFuture::from(publisher.publish(topic.as_str().into(), "late".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    sleep(200).await;
+    assert_eq!(messages.borrow().len(), 1, "nothing after unsubscribe");
 }
 
 #[wasm_bindgen_test]
