@@ -1,15 +1,18 @@
-//! Replays the checked-in cargo-fuzz corpora (`fuzz/corpus/<target>/`)
-//! through the same harnesses as the fuzz targets, so every case the fuzzer
-//! kept, crashes it found included, stays checked by `cargo test`.
+//! Replays the checked-in cargo-fuzz corpora (`fuzz/corpus/<target>/`) and
+//! the crashes found so far (`fuzz/regressions/<target>/`, which corpus
+//! minimization never prunes) through the same harnesses as the fuzz
+//! targets, so every case stays checked by `cargo test`.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::fs;
 use std::path::Path;
 
 fn replay(target: &str, harness: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut count = 0;
-    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+    let dirs = [fuzz.join("corpus").join(target), fuzz.join("regressions").join(target)];
+    let entries = dirs.iter().filter(|d| d.exists()).flat_map(|d| fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())));
+    for entry in entries {
         let path = entry.unwrap().path();
         let data = fs::read(&path).unwrap();
         let result = std::panic::catch_unwind(|| harness(&data));
