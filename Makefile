@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: demo test setup build bench-codec
+.PHONY: demo test setup build bench bench-codec
 
 demo:
 	bash scripts/demo.sh
@@ -15,3 +15,6 @@ build:
 
 bench-codec:
 	bash scripts/bench-codec.sh
+
+bench:
+	bash scripts/bench.sh

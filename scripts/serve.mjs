@@ -2,6 +2,8 @@
 //   /            -> www/
 //   /pkg/...     -> pkg/ (the built npm package)
 //   /config.json -> { "brokerUrl": process.env.MQTT_WS_URL }
+//   /bench/...   -> bench/browser/ (the browser benchmark page)
+//   POST /results -> written to the file named by BENCH_RESULTS
 // Prints "listening <url>" once it accepts connections.
 import http from "node:http";
 import fs from "node:fs";
@@ -24,6 +26,7 @@ function resolve(urlPath) {
   const clean = path.posix.normalize(decodeURIComponent(urlPath));
   if (clean.startsWith("/pkg/")) return path.join(root, "pkg", clean.slice(5));
   if (clean.startsWith("/node_modules/")) return path.join(root, clean);
+  if (clean.startsWith("/bench/")) return path.join(root, "bench/browser", clean.slice(7));
   return path.join(root, "www", clean === "/" ? "index.html" : clean);
 }
 
@@ -32,6 +35,15 @@ const server = http.createServer((req, res) => {
   if (url.pathname === "/config.json") {
     res.writeHead(200, { "content-type": types[".json"], "cache-control": "no-store" });
     res.end(JSON.stringify({ brokerUrl: process.env.MQTT_WS_URL || "" }));
+    return;
+  }
+  if (url.pathname === "/results" && req.method === "POST" && process.env.BENCH_RESULTS) {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      fs.writeFileSync(process.env.BENCH_RESULTS, Buffer.concat(chunks));
+      res.writeHead(204).end();
+    });
     return;
   }
   const file = resolve(url.pathname);

@@ -1,0 +1,240 @@
+// The browser benchmark: the same workloads for mqtt-wasm, MQTT.js (its
+// browser bundle), Eclipse Paho and a raw-WebSocket baseline, in one page,
+// against one broker. Runs on load, then POSTs its figures to /results.
+// The page is opened by a Chromium that no automation tool instruments
+// (bench/run.mjs), so WebSocket frames are not copied out to a driver.
+import init, { MqttClient } from "/pkg/mqtt_wasm.js";
+import mqtt from "/node_modules/mqtt/dist/mqtt.esm.js";
+
+const params = new URLSearchParams(location.search);
+const URL_ = params.get("broker");
+const RUNS = Number(params.get("runs") || 3);
+const LONG = Number(params.get("long") || 1000000);
+const status = (text) => (document.getElementById("status").textContent = text);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+const uid = (p) => `${p}-${Date.now().toString(36)}-${seq++}`;
+
+// ----- one interface over the three clients -------------------------------------
+
+const clients = {
+  "mqtt-wasm": async (onMessage) => {
+    const c = new MqttClient({ url: URL_, clientId: uid("w"), reconnectPeriod: 0, maxQueuedMessages: 1_000_000, keepalive: 60 });
+    c.on("message", onMessage);
+    await c.connect();
+    return {
+      subscribe: (t, qos) => c.subscribe(t, { qos }),
+      publish: (t, payload, qos) => c.publish(t, payload, { qos }),
+      end: () => c.disconnect(),
+    };
+  },
+  "mqtt.js": (onMessage) => new Promise((resolve, reject) => {
+    const c = mqtt.connect(URL_, { clientId: uid("m"), reconnectPeriod: 0, protocolVersion: 4, keepalive: 60 });
+    c.on("message", (t, payload) => onMessage(t, payload));
+    c.once("error", reject);
+    c.once("connect", () => resolve({
+      subscribe: (t, qos) => new Promise((res, rej) => c.subscribe(t, { qos }, (e) => (e ? rej(e) : res()))),
+      publish: (t, payload, qos) => new Promise((res, rej) => c.publish(t, payload, { qos }, (e) => (e ? rej(e) : res()))),
+      end: () => new Promise((res) => c.end(true, {}, res)),
+    }));
+  }),
+  "paho": (onMessage) => new Promise((resolve, reject) => {
+    const c = new window.Paho.Client(URL_, uid("p"));
+    const delivered = new Map();
+    c.onMessageArrived = (m) => onMessage(m.destinationName, m.payloadBytes);
+    c.onMessageDelivered = (m) => { const cb = delivered.get(m); delivered.delete(m); cb?.(); };
+    c.connect({
+      mqttVersion: 4, cleanSession: true, keepAliveInterval: 60, timeout: 10,
+      onFailure: (e) => reject(new Error(e.errorMessage)),
+      onSuccess: () => resolve({
+        subscribe: (t, qos) => new Promise((res, rej) => c.subscribe(t, { qos, onSuccess: res, onFailure: rej })),
+        publish: (t, payload, qos) => new Promise((res) => {
+          const m = new window.Paho.Message(payload);
+          m.destinationName = t;
+          m.qos = qos;
+          if (qos > 0) delivered.set(m, res);
+          c.send(m);
+          if (qos === 0) res();
+        }),
+        end: () => { c.disconnect(); return Promise.resolve(); },
+      }),
+    });
+  }),
+};
+
+// ----- the raw WebSocket baseline ------------------------------------------------------
+
+const enc = new TextEncoder();
+function str(s) { const b = enc.encode(s); return [b.length >> 8, b.length & 255, ...b]; }
+function packet(first, body) {
+  const len = [];
+  let n = body.length;
+  do { let d = n % 128; n = Math.floor(n / 128); if (n > 0) d |= 128; len.push(d); } while (n > 0);
+  return new Uint8Array([first, ...len, ...body]);
+}
+/** Counts whole PUBLISH packets (type 3) in a stream of frames. */
+function publishCounter() {
+  let buf = new Uint8Array(0);
+  return (frame) => {
+    const joined = new Uint8Array(buf.length + frame.length);
+    joined.set(buf);
+    joined.set(frame, buf.length);
+    let i = 0, count = 0;
+    for (;;) {
+      let len = 0, mult = 1, j = i + 1;
+      for (; j < joined.length && j < i + 5; j++) { len += (joined[j] & 127) * mult; mult *= 128; if (!(joined[j] & 128)) break; }
+      if (j >= joined.length || i + 1 + (j - i) + len > joined.length) break;
+      if (joined[i] >> 4 === 3) count++;
+      i = j + 1 + len;
+    }
+    buf = joined.slice(i);
+    return count;
+  };
+}
+async function rawThroughput(n, size) {
+  const topic = uid("raw");
+  const ws = new WebSocket(URL_, "mqtt");
+  ws.binaryType = "arraybuffer";
+  await new Promise((r) => (ws.onopen = r));
+  const count = publishCounter();
+  let received = 0, acks = 0, resolveAll, resolveAck;
+  const all = new Promise((r) => (resolveAll = r));
+  const acked = new Promise((r) => (resolveAck = r));
+  ws.onmessage = (e) => {
+    const frame = new Uint8Array(e.data);
+    if (frame[0] === 0x20 || frame[0] === 0x90) { if (++acks === 2) resolveAck(); }
+    received += count(frame);
+    if (received >= n) resolveAll();
+  };
+  ws.send(packet(0x10, [...str("MQTT"), 4, 2, 0, 60, ...str(uid("r"))]));
+  ws.send(packet(0x82, [0, 1, ...str(topic), 0]));
+  await acked;
+  const publish = packet(0x30, [...str(topic), ...new Uint8Array(size).fill(90)]);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) ws.send(publish);
+  await all;
+  const ms = performance.now() - t0;
+  ws.close();
+  return n / ms * 1000;
+}
+
+// ----- workloads -----------------------------------------------------------------------
+
+async function throughput(name, n, size, qos) {
+  const payload = new Uint8Array(size).fill(90);
+  const topic = uid("tp");
+  let received = 0, resolveAll;
+  const all = new Promise((r) => (resolveAll = r));
+  const c = await clients[name](() => { if (++received === n) resolveAll(); });
+  await c.subscribe(topic, qos);
+  const t0 = performance.now();
+  const acks = [];
+  for (let i = 0; i < n; i++) acks.push(c.publish(topic, payload, qos));
+  await Promise.all([Promise.all(acks), all]);
+  const ms = performance.now() - t0;
+  await c.end();
+  return n / ms * 1000;
+}
+
+async function fanIn(name, publishers, each) {
+  const topic = uid("fan");
+  const total = publishers * each;
+  let received = 0, resolveAll;
+  const all = new Promise((r) => (resolveAll = r));
+  const sub = await clients[name](() => { if (++received === total) resolveAll(); });
+  await sub.subscribe(topic, 0);
+  const pubs = await Promise.all(Array.from({ length: publishers }, () => clients[name](() => {})));
+  const payload = new Uint8Array(64).fill(90);
+  const t0 = performance.now();
+  await Promise.all(pubs.map(async (p) => { for (let i = 0; i < each; i++) p.publish(topic, payload, 0); }));
+  await all;
+  const ms = performance.now() - t0;
+  await Promise.all([sub, ...pubs].map((c) => c.end()));
+  return total / ms * 1000;
+}
+
+async function connectLatency(name) {
+  const times = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    const c = await clients[name](() => {});
+    times.push(performance.now() - t0);
+    await c.end();
+  }
+  return median(times);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function heapMb(wasm) {
+  window.gc?.();
+  await sleep(50);
+  window.gc?.();
+  const js = performance.memory ? performance.memory.usedJSHeapSize : NaN;
+  return (js + (wasm ? wasm.memory.buffer.byteLength : 0)) / 1048576;
+}
+
+/** JS heap plus wasm memory after 10,000 and after LONG QoS 0 messages, mqtt-wasm only. */
+async function heapFlatness(wasm) {
+  const topic = uid("heap");
+  let received = 0, target = 0, resolve;
+  const c = await clients["mqtt-wasm"](() => { if (++received === target) resolve(); });
+  await c.subscribe(topic, 0);
+  const payload = new Uint8Array(64).fill(90);
+  const pump = async (n) => {
+    target += n;
+    const done = new Promise((r) => (resolve = r));
+    for (let sent = 0; sent < n; sent += 1000) {
+      for (let i = 0; i < 1000; i++) c.publish(topic, payload, 0);
+      await sleep(0);
+    }
+    await done;
+  };
+  await pump(10000);
+  const after10k = await heapMb(wasm);
+  await pump(LONG - 10000);
+  const afterLong = await heapMb(wasm);
+  await c.end();
+  return { after10k, afterLong };
+}
+
+// ----- the run ---------------------------------------------------------------------------
+
+const wasm = await init();
+const results = { date: new Date().toISOString(), runs: RUNS, userAgent: navigator.userAgent, workloads: {}, heap: {} };
+const names = ["mqtt-wasm", "mqtt.js", "paho"];
+const workloads = [
+  ["connect latency (ms, median of 20)", (n) => connectLatency(n), false],
+  ["QoS 0, 64 B (msg/s)", (n) => throughput(n, 20000, 64, 0), true],
+  ["QoS 0, 1 KiB (msg/s)", (n) => throughput(n, 10000, 1024, 0), true],
+  ["QoS 1, 64 B (msg/s)", (n) => throughput(n, 5000, 64, 1), false],
+  ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), false],
+  ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), false],
+];
+for (const [label, run, hasRaw] of workloads) {
+  const row = {};
+  for (const name of names) {
+    const xs = [];
+    for (let r = 0; r < RUNS; r++) {
+      status(`${label}: ${name} run ${r + 1}`);
+      xs.push(await run(name));
+    }
+    row[name] = median(xs);
+    results.heap[`${label} / ${name}`] = await heapMb(name === "mqtt-wasm" ? wasm : null);
+  }
+  if (hasRaw) {
+    const size = label.includes("1 KiB") ? 1024 : 64;
+    const n = size === 64 ? 20000 : 10000;
+    const xs = [];
+    for (let r = 0; r < RUNS; r++) xs.push(await rawThroughput(n, size));
+    row["raw WebSocket"] = median(xs);
+  }
+  results.workloads[label] = row;
+}
+status("heap flatness");
+results.heapFlatness = { messages: LONG, ...(await heapFlatness(wasm)) };
+status("done");
+await fetch("/results", { method: "POST", body: JSON.stringify(results) });

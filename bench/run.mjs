@@ -1,0 +1,86 @@
+// Runs the browser benchmark (bench/browser/) and prints the figures side
+// by side: mqtt-wasm, MQTT.js, Paho and a raw-WebSocket baseline, with
+// ratios. Expects MQTT_WS_URL (the benchmark broker), BROKER_TCP_PORT (for
+// the keep-awake ticker) and SERVER_URL (scripts/serve.mjs with
+// BENCH_RESULTS set to RESULTS). Writes the figures as JSON there.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const { MQTT_WS_URL, BROKER_TCP_PORT, SERVER_URL, RESULTS } = process.env;
+const runs = process.env.BENCH_RUNS || "3";
+const long = process.env.BENCH_LONG || "1000000";
+
+// An idle Mosquitto 2.0 only services websockets when its loop wakes (every
+// 100 ms); a client pinging on the TCP listener every 2 ms keeps it awake, so
+// we measure the clients, not the broker's tick.
+function keepAwake() {
+  const s = net.connect(Number(BROKER_TCP_PORT), "127.0.0.1");
+  s.on("error", () => {});
+  const id = Buffer.from("bench-ticker");
+  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, id.length]), id]);
+  s.write(Buffer.concat([Buffer.from([0x10, body.length]), body]));
+  const timer = setInterval(() => s.write(Buffer.from([0xc0, 0x00])), 2);
+  return () => { clearInterval(timer); s.destroy(); };
+}
+
+function sizes() {
+  const gz = (f) => zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length;
+  const raw = (f) => fs.statSync(f).size;
+  const pkg = ["pkg/mqtt_wasm_bg.wasm", "pkg/mqtt_wasm.js"].map((f) => path.join(root, f));
+  const snippet = fs.readdirSync(path.join(root, "pkg/snippets")).map((d) => path.join(root, "pkg/snippets", d, "src/wasm/host.js"));
+  const ours = [...pkg, ...snippet];
+  return {
+    "mqtt-wasm (.wasm + JS glue)": { raw: ours.reduce((a, f) => a + raw(f), 0), gzip: ours.reduce((a, f) => a + gz(f), 0) },
+    "mqtt.js (mqtt.min.js)": { raw: raw(path.join(root, "node_modules/mqtt/dist/mqtt.min.js")), gzip: gz(path.join(root, "node_modules/mqtt/dist/mqtt.min.js")) },
+    "paho (paho-mqtt-min.js)": { raw: raw(path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")), gzip: gz(path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")) },
+  };
+}
+
+const stop = keepAwake();
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), "mqtt-wasm-bench-"));
+fs.rmSync(RESULTS, { force: true });
+const page = `${SERVER_URL}bench/index.html?broker=${encodeURIComponent(MQTT_WS_URL)}&runs=${runs}&long=${long}`;
+const chromium = spawn(process.env.CHROMIUM || "/usr/bin/chromium", [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+  "--enable-precise-memory-info", "--js-flags=--expose-gc", `--user-data-dir=${profile}`, page,
+], { stdio: "ignore" });
+const deadline = Date.now() + 15 * 60 * 1000;
+while (!fs.existsSync(RESULTS) || fs.statSync(RESULTS).size === 0) {
+  if (Date.now() > deadline) throw new Error("the benchmark page did not report in 15 minutes");
+  await new Promise((r) => setTimeout(r, 500));
+}
+const exited = new Promise((r) => chromium.once("exit", r));
+chromium.kill();
+await exited;
+stop();
+fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+
+const results = JSON.parse(fs.readFileSync(RESULTS, "utf8"));
+results.bundle = sizes();
+results.settings = "Mosquitto 2.0 (max_inflight_messages 0, max_queued_messages 0), keep-awake PINGREQ every 2 ms on its TCP listener; unmanaged headless Chromium";
+fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2));
+
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+console.log(`\nbrowser benchmark, ${results.date}, medians of ${results.runs} runs; ${results.settings}`);
+console.log(`${"workload".padEnd(36)}${"mqtt-wasm".padStart(11)}${"mqtt.js".padStart(10)}${"paho".padStart(10)}${"raw WS".padStart(10)}  vs mqtt.js  vs paho  of raw`);
+for (const [label, row] of Object.entries(results.workloads)) {
+  const lower = label.startsWith("connect");
+  const ratio = (a, b) => (lower ? b / a : a / b);
+  const raw = row["raw WebSocket"];
+  console.log(
+    `${label.padEnd(36)}${fmt(row["mqtt-wasm"]).padStart(11)}${fmt(row["mqtt.js"]).padStart(10)}${fmt(row.paho).padStart(10)}${(raw ? fmt(raw) : "").padStart(10)}` +
+    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${raw ? `${(100 * row["mqtt-wasm"] / raw).toFixed(0)}%` : ""}`,
+  );
+}
+console.log("\nbundle size (bytes)");
+for (const [name, s] of Object.entries(results.bundle)) console.log(`${name.padEnd(30)} raw ${String(s.raw).padStart(8)}  gzip ${String(s.gzip).padStart(7)}`);
+const h = results.heapFlatness;
+console.log(`\nmqtt-wasm heap (JS heap + wasm memory): ${h.after10k.toFixed(1)} MB after 10,000 QoS 0 messages, ${h.afterLong.toFixed(1)} MB after ${h.messages.toLocaleString("en")}`);
+console.log(`figures written to ${RESULTS}`);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The browser benchmark: builds the package, starts a benchmark Mosquitto and
+# the page server, runs bench/browser/ in an unmanaged headless Chromium and
+# prints mqtt-wasm, MQTT.js, Paho and a raw-WebSocket baseline side by side.
+# BENCH_RUNS (default 3) and BENCH_LONG (messages for the heap check,
+# default 1000000) tune it. Figures: bench-results/browser.json.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+bash scripts/build.sh
+start_broker tests/broker/mosquitto-bench.conf
+port=$(free_ports 1)
+mkdir -p bench-results
+export RESULTS="$ROOT/bench-results/browser.json"
+BENCH_RESULTS=$RESULTS node scripts/serve.mjs "$port" > /dev/null &
+STARTED_PIDS+=($!)
+wait_port "$port"
+say "bench: browser (this takes a few minutes)"
+MQTT_WS_URL=$BROKER_URL BROKER_TCP_PORT=$BROKER_TCP_PORT SERVER_URL="http://127.0.0.1:$port/" node bench/run.mjs
