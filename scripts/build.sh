@@ -29,7 +29,8 @@ export class MqttError extends Error {
 TS
 # The trailing `opts` of these methods may be left out, which wasm-bindgen
 # cannot say once a parameter has an explicit type.
-sed -i -E 's/^( *(publish|subscribe|unsubscribe|disconnect)\(.*)\bopts: /\1opts?: /' pkg/mqtt_wasm.d.ts
+sed -i -E -e 's/^( *(publish|subscribe|unsubscribe|disconnect)\(.*)\bopts: /\1opts?: /' \
+  -e 's/^( *subscribe\(.*)\bhandler: /\1handler?: /' pkg/mqtt_wasm.d.ts
 cp pkg-template/README.md pkg-template/LICENSE pkg/
 node - <<'JS'
 const fs = require("fs");

@@ -5,7 +5,9 @@
 
 use std::collections::HashSet;
 
-use crate::codec::{Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, QosPid, Subscription, SubscriptionOptions};
+use crate::codec::{
+    Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, QosPid, Subscription, SubscriptionOptions,
+};
 use crate::session::{Config, Event, Instant, Session};
 
 fn version(selector: u8) -> ProtocolVersion {
@@ -37,7 +39,12 @@ pub fn decoder(data: &[u8]) {
 
 type Next = fn(&mut Decoder, &mut &[u8]) -> Result<Option<Packet>, crate::codec::DecodeError>;
 
-fn decode_all(stream: &[u8], chunk: usize, version: ProtocolVersion, next: Next) -> (Vec<Packet>, Option<crate::codec::DecodeError>) {
+fn decode_all(
+    stream: &[u8],
+    chunk: usize,
+    version: ProtocolVersion,
+    next: Next,
+) -> (Vec<Packet>, Option<crate::codec::DecodeError>) {
     let mut decoder = Decoder::new(version, 4096);
     let mut packets = Vec::new();
     for piece in stream.chunks(chunk) {
@@ -105,7 +112,14 @@ pub fn session(data: &[u8]) {
             3 => {
                 let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(step % 3)];
                 let topic = if step % 7 == 0 { "bad/#" } else { "t" };
-                let p = Publish { dup: false, qos_pid: QosPid::AtMostOnce, retain: false, topic: topic.into(), properties: Properties::default(), payload: bytes.to_vec() };
+                let p = Publish {
+                    dup: false,
+                    qos_pid: QosPid::AtMostOnce,
+                    retain: false,
+                    topic: topic.into(),
+                    properties: Properties::default(),
+                    payload: bytes.to_vec(),
+                };
                 if let Ok(op) = s.publish(at, p, qos) {
                     accepted.insert(op);
                 }

@@ -3,6 +3,9 @@
 //! `MQTT_WS_URL`. Run with `make test` (or `wasm-pack test --headless
 //! --chrome -- --test browser` with the variable set).
 #![cfg(target_arch = "wasm32")]
+// The URLs come from scripts/test.sh at compile time; a missing one fails
+// the test that needs it with a message naming it.
+#![allow(clippy::option_env_unwrap)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -49,10 +52,12 @@ type Inbox = Rc<RefCell<Vec<(String, Vec<u8>, JsValue)>>>;
 fn inbox(client: &MqttClient) -> Inbox {
     let inbox: Inbox = Rc::default();
     let sink = inbox.clone();
-    let handler = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |topic: JsValue, payload: JsValue, packet: JsValue| {
-        let payload = Uint8Array::new(&payload).to_vec();
-        sink.borrow_mut().push((topic.as_string().unwrap(), payload, packet));
-    });
+    let handler = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(
+        move |topic: JsValue, payload: JsValue, packet: JsValue| {
+            let payload = Uint8Array::new(&payload).to_vec();
+            sink.borrow_mut().push((topic.as_string().unwrap(), payload, packet));
+        },
+    );
     client.on("message".into(), handler.into_js_value().unchecked_into());
     inbox
 }
@@ -101,12 +106,21 @@ async fn round_trip_at_each_qos(options: JsValue) {
     JsFuture::from(client.connect()).await.expect("connects");
     let messages = inbox(&client);
     let topic = unique("rt");
-    let suback = JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()))).await.unwrap();
+    let suback =
+        JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()), None))
+            .await
+            .unwrap();
     let granted = Array::from(&get(&suback, "granted"));
     assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(2.0));
     for qos in 0..3u8 {
         let opts = JSON::parse(&format!(r#"{{"qos": {qos}}}"#)).unwrap();
-        let result = JsFuture::from(client.publish(format!("{topic}/{qos}").into(), format!("payload {qos}").into(), Some(opts))).await.unwrap();
+        let result = JsFuture::from(client.publish(
+            format!("{topic}/{qos}").into(),
+            format!("payload {qos}").into(),
+            Some(opts),
+        ))
+        .await
+        .unwrap();
         if qos > 0 {
             assert!(get(&result, "packetId").as_f64().is_some(), "QoS {qos} resolves after its acknowledgement");
         }
@@ -142,15 +156,29 @@ async fn interop_with_aedes_round_trip_retained_and_unsubscribe() {
     let publisher = MqttClient::new(aedes("{}")).unwrap();
     JsFuture::from(publisher.connect()).await.unwrap();
     let topic = unique("aedes-retained");
-    JsFuture::from(publisher.publish(topic.as_str().into(), "kept".into(), Some(JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap()))).await.unwrap();
+    JsFuture::from(publisher.publish(
+        topic.as_str().into(),
+        "kept".into(),
+        Some(JSON::parse(r#"{"qos": 1, "retain": true}"#).unwrap()),
+    ))
+    .await
+    .unwrap();
     let subscriber = MqttClient::new(aedes("{}")).unwrap();
     JsFuture::from(subscriber.connect()).await.unwrap();
     let messages = inbox(&subscriber);
-    JsFuture::from(subscriber.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(subscriber.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
+        .await
+        .unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| (m.1.clone(), get(&m.2, "retain").as_bool())), Some((b"kept".to_vec(), Some(true))));
     JsFuture::from(subscriber.unsubscribe(topic.as_str().into(), None)).await.unwrap();
-    JsFuture::from(publisher.publish(topic.as_str().into(), "late".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(publisher.publish(
+        topic.as_str().into(),
+        "late".into(),
+        Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
+    ))
+    .await
+    .unwrap();
     sleep(200).await;
     assert_eq!(messages.borrow().len(), 1, "nothing after unsubscribe");
 }
@@ -160,7 +188,7 @@ async fn binary_payloads_arrive_byte_for_byte() {
     let client = connected("{}").await;
     let messages = inbox(&client);
     let topic = unique("bin");
-    JsFuture::from(client.subscribe(topic.as_str().into(), None)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), None, None)).await.unwrap();
     let bytes: Vec<u8> = (0..=255).collect();
     JsFuture::from(client.publish(topic.as_str().into(), Uint8Array::from(&bytes[..]).into(), None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
@@ -208,7 +236,7 @@ async fn retained_message_reaches_a_later_subscriber_then_is_cleared() {
     JsFuture::from(publisher.publish(topic.as_str().into(), "kept".into(), Some(opts))).await.unwrap();
     let subscriber = connected("{}").await;
     let messages = inbox(&subscriber);
-    JsFuture::from(subscriber.subscribe(topic.as_str().into(), None)).await.unwrap();
+    JsFuture::from(subscriber.subscribe(topic.as_str().into(), None, None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1, b"kept");
@@ -223,7 +251,7 @@ async fn v5_properties_travel_end_to_end() {
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("props");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None)).await.unwrap();
     let opts = JSON::parse(
         r#"{"qos": 1, "properties": {
             "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "text/plain",
@@ -251,9 +279,9 @@ async fn unsubscribe_stops_delivery_and_hash_does_not_match_dollar_topics() {
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("unsub");
-    JsFuture::from(client.subscribe(format!("{topic}/#").into(), None)).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/#").into(), None, None)).await.unwrap();
     // `#` at the first level does not match `$` topics [MQTT-4.7.2-1].
-    JsFuture::from(client.subscribe("#".into(), None)).await.unwrap();
+    JsFuture::from(client.subscribe("#".into(), None, None)).await.unwrap();
     let ack = JsFuture::from(client.unsubscribe(format!("{topic}/#").into(), None)).await.unwrap();
     assert_eq!(Array::from(&get(&ack, "reasonCodes")).get(0).as_f64(), Some(0.0));
     let ack = JsFuture::from(client.unsubscribe("never/subscribed".into(), None)).await.unwrap();
@@ -278,7 +306,9 @@ fn auth_options(json: &str) -> JsValue {
 #[wasm_bindgen_test]
 async fn a_refused_connect_rejects_with_its_reason_code() {
     for version in [4, 5] {
-        let o = auth_options(&format!(r#"{{"protocolVersion": {version}, "username": "tester", "password": "wrong", "reconnectPeriod": 0}}"#));
+        let o = auth_options(&format!(
+            r#"{{"protocolVersion": {version}, "username": "tester", "password": "wrong", "reconnectPeriod": 0}}"#
+        ));
         let client = MqttClient::new(o).unwrap();
         let err = JsFuture::from(client.connect()).await.unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("ConnectionRefused"), "v{version}");
@@ -297,7 +327,7 @@ async fn a_subscription_refused_by_an_acl_is_reported_in_granted() {
     let client = MqttClient::new(o).unwrap();
     JsFuture::from(client.connect()).await.expect("good credentials connect");
     let filters = JSON::parse(r#"["secret/plans", "open/news"]"#).unwrap();
-    let ack = JsFuture::from(client.subscribe(filters, None)).await.expect("a refusal is not a rejection");
+    let ack = JsFuture::from(client.subscribe(filters, None, None)).await.expect("a refusal is not a rejection");
     let granted = Array::from(&get(&ack, "granted"));
     assert_eq!(get(&granted.get(0), "topic").as_string().as_deref(), Some("secret/plans"));
     assert_eq!(get(&granted.get(0), "reasonCode").as_f64(), Some(f64::from(0x87)), "Not authorized");
@@ -324,8 +354,10 @@ async fn the_will_is_published_when_the_connection_drops_without_disconnect() {
     let topic = unique("will");
     let watcher = connected("{}").await;
     let messages = inbox(&watcher);
-    JsFuture::from(watcher.subscribe(topic.as_str().into(), None)).await.unwrap();
-    let o = format!(r#"{{"protocolVersion": 5, "will": {{"topic": "{topic}", "payload": "gone", "qos": 1, "properties": {{"contentType": "text/plain"}}}}}}"#);
+    JsFuture::from(watcher.subscribe(topic.as_str().into(), None, None)).await.unwrap();
+    let o = format!(
+        r#"{{"protocolVersion": 5, "will": {{"topic": "{topic}", "payload": "gone", "qos": 1, "properties": {{"contentType": "text/plain"}}}}}}"#
+    );
     let dying = connected(&o).await;
     // Dropping the client closes its socket without an MQTT DISCONNECT, as a
     // closed tab does: an abnormal end for the broker.
@@ -344,9 +376,19 @@ async fn overlapping_subscriptions_deliver_a_copy_per_subscription_at_its_qos() 
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("overlap");
-    JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 0}"#).unwrap()))).await.unwrap();
-    JsFuture::from(client.subscribe(format!("{topic}/#").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()))).await.unwrap();
-    JsFuture::from(client.publish(format!("{topic}/x").into(), "o".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 0}"#).unwrap()), None))
+        .await
+        .unwrap();
+    JsFuture::from(client.subscribe(format!("{topic}/#").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()), None))
+        .await
+        .unwrap();
+    JsFuture::from(client.publish(
+        format!("{topic}/x").into(),
+        "o".into(),
+        Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
+    ))
+    .await
+    .unwrap();
     wait_for(&messages, 2).await;
     sleep(200).await;
     // Mosquitto sends one copy per matching subscription, which MQTT 5.0
@@ -362,7 +404,7 @@ async fn subscription_identifiers_come_back_on_matching_messages() {
     let messages = inbox(&client);
     let topic = unique("subid");
     let opts = JSON::parse(r#"{"qos": 1, "properties": {"subscriptionIdentifier": 42}}"#).unwrap();
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(opts))).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(opts), None)).await.unwrap();
     JsFuture::from(client.publish(topic.as_str().into(), "i".into(), None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
     let ids = Array::from(&get(&get(&got[0].2, "properties"), "subscriptionIdentifier"));
@@ -375,7 +417,11 @@ async fn no_local_suppresses_only_our_own_messages() {
     let other = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("nolocal");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap()))).await.unwrap();
+    JsFuture::from(
+        client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap()), None),
+    )
+    .await
+    .unwrap();
     let qos1 = || JSON::parse(r#"{"qos": 1}"#).unwrap();
     JsFuture::from(client.publish(topic.as_str().into(), "mine".into(), Some(qos1()))).await.unwrap();
     JsFuture::from(other.publish(topic.as_str().into(), "theirs".into(), Some(qos1()))).await.unwrap();
@@ -393,12 +439,21 @@ async fn outgoing_topic_aliases_are_used_within_the_servers_maximum() {
     let listener = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&listener);
     let topic = unique("alias/a-rather-long-topic-name");
-    JsFuture::from(listener.subscribe(topic.as_str().into(), None)).await.unwrap();
+    JsFuture::from(listener.subscribe(topic.as_str().into(), None, None)).await.unwrap();
     for i in 0..3 {
-        JsFuture::from(client.publish(topic.as_str().into(), format!("{i}").into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+        JsFuture::from(client.publish(
+            topic.as_str().into(),
+            format!("{i}").into(),
+            Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
+        ))
+        .await
+        .unwrap();
     }
     let got = wait_for(&messages, 3).await;
-    assert_eq!(got.iter().map(|m| (m.0.clone(), m.1.clone())).collect::<Vec<_>>(), (0..3).map(|i| (topic.clone(), format!("{i}").into_bytes())).collect::<Vec<_>>());
+    assert_eq!(
+        got.iter().map(|m| (m.0.clone(), m.1.clone())).collect::<Vec<_>>(),
+        (0..3).map(|i| (topic.clone(), format!("{i}").into_bytes())).collect::<Vec<_>>()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -407,18 +462,28 @@ async fn a_persistent_session_receives_what_was_published_while_it_was_away() {
     let topic = unique("persist");
     let o = format!(r#"{{"clientId": "{id}", "clean": false, "protocolVersion": 4}}"#);
     let first = connected(&o).await;
-    JsFuture::from(first.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(first.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None)).await.unwrap();
     JsFuture::from(first.disconnect(None)).await.unwrap();
     let publisher = connected("{}").await;
     for i in 0..3 {
-        JsFuture::from(publisher.publish(topic.as_str().into(), format!("m{i}").into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+        JsFuture::from(publisher.publish(
+            topic.as_str().into(),
+            format!("m{i}").into(),
+            Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
+        ))
+        .await
+        .unwrap();
     }
     let second = MqttClient::new(options(&o)).unwrap();
     let messages = inbox(&second);
     let ack = JsFuture::from(second.connect()).await.unwrap();
     assert_eq!(get(&ack, "sessionPresent").as_bool(), Some(true));
     let got = wait_for(&messages, 3).await;
-    assert_eq!(got.iter().map(|m| m.1.clone()).collect::<Vec<_>>(), vec![b"m0".to_vec(), b"m1".to_vec(), b"m2".to_vec()], "in order, none lost");
+    assert_eq!(
+        got.iter().map(|m| m.1.clone()).collect::<Vec<_>>(),
+        vec![b"m0".to_vec(), b"m1".to_vec(), b"m2".to_vec()],
+        "in order, none lost"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -452,7 +517,11 @@ fn event_log(client: &MqttClient) -> Rc<RefCell<Vec<String>>> {
     for event in ["error", "close", "end"] {
         let sink = log.clone();
         let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let entry = if event == "error" { format!("error:{}", get(&e, "code").as_string().unwrap()) } else { event.to_owned() };
+            let entry = if event == "error" {
+                format!("error:{}", get(&e, "code").as_string().unwrap())
+            } else {
+                event.to_owned()
+            };
             sink.borrow_mut().push(entry);
         });
         client.on(event.into(), handler.into_js_value().unchecked_into());
@@ -465,7 +534,7 @@ async fn inbound_topic_aliases_are_resolved_before_the_message_event() {
     let client = MqttClient::new(scripted("alias", r#"{"properties": {"topicAliasMaximum": 4}}"#)).unwrap();
     let messages = inbox(&client);
     JsFuture::from(client.connect()).await.unwrap();
-    JsFuture::from(client.subscribe("alias/#".into(), None)).await.unwrap();
+    JsFuture::from(client.subscribe("alias/#".into(), None, None)).await.unwrap();
     let got = wait_for(&messages, 2).await;
     let got: Vec<(String, Vec<u8>)> = got.into_iter().map(|m| (m.0, m.1)).collect();
     assert_eq!(got, vec![("alias/topic".to_owned(), b"one".to_vec()), ("alias/topic".to_owned(), b"two".to_vec())]);
@@ -523,7 +592,11 @@ fn reconnect_log(client: &MqttClient) -> Rc<RefCell<Vec<(f64, String, f64)>>> {
     let log: Rc<RefCell<Vec<(f64, String, f64)>>> = Rc::default();
     let sink = log.clone();
     let handler = Closure::<dyn FnMut(JsValue)>::new(move |r: JsValue| {
-        let entry = (get(&r, "attempt").as_f64().unwrap(), get(&r, "url").as_string().unwrap(), get(&r, "delayMs").as_f64().unwrap());
+        let entry = (
+            get(&r, "attempt").as_f64().unwrap(),
+            get(&r, "url").as_string().unwrap(),
+            get(&r, "delayMs").as_f64().unwrap(),
+        );
         sink.borrow_mut().push(entry);
     });
     client.on("reconnect".into(), handler.into_js_value().unchecked_into());
@@ -548,13 +621,16 @@ async fn reconnects_rotate_through_servers_with_growing_back_off() {
         sleep(50).await;
     }
     let log = reconnects.borrow().clone();
-    assert_eq!(log.iter().map(|r| (r.0, r.1.clone())).collect::<Vec<_>>(), vec![(1.0, drop_url.clone()), (2.0, broker_url().to_owned())]);
+    assert_eq!(
+        log.iter().map(|r| (r.0, r.1.clone())).collect::<Vec<_>>(),
+        vec![(1.0, drop_url.clone()), (2.0, broker_url().to_owned())]
+    );
     assert!(log[0].2 >= 20.0 && log[0].2 < 40.0, "first delay in [base/2, base): {}", log[0].2);
     assert!(log[1].2 >= 40.0 && log[1].2 < 80.0, "second delay doubled: {}", log[1].2);
     assert!(client.connected());
     let topic = unique("after-reconnect");
     let messages = inbox(&client);
-    JsFuture::from(client.subscribe(topic.as_str().into(), None)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), None, None)).await.unwrap();
     JsFuture::from(client.publish(topic.as_str().into(), "back".into(), None)).await.unwrap();
     assert_eq!(wait_for(&messages, 1).await.len(), 1);
     JsFuture::from(client.disconnect(None)).await.unwrap();
@@ -585,7 +661,7 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     let messages = inbox(&client);
     let events = event_log(&client);
     let topic = unique("resub");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None)).await.unwrap();
     // Another client with the same id takes the session over; the broker
     // drops us and we reconnect, taking it back.
     let thief = connected(&format!(r#"{{"clientId": "{id}", "protocolVersion": 5, "reconnectPeriod": 0}}"#)).await;
@@ -604,7 +680,13 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     // renewed by the client and the message arrives.
     sleep(200).await;
     let publisher = connected("{}").await;
-    JsFuture::from(publisher.publish(topic.as_str().into(), "again".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    JsFuture::from(publisher.publish(
+        topic.as_str().into(),
+        "again".into(),
+        Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
+    ))
+    .await
+    .unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| m.1.clone()), Some(b"again".to_vec()));
 }
@@ -634,8 +716,65 @@ async fn an_unacknowledged_publish_is_resent_with_dup_after_the_session_resumes(
     let client = MqttClient::new(o).unwrap();
     JsFuture::from(client.connect()).await.unwrap();
     // The server takes it, never acknowledges it, and drops the connection.
-    let result = JsFuture::from(client.publish("r/t".into(), "again".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()))).await.unwrap();
+    let result =
+        JsFuture::from(client.publish("r/t".into(), "again".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap())))
+            .await
+            .unwrap();
     let reason = get(&get(&result, "properties"), "reasonString").as_string();
     assert_eq!(reason.as_deref(), Some("dup-ok"), "resent with DUP and the same packet id");
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}
+
+/// A message handler that records the topics it sees.
+fn topic_recorder() -> (Function, Rc<RefCell<Vec<String>>>) {
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let sink = seen.clone();
+    let handler = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |topic: JsValue, _: JsValue, _: JsValue| {
+        sink.borrow_mut().push(topic.as_string().unwrap());
+    });
+    (handler.into_js_value().unchecked_into(), seen)
+}
+
+#[wasm_bindgen_test]
+async fn per_subscription_handlers_see_only_their_filters_messages() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let all = inbox(&client);
+    let base = unique("handlers");
+    let (plus, plus_seen) = topic_recorder();
+    let (hash, hash_seen) = topic_recorder();
+    let (shared, shared_seen) = topic_recorder();
+    JsFuture::from(client.subscribe(format!("{base}/a/+").into(), None, Some(plus))).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{base}/b/#").into(), None, Some(hash))).await.unwrap();
+    JsFuture::from(client.subscribe(format!("$share/g/{base}/s/#").into(), None, Some(shared))).await.unwrap();
+    JsFuture::from(client.subscribe(format!("{base}/plain").into(), None, None)).await.unwrap();
+    for t in ["a/1", "b/1/2", "s/x", "plain", "a/1/deeper"] {
+        JsFuture::from(client.publish(format!("{base}/{t}").into(), "x".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap())))
+            .await
+            .unwrap();
+    }
+    wait_for(&all, 4).await;
+    sleep(200).await;
+    assert_eq!(*plus_seen.borrow(), vec![format!("{base}/a/1")]);
+    assert_eq!(*hash_seen.borrow(), vec![format!("{base}/b/1/2")]);
+    assert_eq!(*shared_seen.borrow(), vec![format!("{base}/s/x")], "a shared filter matches as its inner filter");
+    assert_eq!(all.borrow().len(), 4, "the message event still fires for every message");
+    // Unsubscribing stops the handler at once.
+    JsFuture::from(client.unsubscribe(format!("{base}/a/+").into(), None)).await.unwrap();
+    JsFuture::from(client.publish(format!("{base}/a/2").into(), "x".into(), None)).await.unwrap();
+    sleep(200).await;
+    assert_eq!(plus_seen.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_filter_drops_its_handler() {
+    let o = auth_options(r#"{"protocolVersion": 5, "username": "tester", "password": "tester-pw"}"#);
+    let client = MqttClient::new(o).unwrap();
+    JsFuture::from(client.connect()).await.unwrap();
+    let (handler, seen) = topic_recorder();
+    let ack = JsFuture::from(client.subscribe("secret/x".into(), None, Some(handler))).await.unwrap();
+    assert_eq!(get(&Array::from(&get(&ack, "granted")).get(0), "reasonCode").as_f64(), Some(f64::from(0x87)));
+    // Even if such a message arrived, the refused subscription's handler is gone.
+    JsFuture::from(client.subscribe("secret2/#".into(), None, None)).await.unwrap();
+    assert!(seen.borrow().is_empty());
     JsFuture::from(client.disconnect(None)).await.unwrap();
 }

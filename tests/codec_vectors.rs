@@ -5,8 +5,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
-    ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
+    Ack, Auth, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
+    Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    Unsubscribe,
 };
 use ProtocolVersion::{V3_1, V3_1_1, V5};
 
@@ -46,20 +47,38 @@ fn connack_all_versions() {
     check(V3_1_1, "20 02 01 00", Packet::ConnAck(ConnAck { session_present: true, ..ok.clone() }));
     check(V3_1_1, "20 02 00 05", Packet::ConnAck(ConnAck { reason_code: ReasonCode::NotAuthorized, ..ok.clone() }));
     // 5.0: flags, reason, properties: receive maximum 10, maximum QoS 1.
-    let props = Properties::from(PropertyValues { receive_maximum: Some(10), maximum_qos: Some(QoS::AtLeastOnce), ..PropertyValues::default() });
+    let props = Properties::from(PropertyValues {
+        receive_maximum: Some(10),
+        maximum_qos: Some(QoS::AtLeastOnce),
+        ..PropertyValues::default()
+    });
     check(V5, "20 08 00 00 05 21 00 0a 24 01", Packet::ConnAck(ConnAck { properties: props, ..ok }));
 }
 
 #[test]
 fn publish_all_versions() {
     let p = |qos_pid, topic: &str, properties, payload: &[u8]| {
-        Packet::from(Publish { dup: false, qos_pid, retain: false, topic: topic.into(), properties, payload: payload.to_vec() })
+        Packet::from(Publish {
+            dup: false,
+            qos_pid,
+            retain: false,
+            topic: topic.into(),
+            properties,
+            payload: payload.to_vec(),
+        })
     };
     // QoS 0: topic "a/b", payload "hi", no packet id.
     check(V3_1, "30 07 00 03 61 2f 62 68 69", p(QosPid::AtMostOnce, "a/b", no_props(), b"hi"));
     check(V3_1_1, "30 07 00 03 61 2f 62 68 69", p(QosPid::AtMostOnce, "a/b", no_props(), b"hi"));
     // QoS 2, DUP, RETAIN: flags 1101.
-    let mut dup = Publish { dup: true, qos_pid: QosPid::ExactlyOnce(pid(1)), retain: true, topic: "t".into(), properties: no_props(), payload: vec![] };
+    let mut dup = Publish {
+        dup: true,
+        qos_pid: QosPid::ExactlyOnce(pid(1)),
+        retain: true,
+        topic: "t".into(),
+        properties: no_props(),
+        payload: vec![],
+    };
     check(V3_1_1, "3d 05 00 01 74 00 01", Packet::from(dup.clone()));
     // 5.0 QoS 1: topic "t", id 5, properties: payload format indicator 1, payload "hi".
     let props = Properties::from(PropertyValues { payload_format_indicator: Some(true), ..PropertyValues::default() });
@@ -85,7 +104,11 @@ fn acknowledgements_all_versions() {
     let ack = Ack { packet_id: pid(5), reason_code: ReasonCode::NoMatchingSubscribers, properties: no_props() };
     check(V5, "40 03 00 05 10", Packet::PubAck(ack));
     // ... and reason code with a reason string "x".
-    let ack = Ack { packet_id: pid(5), reason_code: ReasonCode::UnspecifiedError, properties: Properties::from(PropertyValues { reason_string: Some("x".into()), ..PropertyValues::default() }) };
+    let ack = Ack {
+        packet_id: pid(5),
+        reason_code: ReasonCode::UnspecifiedError,
+        properties: Properties::from(PropertyValues { reason_string: Some("x".into()), ..PropertyValues::default() }),
+    };
     check(V5, "50 08 00 05 80 04 1f 00 01 78", Packet::PubRec(ack));
     let rel = Ack { packet_id: pid(5), reason_code: ReasonCode::PacketIdentifierNotFound, properties: no_props() };
     check(V5, "62 03 00 05 92", Packet::PubRel(rel));
@@ -100,16 +123,29 @@ fn subscribe_and_suback_all_versions() {
     check(V3_1, "82 08 00 01 00 03 61 2f 23 01", Packet::Subscribe(s.clone()));
     check(V3_1_1, "82 08 00 01 00 03 61 2f 23 01", Packet::Subscribe(s));
     // 5.0: subscription identifier 7; options retain handling 2, RAP, NL, QoS 2.
-    let options = SubscriptionOptions { qos: QoS::ExactlyOnce, no_local: true, retain_as_published: true, retain_handling: RetainHandling::DoNotSend };
+    let options = SubscriptionOptions {
+        qos: QoS::ExactlyOnce,
+        no_local: true,
+        retain_as_published: true,
+        retain_handling: RetainHandling::DoNotSend,
+    };
     let s = Subscribe {
         packet_id: pid(1),
         properties: Properties::from(PropertyValues { subscription_identifiers: vec![7], ..PropertyValues::default() }),
         subscriptions: vec![Subscription { filter: "a".into(), options }],
     };
     check(V5, "82 09 00 01 02 0b 07 00 01 61 2e", Packet::Subscribe(s));
-    let ack = SubAck { packet_id: pid(1), properties: no_props(), reason_codes: vec![ReasonCode::Success, ReasonCode::UnspecifiedError] };
+    let ack = SubAck {
+        packet_id: pid(1),
+        properties: no_props(),
+        reason_codes: vec![ReasonCode::Success, ReasonCode::UnspecifiedError],
+    };
     check(V3_1_1, "90 04 00 01 00 80", Packet::SubAck(ack));
-    let ack = SubAck { packet_id: pid(1), properties: no_props(), reason_codes: vec![ReasonCode::GrantedQoS2, ReasonCode::NotAuthorized] };
+    let ack = SubAck {
+        packet_id: pid(1),
+        properties: no_props(),
+        reason_codes: vec![ReasonCode::GrantedQoS2, ReasonCode::NotAuthorized],
+    };
     check(V5, "90 05 00 01 00 02 87", Packet::SubAck(ack));
 }
 
@@ -119,18 +155,36 @@ fn unsubscribe_and_unsuback_all_versions() {
     check(V3_1_1, "a2 05 00 02 00 01 61", Packet::Unsubscribe(u.clone()));
     check(V5, "a2 06 00 02 00 00 01 61", Packet::Unsubscribe(u));
     // 3.x UNSUBACK has only the packet id.
-    check(V3_1_1, "b0 02 00 02", Packet::UnsubAck(UnsubAck { packet_id: pid(2), properties: no_props(), reason_codes: vec![] }));
-    let ack = UnsubAck { packet_id: pid(2), properties: no_props(), reason_codes: vec![ReasonCode::NoSubscriptionExisted] };
+    check(
+        V3_1_1,
+        "b0 02 00 02",
+        Packet::UnsubAck(UnsubAck { packet_id: pid(2), properties: no_props(), reason_codes: vec![] }),
+    );
+    let ack =
+        UnsubAck { packet_id: pid(2), properties: no_props(), reason_codes: vec![ReasonCode::NoSubscriptionExisted] };
     check(V5, "b0 04 00 02 00 11", Packet::UnsubAck(ack));
 }
 
 #[test]
 fn disconnect_and_auth_v5() {
-    check(V5, "e0 01 04", Packet::Disconnect(Disconnect { reason_code: ReasonCode::DisconnectWithWillMessage, properties: no_props() }));
-    let d = Disconnect { reason_code: ReasonCode::Success, properties: Properties::from(PropertyValues { session_expiry_interval: Some(0), ..PropertyValues::default() }) };
+    check(
+        V5,
+        "e0 01 04",
+        Packet::Disconnect(Disconnect { reason_code: ReasonCode::DisconnectWithWillMessage, properties: no_props() }),
+    );
+    let d = Disconnect {
+        reason_code: ReasonCode::Success,
+        properties: Properties::from(PropertyValues { session_expiry_interval: Some(0), ..PropertyValues::default() }),
+    };
     check(V5, "e0 07 00 05 11 00 00 00 00", Packet::Disconnect(d));
     check(V5, "f0 00", Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: no_props() }));
-    let a = Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), ..PropertyValues::default() }) };
+    let a = Auth {
+        reason_code: ReasonCode::ContinueAuthentication,
+        properties: Properties::from(PropertyValues {
+            authentication_method: Some("SCRAM".into()),
+            ..PropertyValues::default()
+        }),
+    };
     check(V5, "f0 0a 18 08 15 00 05 53 43 52 41 4d", Packet::Auth(a));
 }
 

@@ -11,7 +11,10 @@ fn replay(target: &str, harness: fn(&[u8])) {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut count = 0;
     let dirs = [fuzz.join("corpus").join(target), fuzz.join("regressions").join(target)];
-    let entries = dirs.iter().filter(|d| d.exists()).flat_map(|d| fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())));
+    let entries = dirs
+        .iter()
+        .filter(|d| d.exists())
+        .flat_map(|d| fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())));
     for entry in entries {
         let path = entry.unwrap().path();
         let data = fs::read(&path).unwrap();

@@ -7,8 +7,9 @@
 use proptest::prelude::*;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
-    ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
+    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish,
+    QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    Unsubscribe,
 };
 
 fn version() -> impl Strategy<Value = ProtocolVersion> {
@@ -48,14 +49,16 @@ fn publish_properties(v5: bool) -> BoxedStrategy<Properties> {
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..8)),
         proptest::collection::vec(("[a-z]{0,5}", "[a-z]{0,5}"), 0..3),
     )
-        .prop_map(|(pfi, expiry, content_type, correlation, users)| Properties::from(PropertyValues {
-            payload_format_indicator: pfi,
-            message_expiry_interval: expiry,
-            content_type,
-            correlation_data: correlation,
-            user_properties: users,
-            ..PropertyValues::default()
-        }))
+        .prop_map(|(pfi, expiry, content_type, correlation, users)| {
+            Properties::from(PropertyValues {
+                payload_format_indicator: pfi,
+                message_expiry_interval: expiry,
+                content_type,
+                correlation_data: correlation,
+                user_properties: users,
+                ..PropertyValues::default()
+            })
+        })
         .boxed()
 }
 
@@ -70,9 +73,23 @@ fn reason(v5: bool, codes: &'static [ReasonCode]) -> BoxedStrategy<ReasonCode> {
 /// Packets a server or client may send, valid for `version`.
 fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
     let v5 = version.is_v5();
-    let ack_codes: &'static [ReasonCode] = &[ReasonCode::Success, ReasonCode::NoMatchingSubscribers, ReasonCode::UnspecifiedError, ReasonCode::QuotaExceeded];
-    let sub_codes: &'static [ReasonCode] = &[ReasonCode::Success, ReasonCode::GrantedQoS1, ReasonCode::GrantedQoS2, ReasonCode::UnspecifiedError];
-    let publish = (any::<bool>(), qos(), packet_id(), any::<bool>(), topic(), publish_properties(v5), proptest::collection::vec(any::<u8>(), 0..64))
+    let ack_codes: &'static [ReasonCode] = &[
+        ReasonCode::Success,
+        ReasonCode::NoMatchingSubscribers,
+        ReasonCode::UnspecifiedError,
+        ReasonCode::QuotaExceeded,
+    ];
+    let sub_codes: &'static [ReasonCode] =
+        &[ReasonCode::Success, ReasonCode::GrantedQoS1, ReasonCode::GrantedQoS2, ReasonCode::UnspecifiedError];
+    let publish = (
+        any::<bool>(),
+        qos(),
+        packet_id(),
+        any::<bool>(),
+        topic(),
+        publish_properties(v5),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    )
         .prop_map(|(dup, qos, pid, retain, topic, properties, payload)| {
             let qos_pid = QosPid::new(qos, pid);
             Packet::from(Publish { dup: dup && qos != QoS::AtMostOnce, qos_pid, retain, topic, properties, payload })
@@ -86,27 +103,56 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
             _ => Packet::PubComp(Ack { reason_code: ReasonCode::Success, ..ack }),
         }
     });
-    let subscribe = (packet_id(), proptest::collection::vec((filter(), qos(), any::<bool>(), any::<bool>(), 0..3u8), 1..4)).prop_map(move |(pid, subs)| {
-        let subscriptions = subs
-            .into_iter()
-            .map(|(filter, qos, nl, rap, rh)| {
-                let retain_handling = [RetainHandling::SendAtSubscribe, RetainHandling::SendAtNewSubscribe, RetainHandling::DoNotSend][usize::from(rh)];
-                let options = if v5 { SubscriptionOptions { qos, no_local: nl, retain_as_published: rap, retain_handling } } else { SubscriptionOptions { qos, ..Default::default() } };
-                Subscription { filter, options }
+    let subscribe =
+        (packet_id(), proptest::collection::vec((filter(), qos(), any::<bool>(), any::<bool>(), 0..3u8), 1..4))
+            .prop_map(move |(pid, subs)| {
+                let subscriptions = subs
+                    .into_iter()
+                    .map(|(filter, qos, nl, rap, rh)| {
+                        let retain_handling = [
+                            RetainHandling::SendAtSubscribe,
+                            RetainHandling::SendAtNewSubscribe,
+                            RetainHandling::DoNotSend,
+                        ][usize::from(rh)];
+                        let options = if v5 {
+                            SubscriptionOptions { qos, no_local: nl, retain_as_published: rap, retain_handling }
+                        } else {
+                            SubscriptionOptions { qos, ..Default::default() }
+                        };
+                        Subscription { filter, options }
+                    })
+                    .collect();
+                Packet::Subscribe(Subscribe { packet_id: pid, properties: Properties::default(), subscriptions })
+            });
+    let suback =
+        (packet_id(), proptest::collection::vec(reason(true, sub_codes), 1..4)).prop_map(|(pid, reason_codes)| {
+            Packet::SubAck(SubAck { packet_id: pid, properties: Properties::default(), reason_codes })
+        });
+    let unsubscribe = (packet_id(), proptest::collection::vec(filter(), 1..4)).prop_map(|(pid, filters)| {
+        Packet::Unsubscribe(Unsubscribe { packet_id: pid, properties: Properties::default(), filters })
+    });
+    let unsuback = (
+        packet_id(),
+        proptest::collection::vec(reason(true, &[ReasonCode::Success, ReasonCode::NoSubscriptionExisted]), 1..3),
+    )
+        .prop_map(move |(pid, codes)| {
+            Packet::UnsubAck(UnsubAck {
+                packet_id: pid,
+                properties: Properties::default(),
+                reason_codes: if v5 { codes } else { vec![] },
             })
-            .collect();
-        Packet::Subscribe(Subscribe { packet_id: pid, properties: Properties::default(), subscriptions })
-    });
-    let suback = (packet_id(), proptest::collection::vec(reason(true, sub_codes), 1..4))
-        .prop_map(|(pid, reason_codes)| Packet::SubAck(SubAck { packet_id: pid, properties: Properties::default(), reason_codes }));
-    let unsubscribe = (packet_id(), proptest::collection::vec(filter(), 1..4))
-        .prop_map(|(pid, filters)| Packet::Unsubscribe(Unsubscribe { packet_id: pid, properties: Properties::default(), filters }));
-    let unsuback = (packet_id(), proptest::collection::vec(reason(true, &[ReasonCode::Success, ReasonCode::NoSubscriptionExisted]), 1..3)).prop_map(move |(pid, codes)| {
-        Packet::UnsubAck(UnsubAck { packet_id: pid, properties: Properties::default(), reason_codes: if v5 { codes } else { vec![] } })
-    });
+        });
     let connack = (any::<bool>(), proptest::option::of(1u16..)).prop_map(move |(sp, receive_maximum)| {
-        let properties = if v5 { Properties::from(PropertyValues { receive_maximum, ..PropertyValues::default() }) } else { Properties::default() };
-        Packet::ConnAck(ConnAck { session_present: sp && version != ProtocolVersion::V3_1, reason_code: ReasonCode::Success, properties })
+        let properties = if v5 {
+            Properties::from(PropertyValues { receive_maximum, ..PropertyValues::default() })
+        } else {
+            Properties::default()
+        };
+        Packet::ConnAck(ConnAck {
+            session_present: sp && version != ProtocolVersion::V3_1,
+            reason_code: ReasonCode::Success,
+            properties,
+        })
     });
     let disconnect = reason(v5, &[ReasonCode::Success, ReasonCode::ServerBusy, ReasonCode::ProtocolError])
         .prop_map(|reason_code| Packet::Disconnect(Disconnect { reason_code, properties: Properties::default() }));
@@ -123,7 +169,16 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         Just(Packet::PingResp).boxed(),
     ];
     if v5 {
-        options.push(Just(Packet::Auth(Auth { reason_code: ReasonCode::ContinueAuthentication, properties: Properties::from(PropertyValues { authentication_method: Some("m".into()), ..PropertyValues::default() }) })).boxed());
+        options.push(
+            Just(Packet::Auth(Auth {
+                reason_code: ReasonCode::ContinueAuthentication,
+                properties: Properties::from(PropertyValues {
+                    authentication_method: Some("m".into()),
+                    ..PropertyValues::default()
+                }),
+            }))
+            .boxed(),
+        );
     }
     proptest::strategy::Union::new(options).boxed()
 }

@@ -7,8 +7,8 @@
 use core::time::Duration;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
-    ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
+    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish,
+    QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
 use mqtt_wasm::session::{Config, Event, Instant, OpId, Session, SessionError, State};
 
@@ -56,7 +56,11 @@ impl Conv {
     }
 
     fn connected(&mut self) {
-        self.connected_with(ConnAck { session_present: false, reason_code: ReasonCode::Success, properties: Properties::default() });
+        self.connected_with(ConnAck {
+            session_present: false,
+            reason_code: ReasonCode::Success,
+            properties: Properties::default(),
+        });
         self.events();
     }
 
@@ -128,7 +132,14 @@ fn resumed() -> ConnAck {
 }
 
 fn publish_packet(topic: &str, payload: &[u8], qos_pid: QosPid) -> Packet {
-    Packet::from(Publish { dup: false, qos_pid, retain: false, topic: topic.into(), properties: Properties::default(), payload: payload.to_vec() })
+    Packet::from(Publish {
+        dup: false,
+        qos_pid,
+        retain: false,
+        topic: topic.into(),
+        properties: Properties::default(),
+        payload: payload.to_vec(),
+    })
 }
 
 fn done_publish(events: &[Event]) -> Vec<(OpId, Result<Option<ReasonCode>, SessionError>)> {
@@ -190,8 +201,8 @@ fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
     let mut c = Conv::new(config);
     let expected = hex(concat!(
         "10 27 00 04 4d 51 54 54 05",
-        " ee",          // user, password, will retain, will QoS 1, will, clean
-        " 00 3c",       // keepalive
+        " ee",                // user, password, will retain, will QoS 1, will, clean
+        " 00 3c",             // keepalive
         " 05 11 00 00 00 0a", // properties: session expiry 10
         " 00 03 63 69 64",    // client id
         " 05 18 00 00 00 05", // will properties: will delay 5
@@ -225,7 +236,11 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
         maximum_packet_size: Some(64),
         ..PropertyValues::default()
     });
-    c.connected_with(ConnAck { session_present: false, reason_code: ReasonCode::Success, properties: properties.clone() });
+    c.connected_with(ConnAck {
+        session_present: false,
+        reason_code: ReasonCode::Success,
+        properties: properties.clone(),
+    });
     assert_eq!(c.s.client_id(), "assigned-1");
     assert_eq!(c.s.server_properties(), &properties);
     // Server Keep Alive 5 s replaces our 60 s [MQTT-3.2.2-21].
@@ -234,7 +249,14 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
     // Maximum QoS 1 [MQTT-3.2.2-11], Retain Available 0 [MQTT-3.2.2-14].
     let op = c.publish("t", b"", QoS::ExactlyOnce).unwrap();
     assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::QoSNotSupported)))]);
-    let mut retained = Publish { dup: false, qos_pid: QosPid::AtMostOnce, retain: true, topic: "t".into(), properties: Properties::default(), payload: vec![] };
+    let mut retained = Publish {
+        dup: false,
+        qos_pid: QosPid::AtMostOnce,
+        retain: true,
+        topic: "t".into(),
+        properties: Properties::default(),
+        payload: vec![],
+    };
     let op = c.s.publish(c.now(), retained.clone(), QoS::AtMostOnce).unwrap();
     assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::RetainNotSupported)))]);
     // Maximum Packet Size 64 [MQTT-3.1.2-24]: a 100-byte payload is refused, not sent.
@@ -262,7 +284,7 @@ fn mqtt_3_1_4_5_server_packet_before_connack_is_a_protocol_error() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.open();
     c.server_bytes(&hex("d0 00")); // PINGRESP before CONNACK
-    // DISCONNECT with Protocol Error (0x82), properties length 0 omitted.
+                                   // DISCONNECT with Protocol Error (0x82), properties length 0 omitted.
     assert_eq!(c.sent(), hex("e0 01 82"));
     assert!(matches!(c.events()[..], [Event::Lost(SessionError::Protocol(ReasonCode::ProtocolError, _))]));
 }
@@ -375,7 +397,10 @@ fn mqtt_4_3_3_incoming_qos2_is_delivered_exactly_once_on_pubrel() {
 #[test]
 fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    c.connected_with(ConnAck { properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }), ..success() });
+    c.connected_with(ConnAck {
+        properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }),
+        ..success()
+    });
     c.events();
     let ops: Vec<_> = (0..4).map(|i| c.publish("t", &[i], QoS::AtLeastOnce).unwrap()).collect();
     let sent = c.sent_packets();
@@ -412,8 +437,8 @@ fn mqtt_4_4_0_1_session_resumption_resends_publish_with_dup_and_pubrel_in_order(
     assert_eq!(
         c.sent(),
         hex(concat!(
-            "3a 06 00 01 74 00 01 61", // PUBLISH dup, QoS 1, id 1
-            " 62 02 00 02",            // PUBREL 2
+            "3a 06 00 01 74 00 01 61",  // PUBLISH dup, QoS 1, id 1
+            " 62 02 00 02",             // PUBREL 2
             " 3c 06 00 01 74 00 03 63", // PUBLISH dup, QoS 2, id 3
         ))
     );
@@ -451,11 +476,22 @@ fn incoming_qos2_lost_between_pubrec_and_pubrel_is_delivered_once_after_resumpti
 fn mqtt_3_2_2_4_without_session_present_inflight_goes_out_again_and_subscriptions_are_renewed() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
     c.connected();
-    let sub = c.s.subscribe(c.now(), vec![Subscription { filter: "s/#".into(), options: SubscriptionOptions { qos: QoS::AtLeastOnce, ..Default::default() } }], Properties::default()).unwrap();
+    let sub =
+        c.s.subscribe(
+            c.now(),
+            vec![Subscription {
+                filter: "s/#".into(),
+                options: SubscriptionOptions { qos: QoS::AtLeastOnce, ..Default::default() },
+            }],
+            Properties::default(),
+        )
+        .unwrap();
     // SUBSCRIBE id 1, filter "s/#", QoS 1
     assert_eq!(c.sent(), hex("82 08 00 01 00 03 73 2f 23 01"));
     c.server_bytes(&hex("90 03 00 01 01"));
-    assert!(matches!(&c.events()[..], [Event::SubscribeDone(op, Ok(ack))] if *op == sub && ack.reason_codes == [ReasonCode::GrantedQoS1]));
+    assert!(
+        matches!(&c.events()[..], [Event::SubscribeDone(op, Ok(ack))] if *op == sub && ack.reason_codes == [ReasonCode::GrantedQoS1])
+    );
     assert!(c.s.is_subscribed("s/x/y"));
     let p = c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // id 2
     c.sent();
@@ -501,7 +537,10 @@ fn invalid_topics_and_filters_are_refused_before_anything_is_sent() {
     assert!(matches!(c.publish("", b"", QoS::AtMostOnce), Err(SessionError::InvalidTopic(_))));
     let bad = vec![Subscription { filter: "a/#/b".into(), options: SubscriptionOptions::default() }];
     assert!(matches!(c.s.subscribe(c.now(), bad, Properties::default()), Err(SessionError::InvalidTopic(_))));
-    let v5_only = vec![Subscription { filter: "a".into(), options: SubscriptionOptions { no_local: true, ..Default::default() } }];
+    let v5_only = vec![Subscription {
+        filter: "a".into(),
+        options: SubscriptionOptions { no_local: true, ..Default::default() },
+    }];
     assert!(matches!(c.s.subscribe(c.now(), v5_only, Properties::default()), Err(SessionError::InvalidArgument(_))));
     assert!(c.sent().is_empty());
 }
@@ -510,7 +549,12 @@ fn invalid_topics_and_filters_are_refused_before_anything_is_sent() {
 fn mqtt_3_10_4_unsubscribe_removes_the_subscription_and_3_x_unsuback_reports_success() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
     c.connected();
-    c.s.subscribe(c.now(), vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }], Properties::default()).unwrap();
+    c.s.subscribe(
+        c.now(),
+        vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }],
+        Properties::default(),
+    )
+    .unwrap();
     c.server_bytes(&hex("90 03 00 01 00"));
     assert!(c.s.is_subscribed("a/b"));
     c.sent();
@@ -518,7 +562,9 @@ fn mqtt_3_10_4_unsubscribe_removes_the_subscription_and_3_x_unsuback_reports_suc
     assert_eq!(c.sent(), hex("a2 07 00 02 00 03 61 2f 2b"));
     c.server_bytes(&hex("b0 02 00 02"));
     let events = c.events();
-    assert!(matches!(&events[..], [_, Event::UnsubscribeDone(o, Ok(UnsubAck { reason_codes, .. }))] if *o == op && reason_codes == &[ReasonCode::Success]));
+    assert!(
+        matches!(&events[..], [_, Event::UnsubscribeDone(o, Ok(UnsubAck { reason_codes, .. }))] if *o == op && reason_codes == &[ReasonCode::Success])
+    );
     assert!(!c.s.is_subscribed("a/b"));
 }
 
@@ -526,10 +572,22 @@ fn mqtt_3_10_4_unsubscribe_removes_the_subscription_and_3_x_unsuback_reports_suc
 fn mqtt_3_9_3_refused_filter_is_reported_in_the_suback_not_registered() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected();
-    let op = c.s.subscribe(c.now(), vec![Subscription { filter: "secret".into(), options: SubscriptionOptions::default() }], Properties::default()).unwrap();
+    let op =
+        c.s.subscribe(
+            c.now(),
+            vec![Subscription { filter: "secret".into(), options: SubscriptionOptions::default() }],
+            Properties::default(),
+        )
+        .unwrap();
     c.sent();
-    c.server(Packet::SubAck(SubAck { packet_id: pid(1), properties: Properties::default(), reason_codes: vec![ReasonCode::NotAuthorized] }));
-    assert!(matches!(&c.events()[..], [Event::SubscribeDone(o, Ok(ack))] if *o == op && ack.reason_codes == [ReasonCode::NotAuthorized]));
+    c.server(Packet::SubAck(SubAck {
+        packet_id: pid(1),
+        properties: Properties::default(),
+        reason_codes: vec![ReasonCode::NotAuthorized],
+    }));
+    assert!(
+        matches!(&c.events()[..], [Event::SubscribeDone(o, Ok(ack))] if *o == op && ack.reason_codes == [ReasonCode::NotAuthorized])
+    );
     assert!(!c.s.is_subscribed("secret"));
 }
 
@@ -570,7 +628,9 @@ fn mqtt_3_9_3_suback_answering_an_unsubscribe_fails_the_operation_and_the_connec
     c.sent();
     c.server_bytes(&hex("90 03 00 01 00")); // SUBACK with the UNSUBSCRIBE's id
     let events = c.events();
-    assert!(matches!(&events[..], [Event::UnsubscribeDone(o, Err(SessionError::Protocol(..))), Event::Lost(SessionError::Protocol(..))] if *o == op));
+    assert!(
+        matches!(&events[..], [Event::UnsubscribeDone(o, Err(SessionError::Protocol(..))), Event::Lost(SessionError::Protocol(..))] if *o == op)
+    );
 }
 
 // ----- topic aliases ----------------------------------------------------------
@@ -604,7 +664,10 @@ fn mqtt_3_3_2_10_outbound_topic_alias_is_defined_then_reused() {
     let mut config = Conv::config(ProtocolVersion::V5);
     config.auto_topic_alias = true;
     let mut c = Conv::new(config);
-    c.connected_with(ConnAck { properties: Properties::from(PropertyValues { topic_alias_maximum: Some(1), ..PropertyValues::default() }), ..success() });
+    c.connected_with(ConnAck {
+        properties: Properties::from(PropertyValues { topic_alias_maximum: Some(1), ..PropertyValues::default() }),
+        ..success()
+    });
     c.publish("ab", b"1", QoS::AtMostOnce).unwrap();
     c.publish("ab", b"2", QoS::AtMostOnce).unwrap();
     // topic "ab", properties: alias 1 | then empty topic, alias 1
@@ -622,13 +685,21 @@ fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
     c.open();
     let challenge = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"s1".to_vec())), ..PropertyValues::default() }),
+        properties: Properties::from(PropertyValues {
+            authentication_method: Some("SCRAM".into()),
+            authentication_data: Some(Secret(b"s1".to_vec())),
+            ..PropertyValues::default()
+        }),
     };
     c.server(Packet::Auth(challenge.clone()));
     assert_eq!(c.events(), vec![Event::Auth(challenge)]);
     let answer = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), authentication_data: Some(Secret(b"c2".to_vec())), ..PropertyValues::default() }),
+        properties: Properties::from(PropertyValues {
+            authentication_method: Some("SCRAM".into()),
+            authentication_data: Some(Secret(b"c2".to_vec())),
+            ..PropertyValues::default()
+        }),
     };
     c.s.auth(c.now(), answer).unwrap();
     // AUTH 0x18, properties: method "SCRAM", data "c2"
@@ -636,10 +707,22 @@ fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
     c.server(Packet::ConnAck(success()));
     assert!(c.s.is_connected());
     // Re-authentication (0x19) once connected.
-    let reauth = Auth { reason_code: ReasonCode::ReAuthenticate, properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), ..PropertyValues::default() }) };
+    let reauth = Auth {
+        reason_code: ReasonCode::ReAuthenticate,
+        properties: Properties::from(PropertyValues {
+            authentication_method: Some("SCRAM".into()),
+            ..PropertyValues::default()
+        }),
+    };
     c.s.auth(c.now(), reauth).unwrap();
     assert_eq!(c.sent(), hex("f0 0a 19 08 15 00 05 53 43 52 41 4d"));
-    c.server(Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: Properties::from(PropertyValues { authentication_method: Some("SCRAM".into()), ..PropertyValues::default() }) }));
+    c.server(Packet::Auth(Auth {
+        reason_code: ReasonCode::Success,
+        properties: Properties::from(PropertyValues {
+            authentication_method: Some("SCRAM".into()),
+            ..PropertyValues::default()
+        }),
+    }));
     assert!(matches!(c.events().last(), Some(Event::Auth(a)) if a.reason_code == ReasonCode::Success));
 }
 
@@ -668,7 +751,9 @@ fn mqtt_3_14_server_disconnect_is_reported_with_its_reason() {
     c.connected();
     c.server_bytes(&hex("e0 01 8b")); // Server shutting down
     let events = c.events();
-    assert!(matches!(&events[..], [Event::ServerDisconnect(d), Event::Lost(SessionError::ServerDisconnected(ReasonCode::ServerShuttingDown))] if d.reason_code == ReasonCode::ServerShuttingDown));
+    assert!(
+        matches!(&events[..], [Event::ServerDisconnect(d), Event::Lost(SessionError::ServerDisconnected(ReasonCode::ServerShuttingDown))] if d.reason_code == ReasonCode::ServerShuttingDown)
+    );
     assert!(c.sent().is_empty(), "no DISCONNECT in reply");
 }
 
@@ -705,11 +790,20 @@ fn mqtt_4_8_malformed_bytes_close_with_0x81() {
 #[test]
 fn mqtt_3_14_disconnect_sends_disconnect_and_fails_everything_pending_with_closed() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    c.connected_with(ConnAck { properties: Properties::from(PropertyValues { receive_maximum: Some(1), ..PropertyValues::default() }), ..success() });
+    c.connected_with(ConnAck {
+        properties: Properties::from(PropertyValues { receive_maximum: Some(1), ..PropertyValues::default() }),
+        ..success()
+    });
     c.events();
     let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap();
     let b = c.publish("t", b"b", QoS::AtLeastOnce).unwrap();
-    let s = c.s.subscribe(c.now(), vec![Subscription { filter: "x".into(), options: SubscriptionOptions::default() }], Properties::default()).unwrap();
+    let s =
+        c.s.subscribe(
+            c.now(),
+            vec![Subscription { filter: "x".into(), options: SubscriptionOptions::default() }],
+            Properties::default(),
+        )
+        .unwrap();
     c.sent();
     c.s.disconnect(c.now(), &Disconnect::normal()).unwrap();
     assert_eq!(c.sent(), hex("e0 00"));

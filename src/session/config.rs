@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::codec::{ProtocolVersion, Properties, Secret, Will};
+use crate::codec::{Properties, ProtocolVersion, Secret, Will};
 
 /// The session's settings; the defaults are those of the JavaScript API.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,7 +69,9 @@ impl SessionError {
     /// The MQTT reason code involved, if there is one.
     pub fn reason_code(self) -> Option<ReasonCode> {
         match self {
-            Self::ConnectionRefused(r) | Self::Protocol(r, _) | Self::Rejected(r) | Self::ServerDisconnected(r) => Some(r),
+            Self::ConnectionRefused(r) | Self::Protocol(r, _) | Self::Rejected(r) | Self::ServerDisconnected(r) => {
+                Some(r)
+            }
             Self::Decode(e) => Some(e.reason_code()),
             Self::PacketTooLarge => Some(ReasonCode::PacketTooLarge),
             _ => None,

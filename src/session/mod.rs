@@ -46,6 +46,7 @@ mod pid;
 mod subscriptions;
 mod time;
 mod timer;
+mod trie;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -57,6 +58,7 @@ pub use config::Config;
 pub use error::SessionError;
 pub use event::{Event, OpId, PacketInfo, PublishAck};
 pub use time::Instant;
+pub use trie::TopicTrie;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};
 use crate::codec::{
@@ -384,7 +386,9 @@ impl Session {
             return Err(SessionError::InvalidArgument("topic aliases are assigned by the client (autoTopicAlias)"));
         }
         if !props.subscription_identifiers.is_empty() {
-            return Err(SessionError::InvalidArgument("a client must not send subscription identifiers [MQTT-3.3.4-6]"));
+            return Err(SessionError::InvalidArgument(
+                "a client must not send subscription identifiers [MQTT-3.3.4-6]",
+            ));
         }
         if !props.is_empty() && !self.config.protocol.is_v5() {
             return Err(SessionError::InvalidArgument("publish properties need MQTT 5.0"));
@@ -406,7 +410,12 @@ impl Session {
 
     /// Subscribes to one or more filters. Completion comes as
     /// `Event::SubscribeDone`; refused filters are reported in the SUBACK.
-    pub fn subscribe(&mut self, now: Instant, subscriptions: Vec<Subscription>, properties: Properties) -> Result<OpId, SessionError> {
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        subscriptions: Vec<Subscription>,
+        properties: Properties,
+    ) -> Result<OpId, SessionError> {
         if subscriptions.is_empty() {
             return Err(SessionError::InvalidArgument("subscribe needs at least one filter"));
         }
@@ -415,7 +424,9 @@ impl Session {
         }
         let qos_only = |s: &Subscription| s.options == SubscriptionOptions { qos: s.options.qos, ..Default::default() };
         if !self.config.protocol.is_v5() && (!properties.is_empty() || !subscriptions.iter().all(qos_only)) {
-            return Err(SessionError::InvalidArgument("subscription options and properties other than QoS need MQTT 5.0"));
+            return Err(SessionError::InvalidArgument(
+                "subscription options and properties other than QoS need MQTT 5.0",
+            ));
         }
         self.admit()?;
         let op = self.new_op();
@@ -427,7 +438,12 @@ impl Session {
 
     /// Unsubscribes from one or more filters; completion comes as
     /// `Event::UnsubscribeDone`.
-    pub fn unsubscribe(&mut self, now: Instant, filters: Vec<String>, properties: Properties) -> Result<OpId, SessionError> {
+    pub fn unsubscribe(
+        &mut self,
+        now: Instant,
+        filters: Vec<String>,
+        properties: Properties,
+    ) -> Result<OpId, SessionError> {
         if filters.is_empty() {
             return Err(SessionError::InvalidArgument("unsubscribe needs at least one filter"));
         }
@@ -579,7 +595,11 @@ impl Session {
     fn send_publish(&mut self, now: Instant, publish: &mut Publish) -> Result<(), SessionError> {
         let start = self.transmit.len();
         let version = self.config.protocol;
-        let addressing = if self.config.auto_topic_alias { self.outbound_aliases.address(&publish.topic) } else { Addressing::Topic };
+        let addressing = if self.config.auto_topic_alias {
+            self.outbound_aliases.address(&publish.topic)
+        } else {
+            Addressing::Topic
+        };
         let result = match addressing {
             Addressing::Topic => publish.encode(version, &mut self.transmit),
             Addressing::Define(alias) => {
@@ -693,9 +713,9 @@ impl Session {
                 Request::Subscribe(s) => s.encode(version, &mut self.transmit).map(|()| "subscribe"),
                 Request::Unsubscribe(u) => u.encode(version, &mut self.transmit).map(|()| "unsubscribe"),
             };
-            let result = result
-                .map_err(SessionError::from)
-                .and_then(|kind| self.sent(now, start, || PacketInfo { kind, packet_id: Some(pid.get()), topic: None, qos: None }));
+            let result = result.map_err(SessionError::from).and_then(|kind| {
+                self.sent(now, start, || PacketInfo { kind, packet_id: Some(pid.get()), topic: None, qos: None })
+            });
             match result {
                 Ok(()) => self.controls_inflight.push(control),
                 Err(e) => {
@@ -740,7 +760,11 @@ impl Session {
         if ack.reason_code.is_error() {
             return Err(SessionError::Rejected(ack.reason_code));
         }
-        Ok(PublishAck { packet_id: Some(ack.packet_id), reason_code: Some(ack.reason_code), properties: ack.properties })
+        Ok(PublishAck {
+            packet_id: Some(ack.packet_id),
+            reason_code: Some(ack.reason_code),
+            properties: ack.properties,
+        })
     }
 
     fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), SessionError> {
@@ -799,9 +823,11 @@ impl Session {
             Packet::SubAck(suback) => self.handle_suback(suback),
             Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback),
             Packet::PingResp => Ok(()),
-            Packet::Connect(_) | Packet::ConnAck(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) | Packet::PingReq => {
-                Err(violation("the server sent a packet only a client may send"))
-            }
+            Packet::Connect(_)
+            | Packet::ConnAck(_)
+            | Packet::Subscribe(_)
+            | Packet::Unsubscribe(_)
+            | Packet::PingReq => Err(violation("the server sent a packet only a client may send")),
         }
     }
 
@@ -889,7 +915,8 @@ impl Session {
                 self.pids.release(pid);
             }
             if let (Awaiting::PubComp(reason), Some(pid)) = (o.awaiting, o.publish.qos_pid.packet_id()) {
-                let ack = PublishAck { packet_id: Some(pid), reason_code: Some(reason), properties: Properties::default() };
+                let ack =
+                    PublishAck { packet_id: Some(pid), reason_code: Some(reason), properties: Properties::default() };
                 self.events.push_back(Event::PublishDone(o.op, Ok(ack)));
                 continue;
             }
@@ -911,7 +938,10 @@ impl Session {
             }
         }
         for (id, subscriptions) in groups.into_iter().rev() {
-            let properties = Properties::from(PropertyValues { subscription_identifiers: id.into_iter().collect(), ..PropertyValues::default() });
+            let properties = Properties::from(PropertyValues {
+                subscription_identifiers: id.into_iter().collect(),
+                ..PropertyValues::default()
+            });
             let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
             self.controls_pending.push_front(Control { op: None, request });
         }
@@ -936,7 +966,10 @@ impl Session {
                 if !self.incoming.contains_key(&pid.get()) {
                     let our_max = self.config.properties.receive_maximum.unwrap_or(u16::MAX);
                     if self.incoming.len() >= usize::from(our_max) {
-                        return Err(SessionError::Protocol(ReasonCode::ReceiveMaximumExceeded, "the server exceeded our Receive Maximum"));
+                        return Err(SessionError::Protocol(
+                            ReasonCode::ReceiveMaximumExceeded,
+                            "the server exceeded our Receive Maximum",
+                        ));
                     }
                     self.incoming.insert(pid.get(), publish);
                 }
@@ -951,7 +984,12 @@ impl Session {
     /// acknowledgement fits it: the right kind (`subscribe`), and one reason
     /// code per filter when `codes` is given. An acknowledgement that does
     /// not fit fails the operation and the connection.
-    fn take_acknowledged(&mut self, pid: PacketId, subscribe: bool, codes: Option<usize>) -> Result<Control, SessionError> {
+    fn take_acknowledged(
+        &mut self,
+        pid: PacketId,
+        subscribe: bool,
+        codes: Option<usize>,
+    ) -> Result<Control, SessionError> {
         let control = self.take_control(pid).ok_or(violation("SUBACK or UNSUBACK for an unknown packet identifier"))?;
         let filters = match &control.request {
             Request::Subscribe(s) if subscribe => s.subscriptions.len(),

@@ -23,7 +23,7 @@ use super::options::{self, ClientOptions};
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
 use crate::codec::{Auth, Disconnect, Properties, Publish, QosPid, Subscription};
-use crate::session::{Backoff, Event, Instant, OpId, PacketInfo, Session, SessionError, State};
+use crate::session::{Backoff, Event, Instant, OpId, PacketInfo, Session, SessionError, State, TopicTrie};
 
 struct Resolvers {
     resolve: Function,
@@ -52,6 +52,9 @@ struct PendingOp {
     resolvers: Resolvers,
     /// The filters of a SUBSCRIBE, to name them in `granted`.
     filters: Vec<String>,
+    /// The SUBSCRIBE's own message handler, dropped again for filters the
+    /// server refuses.
+    handler: Option<Function>,
 }
 
 struct Driver {
@@ -86,6 +89,8 @@ struct Driver {
 struct Inner {
     driver: RefCell<Driver>,
     handlers: RefCell<Vec<(String, Function)>>,
+    /// Per-subscription message handlers (`subscribe(filter, opts, handler)`).
+    subscription_handlers: RefCell<TopicTrie<Function>>,
 }
 
 /// An MQTT client over a browser WebSocket.
@@ -104,10 +109,13 @@ impl core::fmt::Debug for MqttClient {
 impl MqttClient {
     /// Validates `options`; never touches the network.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue) -> Result<MqttClient, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    ) -> Result<MqttClient, JsValue> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
-        let ClientOptions { config, urls, credentials_provider, backoff, max_reconnect_attempts } = options::parse(options)?;
+        let ClientOptions { config, urls, credentials_provider, backoff, max_reconnect_attempts } =
+            options::parse(options)?;
         let driver = Driver {
             session: Session::new(config),
             urls,
@@ -130,7 +138,13 @@ impl MqttClient {
             ops: HashMap::new(),
             pump_scheduled: false,
         };
-        Ok(MqttClient { inner: Rc::new(Inner { driver: RefCell::new(driver), handlers: RefCell::new(Vec::new()) }) })
+        Ok(MqttClient {
+            inner: Rc::new(Inner {
+                driver: RefCell::new(driver),
+                handlers: RefCell::new(Vec::new()),
+                subscription_handlers: RefCell::new(TopicTrie::default()),
+            }),
+        })
     }
 
     /// Connects; resolves with the CONNACK.
@@ -207,16 +221,19 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), |s, now| s.publish(now, publish, qos))
+        self.operation(Vec::new(), None, |s, now| s.publish(now, publish, qos))
     }
 
     /// Subscribes; resolves with the SUBACK, where refused filters carry a
-    /// reason code of 0x80 or more.
+    /// reason code of 0x80 or more. `handler`, if given, is called for the
+    /// messages that match these filters (the `message` event still fires
+    /// for every message), until they are unsubscribed or refused.
     #[wasm_bindgen(unchecked_return_type = "Promise<SubAck>")]
     pub fn subscribe(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | string[] | SubscriptionRequest[]")] filter: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] opts: Option<JsValue>,
+        #[wasm_bindgen(unchecked_param_type = "MqttEvents[\"message\"]")] handler: Option<Function>,
     ) -> Promise {
         let request = (|| {
             let mut defaults: SubscribeOptionsIn = optional(opts, "subscribe options")?;
@@ -224,7 +241,9 @@ impl MqttClient {
             let mut subscriptions = Vec::with_capacity(items.len());
             for item in items {
                 let f = match item.as_string() {
-                    Some(topic) => FilterIn { topic, qos: None, no_local: None, retain_as_published: None, retain_handling: None },
+                    Some(topic) => {
+                        FilterIn { topic, qos: None, no_local: None, retain_as_published: None, retain_handling: None }
+                    }
                     None if item.is_object() => from_js(item, "subscription")?,
                     None => return Err(invalid_topic("a filter must be a string or { topic, ... }")),
                 };
@@ -237,8 +256,14 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        let filters = subscriptions.iter().map(|s| s.filter.clone()).collect();
-        self.operation(filters, |s, now| s.subscribe(now, subscriptions, properties))
+        let filters: Vec<String> = subscriptions.iter().map(|s| s.filter.clone()).collect();
+        if let Some(h) = &handler {
+            let mut trie = self.inner.subscription_handlers.borrow_mut();
+            for f in &filters {
+                trie.insert(f, h.clone());
+            }
+        }
+        self.operation(filters, handler, |s, now| s.subscribe(now, subscriptions, properties))
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
@@ -255,20 +280,36 @@ impl MqttClient {
         }
         let request = (|| {
             let opts: UnsubscribeOptions = optional(opts, "unsubscribe options")?;
-            let filters: Vec<String> = if filter.is_string() { from_js(Array::of1(&filter).into(), "filter")? } else { from_js(filter, "filter")? };
+            let filters: Vec<String> = if filter.is_string() {
+                from_js(Array::of1(&filter).into(), "filter")?
+            } else {
+                from_js(filter, "filter")?
+            };
             Ok::<_, JsValue>((filters, opts.properties.map(Properties::from).unwrap_or_default()))
         })();
         let (filters, properties) = match request {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), |s, now| s.unsubscribe(now, filters, properties))
+        // The filters' handlers stop at once, whatever the server answers.
+        {
+            let mut trie = self.inner.subscription_handlers.borrow_mut();
+            for f in &filters {
+                trie.remove_where(f, |_| true);
+            }
+        }
+        self.operation(Vec::new(), None, |s, now| s.unsubscribe(now, filters, properties))
     }
 
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
     /// follows, pending operations reject with `Closed`, `end` fires.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn disconnect(&self, #[wasm_bindgen(unchecked_param_type = "{ reasonCode?: number, properties?: Properties }")] opts: Option<JsValue>) -> Promise {
+    pub fn disconnect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ reasonCode?: number, properties?: Properties }")] opts: Option<
+            JsValue,
+        >,
+    ) -> Promise {
         #[derive(Default, Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct DisconnectOptions {
@@ -323,7 +364,10 @@ impl MqttClient {
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn auth(&self, #[wasm_bindgen(unchecked_param_type = "{ reasonCode: number, properties?: Properties }")] opts: JsValue) -> Promise {
+    pub fn auth(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ reasonCode: number, properties?: Properties }")] opts: JsValue,
+    ) -> Promise {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct AuthOptions {
@@ -331,7 +375,10 @@ impl MqttClient {
             properties: Option<Checked<PropertiesIn>>,
         }
         let auth = from_js::<AuthOptions>(opts, "auth options").and_then(|o| {
-            Ok(Auth { reason_code: convert::reason_code(Some(o.reason_code))?, properties: o.properties.map(Properties::from).unwrap_or_default() })
+            Ok(Auth {
+                reason_code: convert::reason_code(Some(o.reason_code))?,
+                properties: o.properties.map(Properties::from).unwrap_or_default(),
+            })
         });
         let result = match auth {
             Ok(auth) => self.inner.driver.borrow_mut().session.auth(now(), auth).map_err(error),
@@ -412,19 +459,38 @@ impl MqttClient {
 impl MqttClient {
     /// Runs a session command that completes later, and returns the promise
     /// its completion event settles.
-    fn operation(&self, filters: Vec<String>, command: impl FnOnce(&mut Session, Instant) -> Result<OpId, SessionError>) -> Promise {
+    fn operation(
+        &self,
+        filters: Vec<String>,
+        handler: Option<Function>,
+        command: impl FnOnce(&mut Session, Instant) -> Result<OpId, SessionError>,
+    ) -> Promise {
         let (promise, resolvers) = deferred();
         let Some(resolvers) = resolvers else { return promise };
         let mut d = self.inner.driver.borrow_mut();
         match command(&mut d.session, now()) {
             Ok(op) => {
-                d.ops.insert(op, PendingOp { resolvers, filters });
+                d.ops.insert(op, PendingOp { resolvers, filters, handler });
                 drop(d);
                 schedule_pump(&self.inner);
             }
-            Err(e) => resolvers.reject(&error(e)),
+            Err(e) => {
+                drop(d);
+                if let Some(h) = &handler {
+                    drop_handler(&self.inner, &filters, h);
+                }
+                resolvers.reject(&error(e));
+            }
         }
         promise
+    }
+}
+
+/// Removes `handler` from `filters` (a refused or failed subscription).
+fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Function) {
+    let mut trie = inner.subscription_handlers.borrow_mut();
+    for f in filters {
+        trie.remove_where(f, |h| h == handler);
     }
 }
 
@@ -446,7 +512,8 @@ fn fail_connect_waiters(inner: &Rc<Inner>, err: &JsValue) {
 /// Calls every handler of `event`. A throwing handler does not stop the
 /// others, nor the client.
 fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
-    let handlers: Vec<Function> = inner.handlers.borrow().iter().filter(|(e, _)| e == event).map(|(_, h)| h.clone()).collect();
+    let handlers: Vec<Function> =
+        inner.handlers.borrow().iter().filter(|(e, _)| e == event).map(|(_, h)| h.clone()).collect();
     for h in handlers {
         let _ = match args {
             [] => h.call0(&JsValue::UNDEFINED),
@@ -663,7 +730,18 @@ fn dispatch(inner: &Rc<Inner>, event: Event) {
             if !p.properties.is_empty() {
                 set(&packet, "properties", convert::properties(&p.properties));
             }
-            emit(inner, "message", &[p.topic.as_str().into(), convert::bytes(&p.payload).into(), packet.into()]);
+            let args = [p.topic.as_str().into(), convert::bytes(&p.payload).into(), packet.into()];
+            emit(inner, "message", &args);
+            // Each matching handler once, even under several matching filters.
+            let mut matched: Vec<Function> = Vec::new();
+            inner.subscription_handlers.borrow().for_each_match(&p.topic, |h| {
+                if !matched.contains(h) {
+                    matched.push(h.clone());
+                }
+            });
+            for h in matched {
+                let _ = h.call3(&JsValue::UNDEFINED, &args[0], &args[1], &args[2]);
+            }
         }
         Event::PublishDone(op, result) => settle(inner, op, |_| {
             result.map(|ack| {
@@ -680,26 +758,38 @@ fn dispatch(inner: &Rc<Inner>, event: Event) {
                 o.into()
             })
         }),
-        Event::SubscribeDone(op, result) => settle(inner, op, |filters| {
-            result.map(|ack| {
-                let granted: Array = filters
-                    .iter()
-                    .zip(&ack.reason_codes)
-                    .map(|(topic, &reason)| {
-                        let g = Object::new();
-                        set(&g, "topic", topic.as_str());
-                        set(&g, "qos", if reason.is_error() { 0x80 } else { reason as u8 });
-                        set(&g, "reasonCode", reason as u8);
-                        JsValue::from(g)
-                    })
-                    .collect();
-                let o = Object::new();
-                set(&o, "packetId", ack.packet_id.get());
-                set(&o, "granted", granted);
-                set(&o, "properties", convert::properties(&ack.properties));
-                o.into()
+        Event::SubscribeDone(op, result) => {
+            // The handler no longer applies to refused filters: all of them
+            // when the subscription failed.
+            let refused =
+                |i: usize| result.as_ref().map_or(true, |ack| ack.reason_codes.get(i).is_some_and(|r| r.is_error()));
+            let pending = inner.driver.borrow().ops.get(&op).map(|p| (p.filters.clone(), p.handler.clone()));
+            if let Some((filters, Some(handler))) = pending {
+                let refused: Vec<String> =
+                    filters.into_iter().enumerate().filter(|(i, _)| refused(*i)).map(|(_, f)| f).collect();
+                drop_handler(inner, &refused, &handler);
+            }
+            settle(inner, op, |filters| {
+                result.map(|ack| {
+                    let granted: Array = filters
+                        .iter()
+                        .zip(&ack.reason_codes)
+                        .map(|(topic, &reason)| {
+                            let g = Object::new();
+                            set(&g, "topic", topic.as_str());
+                            set(&g, "qos", if reason.is_error() { 0x80 } else { reason as u8 });
+                            set(&g, "reasonCode", reason as u8);
+                            JsValue::from(g)
+                        })
+                        .collect();
+                    let o = Object::new();
+                    set(&o, "packetId", ack.packet_id.get());
+                    set(&o, "granted", granted);
+                    set(&o, "properties", convert::properties(&ack.properties));
+                    o.into()
+                })
             })
-        }),
+        }
         Event::UnsubscribeDone(op, result) => settle(inner, op, |_| {
             result.map(|ack| {
                 let o = Object::new();

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 
 use super::convert::{self, from_js, Checked, PropertiesIn};
 use super::error::invalid;
-use crate::codec::{topic, ProtocolVersion, Properties, Secret, Will};
+use crate::codec::{topic, Properties, ProtocolVersion, Secret, Will};
 use crate::session::{Backoff, Config};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -236,7 +236,8 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     let will = match o.will {
         None => None,
         Some(Checked(w)) => {
-            topic::validate_topic_name(&w.topic).map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
+            topic::validate_topic_name(&w.topic)
+                .map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
             let properties: Properties = w.properties.map(Properties::from).unwrap_or_default();
             if !v5 && !properties.is_empty() {
                 return Err(invalid("options.will.properties: need protocolVersion 5"));
@@ -257,7 +258,11 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     let credentials_provider = if o.credentials_provider.is_undefined() || o.credentials_provider.is_null() {
         None
     } else {
-        Some(o.credentials_provider.dyn_into::<Function>().map_err(|_| invalid("options.credentialsProvider: must be a function"))?)
+        Some(
+            o.credentials_provider
+                .dyn_into::<Function>()
+                .map_err(|_| invalid("options.credentialsProvider: must be a function"))?,
+        )
     };
     let config = Config {
         protocol,

@@ -15,7 +15,9 @@ pub(crate) enum SocketEvent {
     Data(Vec<u8>),
     /// Closed, by either side or by failure; `code` is the close code
     /// (1006 when the connection failed or broke).
-    Closed { code: u16 },
+    Closed {
+        code: u16,
+    },
 }
 
 pub(crate) struct Transport {
@@ -46,7 +48,8 @@ impl Transport {
             handler(SocketEvent::Data(bytes));
         });
         let handler = on_event;
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| handler(SocketEvent::Closed { code: e.code() }));
+        let on_close =
+            Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| handler(SocketEvent::Closed { code: e.code() }));
         // Browsers fire a plain Event with no detail; the CloseEvent that
         // always follows carries what there is to know.
         let on_error = Closure::<dyn FnMut(Event)>::new(|_| {});

@@ -31,6 +31,7 @@ export async function dashboard(url: string): Promise<void> {
   const granted: SubAck = await client.subscribe([{ topic: "sensors/#", qos: 1, noLocal: true }], { properties: { subscriptionIdentifier: 7 } });
   await client.publish("sensors/t", new Uint8Array([1]), { qos: 2, properties: { contentType: "application/octet-stream" } });
   await client.publish("sensors/t", "text");
+  await client.subscribe("alerts/+", { qos: 1 }, (topic, payload, packet) => void [topic.length, payload.byteLength, packet.qos]);
   await client.unsubscribe("sensors/#");
   try {
     await client.publish("bad/#", "x");

@@ -68,7 +68,12 @@ impl Ack {
         Ok(Self { packet_id, reason_code, properties })
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut Vec<u8>, version: ProtocolVersion, table: &[u8]) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut Vec<u8>,
+        version: ProtocolVersion,
+        table: &[u8],
+    ) -> Result<(), EncodeError> {
         wire::put_u16(buf, self.packet_id.get());
         encode_tail(self.reason_code, &self.properties, buf, version, table, Context::PubAck)
     }

@@ -68,18 +68,12 @@ impl Connect {
             return Err(DecodeError::InvalidFlags);
         }
         let keep_alive = r.u16("keep alive")?;
-        let properties = if protocol.is_v5() {
-            Properties::decode(r, Context::Connect)?
-        } else {
-            Properties::default()
-        };
+        let properties =
+            if protocol.is_v5() { Properties::decode(r, Context::Connect)? } else { Properties::default() };
         let client_id = r.string("client identifier")?;
         let will = if has_will {
-            let properties = if protocol.is_v5() {
-                Properties::decode(r, Context::Will)?
-            } else {
-                Properties::default()
-            };
+            let properties =
+                if protocol.is_v5() { Properties::decode(r, Context::Will)? } else { Properties::default() };
             let topic = r.string("will topic")?;
             validate_topic_name(&topic).map_err(|_| DecodeError::InvalidTopicName)?;
             let payload = r.binary("will payload")?.to_vec();
@@ -88,12 +82,17 @@ impl Connect {
             None
         };
         let username = if has_user { Some(r.string("user name")?) } else { None };
-        let password = if has_password {
-            Some(Secret(r.binary("password")?.to_vec()))
-        } else {
-            None
-        };
-        Ok(Self { protocol, clean_start: flags & 0x02 != 0, keep_alive, client_id, will, username, password, properties })
+        let password = if has_password { Some(Secret(r.binary("password")?.to_vec())) } else { None };
+        Ok(Self {
+            protocol,
+            clean_start: flags & 0x02 != 0,
+            keep_alive,
+            client_id,
+            will,
+            username,
+            password,
+            properties,
+        })
     }
 
     pub(crate) fn encode_body(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -44,11 +44,7 @@ impl Publish {
             QoS::AtLeastOnce => QosPid::AtLeastOnce(PacketId::decode(r.u16("packet identifier")?)?),
             QoS::ExactlyOnce => QosPid::ExactlyOnce(PacketId::decode(r.u16("packet identifier")?)?),
         };
-        let properties = if version.is_v5() {
-            Properties::decode(r, Context::Publish)?
-        } else {
-            Properties::default()
-        };
+        let properties = if version.is_v5() { Properties::decode(r, Context::Publish)? } else { Properties::default() };
         // [MQTT-3.3.2-1] [MQTT-3.3.2-2]; v5 allows an empty name next to a
         // Topic Alias (section 3.3.2.3.4).
         if !(topic.is_empty() && properties.topic_alias.is_some()) {

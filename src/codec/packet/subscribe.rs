@@ -54,9 +54,8 @@ impl SubscriptionOptions {
     }
 
     fn encode(self, version: ProtocolVersion) -> Result<u8, EncodeError> {
-        let v5_bits = u8::from(self.no_local) << 2
-            | u8::from(self.retain_as_published) << 3
-            | (self.retain_handling as u8) << 4;
+        let v5_bits =
+            u8::from(self.no_local) << 2 | u8::from(self.retain_as_published) << 3 | (self.retain_handling as u8) << 4;
         if !version.is_v5() && v5_bits != 0 {
             return Err(EncodeError::NotInVersion);
         }

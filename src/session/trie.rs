@@ -1,0 +1,161 @@
+//! A topic-filter trie: which of many subscriptions match a topic, in time
+//! that depends on the topic's depth, not on how many filters there are.
+//!
+//! Each node is one filter level; `+` and `#` are children like any other
+//! level and are followed or collected while walking the topic's levels. A
+//! shared subscription `$share/{group}/{filter}` is stored under its inner
+//! filter. Wildcards at the first level do not match topics starting with
+//! `$` [MQTT-4.7.2-1].
+
+use std::collections::HashMap;
+
+use crate::codec::topic;
+
+/// Values (handlers, subscription ids, ...) stored by topic filter.
+#[derive(Debug)]
+pub struct TopicTrie<T> {
+    root: Node<T>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct Node<T> {
+    children: HashMap<String, Node<T>>,
+    /// Values of filters that end at this node.
+    values: Vec<T>,
+}
+
+impl<T> Default for Node<T> {
+    fn default() -> Self {
+        Self { children: HashMap::new(), values: Vec::new() }
+    }
+}
+
+impl<T> Default for TopicTrie<T> {
+    fn default() -> Self {
+        Self { root: Node::default(), len: 0 }
+    }
+}
+
+/// The filter that does the matching: the inner filter of a shared one.
+fn matching_part(filter: &str) -> &str {
+    match topic::split_shared(filter) {
+        Some(Ok((_, inner))) => inner,
+        _ => filter,
+    }
+}
+
+impl<T: PartialEq> TopicTrie<T> {
+    /// Stores `value` under `filter` (assumed valid).
+    pub fn insert(&mut self, filter: &str, value: T) {
+        let mut node = &mut self.root;
+        for level in matching_part(filter).split('/') {
+            node = node.children.entry(level.to_owned()).or_default();
+        }
+        node.values.push(value);
+        self.len += 1;
+    }
+
+    /// Removes the values under `filter` for which `remove` says so; prunes
+    /// nodes left empty. Returns how many were removed.
+    pub fn remove_where(&mut self, filter: &str, mut remove: impl FnMut(&T) -> bool) -> usize {
+        fn walk<T>(node: &mut Node<T>, levels: &[&str], remove: &mut dyn FnMut(&T) -> bool) -> usize {
+            let Some((first, rest)) = levels.split_first() else {
+                let before = node.values.len();
+                node.values.retain(|v| !remove(v));
+                return before - node.values.len();
+            };
+            let Some(child) = node.children.get_mut(*first) else { return 0 };
+            let removed = walk(child, rest, remove);
+            if child.values.is_empty() && child.children.is_empty() {
+                node.children.remove(*first);
+            }
+            removed
+        }
+        let levels: Vec<&str> = matching_part(filter).split('/').collect();
+        let removed = walk(&mut self.root, &levels, &mut remove);
+        self.len -= removed;
+        removed
+    }
+
+    /// How many values are stored.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Calls `f` with every value whose filter matches `topic` (a topic
+    /// name). A value stored under several matching filters is visited once
+    /// per filter.
+    pub fn for_each_match(&self, topic: &str, mut f: impl FnMut(&T)) {
+        fn walk<'a, T>(node: &'a Node<T>, levels: &[&str], first: bool, dollar: bool, f: &mut dyn FnMut(&'a T)) {
+            // No wildcard at the first level for a `$` topic.
+            let wild = !(first && dollar);
+            if wild {
+                // `#` matches the rest, including nothing ("a/#" matches "a").
+                if let Some(hash) = node.children.get("#") {
+                    hash.values.iter().for_each(&mut *f);
+                }
+            }
+            let Some((level, rest)) = levels.split_first() else {
+                node.values.iter().for_each(&mut *f);
+                return;
+            };
+            if let Some(child) = node.children.get(*level) {
+                walk(child, rest, false, dollar, f);
+            }
+            if wild {
+                if let Some(plus) = node.children.get("+") {
+                    walk(plus, rest, false, dollar, f);
+                }
+            }
+        }
+        let levels: Vec<&str> = topic.split('/').collect();
+        walk(&self.root, &levels, true, topic.starts_with('$'), &mut f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(trie: &TopicTrie<u32>, topic: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        trie.for_each_match(topic, |v| out.push(*v));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn wildcards_match_per_the_spec() {
+        let mut t = TopicTrie::default();
+        for (i, f) in ["a/b", "a/+", "a/#", "#", "+/b", "+", "a/+/c", "$SYS/#", "$share/g/a/b"].iter().enumerate() {
+            t.insert(f, i as u32);
+        }
+        assert_eq!(matches(&t, "a/b"), [0, 1, 2, 3, 4, 8]);
+        assert_eq!(matches(&t, "a"), [2, 3, 5], "a/# matches its parent level [MQTT-4.7.1-2]");
+        assert_eq!(matches(&t, "a/x/c"), [2, 3, 6]);
+        assert_eq!(matches(&t, "b"), [3, 5]);
+        assert_eq!(matches(&t, "$SYS/broker/load"), [7], "no first-level wildcard matches $ topics [MQTT-4.7.2-1]");
+        assert_eq!(matches(&t, "a//b"), [2, 3]);
+        assert_eq!(t.len(), 9);
+    }
+
+    #[test]
+    fn removal_prunes_and_counts() {
+        let mut t = TopicTrie::default();
+        t.insert("x/+/z", 1);
+        t.insert("x/+/z", 2);
+        t.insert("x/y", 3);
+        assert_eq!(t.remove_where("x/+/z", |v| *v == 1), 1);
+        assert_eq!(matches(&t, "x/q/z"), [2]);
+        assert_eq!(t.remove_where("x/+/z", |_| true), 1);
+        assert_eq!(t.remove_where("nope/x", |_| true), 0);
+        assert_eq!(matches(&t, "x/q/z"), Vec::<u32>::new());
+        assert_eq!(t.len(), 1);
+        assert!(!t.root.children["x"].children.contains_key("+"), "emptied branches are pruned");
+    }
+}
