@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::codec::{
-    Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, QosPid, Subscription, SubscriptionOptions,
+    Bytes, Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, QosPid, Subscription, SubscriptionOptions,
 };
 use crate::session::{Config, Event, Instant, Session};
 
@@ -19,8 +19,8 @@ fn version(selector: u8) -> ProtocolVersion {
 }
 
 /// Streams `data[2..]` through a [`Decoder`] (version from `data[0]`, chunk
-/// size from `data[1]`), once through `next_from` and once through
-/// `push`/`next_packet`: both must yield the same packets and the same
+/// size from `data[1]`) through `next_from`, `next_from_bytes` and
+/// `push`/`next_packet`: all must yield the same packets and the same
 /// error, and every packet must encode and decode back to itself.
 pub fn decoder(data: &[u8]) {
     let [selector, chunk, stream @ ..] = data else { return };
@@ -32,6 +32,22 @@ pub fn decoder(data: &[u8]) {
         d.next_packet()
     });
     assert_eq!(in_place, buffered, "next_from and next_packet disagree");
+    let mut decoder = Decoder::new(version, 4096);
+    let mut shared = (Vec::new(), None);
+    'chunks: for piece in stream.chunks(chunk) {
+        let mut input = Bytes::copy_from_slice(piece);
+        loop {
+            match decoder.next_from_bytes(&mut input) {
+                Ok(Some(packet)) => shared.0.push(packet),
+                Ok(None) => break,
+                Err(e) => {
+                    shared.1 = Some(e);
+                    break 'chunks;
+                }
+            }
+        }
+    }
+    assert_eq!(shared, buffered, "next_from_bytes and next_packet disagree");
     for packet in &in_place.0 {
         check_roundtrip(packet, version);
     }
@@ -106,9 +122,9 @@ pub fn session(data: &[u8]) {
             1 => {
                 // A server that accepts; what it says next comes from the script.
                 let connack: &[u8] = if protocol.is_v5() { &[0x20, 0x03, 0, 0, 0] } else { &[0x20, 0x02, 0, 0] };
-                s.handle_bytes(at, connack);
+                s.handle_bytes(at, Bytes::from_static(connack));
             }
-            2 => s.handle_bytes(at, bytes),
+            2 => s.handle_bytes(at, Bytes::copy_from_slice(bytes)),
             3 => {
                 let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(step % 3)];
                 let topic = if step % 7 == 0 { "bad/#" } else { "t" };
@@ -118,7 +134,7 @@ pub fn session(data: &[u8]) {
                     retain: false,
                     topic: topic.into(),
                     properties: Properties::default(),
-                    payload: bytes.to_vec(),
+                    payload: Bytes::copy_from_slice(bytes),
                 };
                 if let Ok(op) = s.publish(at, p, qos) {
                     accepted.insert(op);

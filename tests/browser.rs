@@ -106,10 +106,13 @@ async fn round_trip_at_each_qos(options: JsValue) {
     JsFuture::from(client.connect()).await.expect("connects");
     let messages = inbox(&client);
     let topic = unique("rt");
-    let suback =
-        JsFuture::from(client.subscribe(format!("{topic}/+").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()), None))
-            .await
-            .unwrap();
+    let suback = JsFuture::from(client.subscribe(
+        format!("{topic}/+").into(),
+        Some(JSON::parse(r#"{"qos": 2}"#).unwrap()),
+        None,
+    ))
+    .await
+    .unwrap();
     let granted = Array::from(&get(&suback, "granted"));
     assert_eq!(get(&granted.get(0), "qos").as_f64(), Some(2.0));
     for qos in 0..3u8 {
@@ -251,7 +254,9 @@ async fn v5_properties_travel_end_to_end() {
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("props");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
+        .await
+        .unwrap();
     let opts = JSON::parse(
         r#"{"qos": 1, "properties": {
             "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "text/plain",
@@ -417,9 +422,11 @@ async fn no_local_suppresses_only_our_own_messages() {
     let other = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("nolocal");
-    JsFuture::from(
-        client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap()), None),
-    )
+    JsFuture::from(client.subscribe(
+        topic.as_str().into(),
+        Some(JSON::parse(r#"{"qos": 1, "noLocal": true}"#).unwrap()),
+        None,
+    ))
     .await
     .unwrap();
     let qos1 = || JSON::parse(r#"{"qos": 1}"#).unwrap();
@@ -462,7 +469,9 @@ async fn a_persistent_session_receives_what_was_published_while_it_was_away() {
     let topic = unique("persist");
     let o = format!(r#"{{"clientId": "{id}", "clean": false, "protocolVersion": 4}}"#);
     let first = connected(&o).await;
-    JsFuture::from(first.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None)).await.unwrap();
+    JsFuture::from(first.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
+        .await
+        .unwrap();
     JsFuture::from(first.disconnect(None)).await.unwrap();
     let publisher = connected("{}").await;
     for i in 0..3 {
@@ -661,7 +670,9 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     let messages = inbox(&client);
     let events = event_log(&client);
     let topic = unique("resub");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None)).await.unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
+        .await
+        .unwrap();
     // Another client with the same id takes the session over; the broker
     // drops us and we reconnect, taking it back.
     let thief = connected(&format!(r#"{{"clientId": "{id}", "protocolVersion": 5, "reconnectPeriod": 0}}"#)).await;
@@ -729,9 +740,10 @@ async fn an_unacknowledged_publish_is_resent_with_dup_after_the_session_resumes(
 fn topic_recorder() -> (Function, Rc<RefCell<Vec<String>>>) {
     let seen: Rc<RefCell<Vec<String>>> = Rc::default();
     let sink = seen.clone();
-    let handler = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |topic: JsValue, _: JsValue, _: JsValue| {
-        sink.borrow_mut().push(topic.as_string().unwrap());
-    });
+    let handler =
+        Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |topic: JsValue, _: JsValue, _: JsValue| {
+            sink.borrow_mut().push(topic.as_string().unwrap());
+        });
     (handler.into_js_value().unchecked_into(), seen)
 }
 
@@ -748,9 +760,13 @@ async fn per_subscription_handlers_see_only_their_filters_messages() {
     JsFuture::from(client.subscribe(format!("$share/g/{base}/s/#").into(), None, Some(shared))).await.unwrap();
     JsFuture::from(client.subscribe(format!("{base}/plain").into(), None, None)).await.unwrap();
     for t in ["a/1", "b/1/2", "s/x", "plain", "a/1/deeper"] {
-        JsFuture::from(client.publish(format!("{base}/{t}").into(), "x".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap())))
-            .await
-            .unwrap();
+        JsFuture::from(client.publish(
+            format!("{base}/{t}").into(),
+            "x".into(),
+            Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
+        ))
+        .await
+        .unwrap();
     }
     wait_for(&all, 4).await;
     sleep(200).await;

@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
+    Ack, Auth, Bytes, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
     Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
     Unsubscribe,
 };
@@ -64,7 +64,7 @@ fn publish_all_versions() {
             retain: false,
             topic: topic.into(),
             properties,
-            payload: payload.to_vec(),
+            payload: Bytes::copy_from_slice(payload),
         })
     };
     // QoS 0: topic "a/b", payload "hi", no packet id.
@@ -77,7 +77,7 @@ fn publish_all_versions() {
         retain: true,
         topic: "t".into(),
         properties: no_props(),
-        payload: vec![],
+        payload: vec![].into(),
     };
     check(V3_1_1, "3d 05 00 01 74 00 01", Packet::from(dup.clone()));
     // 5.0 QoS 1: topic "t", id 5, properties: payload format indicator 1, payload "hi".

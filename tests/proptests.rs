@@ -92,7 +92,14 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
     )
         .prop_map(|(dup, qos, pid, retain, topic, properties, payload)| {
             let qos_pid = QosPid::new(qos, pid);
-            Packet::from(Publish { dup: dup && qos != QoS::AtMostOnce, qos_pid, retain, topic, properties, payload })
+            Packet::from(Publish {
+                dup: dup && qos != QoS::AtMostOnce,
+                qos_pid,
+                retain,
+                topic,
+                properties,
+                payload: payload.into(),
+            })
         });
     let ack = (packet_id(), reason(v5, ack_codes), 0..4u8).prop_map(|(pid, reason_code, kind)| {
         let ack = Ack { packet_id: pid, reason_code, properties: Properties::default() };

@@ -7,8 +7,8 @@
 use core::time::Duration;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish,
-    QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
+    Ack, Auth, Bytes, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
+    Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
 use mqtt_wasm::session::{Config, Event, Instant, OpId, Session, SessionError, State};
 
@@ -65,7 +65,7 @@ impl Conv {
     }
 
     fn server_bytes(&mut self, bytes: &[u8]) {
-        self.s.handle_bytes(self.now(), bytes);
+        self.s.handle_bytes(self.now(), Bytes::copy_from_slice(bytes));
     }
 
     fn server(&mut self, packet: Packet) {
@@ -112,7 +112,7 @@ impl Conv {
             retain: false,
             topic: topic.into(),
             properties: Properties::default(),
-            payload: payload.to_vec(),
+            payload: Bytes::copy_from_slice(payload),
         };
         self.s.publish(self.now(), p, qos)
     }
@@ -138,7 +138,7 @@ fn publish_packet(topic: &str, payload: &[u8], qos_pid: QosPid) -> Packet {
         retain: false,
         topic: topic.into(),
         properties: Properties::default(),
-        payload: payload.to_vec(),
+        payload: Bytes::copy_from_slice(payload),
     })
 }
 
@@ -156,7 +156,7 @@ fn messages(events: &[Event]) -> Vec<(String, Vec<u8>)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Message(p) => Some((p.topic.clone(), p.payload.clone())),
+            Event::Message(p) => Some((p.topic.clone(), p.payload.to_vec())),
             _ => None,
         })
         .collect()
@@ -255,13 +255,13 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
         retain: true,
         topic: "t".into(),
         properties: Properties::default(),
-        payload: vec![],
+        payload: vec![].into(),
     };
     let op = c.s.publish(c.now(), retained.clone(), QoS::AtMostOnce).unwrap();
     assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::RetainNotSupported)))]);
     // Maximum Packet Size 64 [MQTT-3.1.2-24]: a 100-byte payload is refused, not sent.
     retained.retain = false;
-    retained.payload = vec![0; 100];
+    retained.payload = vec![0; 100].into();
     let op = c.s.publish(c.now(), retained, QoS::AtMostOnce).unwrap();
     assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::PacketTooLarge))]);
     assert!(c.sent().is_empty());
@@ -411,7 +411,7 @@ fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
     assert!(c.sent().is_empty());
     c.server_bytes(&hex("40 02 00 01"));
     let sent = c.sent_packets();
-    assert!(matches!(&sent[..], [Packet::Publish(p)] if p.payload == [2] && p.qos_pid == QosPid::AtLeastOnce(pid(3))));
+    assert!(matches!(&sent[..], [Packet::Publish(p)] if p.payload[..] == [2] && p.qos_pid == QosPid::AtLeastOnce(pid(3))));
     assert_eq!(done_publish(&c.events()), vec![(ops[0], Ok(Some(ReasonCode::Success)))]);
     c.server_bytes(&hex("40 02 00 02 40 02 00 03"));
     let sent = c.sent_packets();
@@ -648,7 +648,7 @@ fn mqtt_3_3_2_12_inbound_topic_alias_is_resolved_and_unknown_alias_is_0x94() {
             retain: false,
             topic: topic.into(),
             properties: Properties::from(PropertyValues { topic_alias: Some(alias), ..PropertyValues::default() }),
-            payload: payload.to_vec(),
+            payload: Bytes::copy_from_slice(payload),
         })
     };
     c.server(with_alias("long/topic", 2, b"1"));

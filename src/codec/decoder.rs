@@ -9,6 +9,7 @@ use super::error::DecodeError;
 use super::packet::Packet;
 use super::types::ProtocolVersion;
 use super::wire;
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Reassembles packets from arbitrary chunks.
 ///
@@ -25,9 +26,9 @@ use super::wire;
 /// ```
 #[derive(Debug)]
 pub struct Decoder {
-    buf: Vec<u8>,
-    /// Where the first undecoded byte of `buf` is.
-    pos: usize,
+    /// Received bytes not yet decoded: at most one partial packet after a
+    /// `next_*` call returned `None`.
+    buf: BytesMut,
     version: ProtocolVersion,
     max_packet_size: u32,
 }
@@ -36,27 +37,22 @@ impl Decoder {
     /// `max_packet_size` counts the whole packet, fixed header included, as
     /// the v5 Maximum Packet Size does.
     pub fn new(version: ProtocolVersion, max_packet_size: u32) -> Self {
-        Self { buf: Vec::new(), pos: 0, version, max_packet_size }
+        Self { buf: BytesMut::new(), version, max_packet_size }
     }
 
     /// Appends received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
-        if self.pos > 0 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
         self.buf.extend_from_slice(bytes);
     }
 
     /// How many received bytes wait for the rest of their packet.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.pos
+        self.buf.len()
     }
 
     /// Drops buffered bytes, for a new connection.
     pub fn reset(&mut self) {
         self.buf.clear();
-        self.pos = 0;
     }
 
     /// The next whole packet, `Ok(None)` until one has arrived.
@@ -64,15 +60,27 @@ impl Decoder {
     /// After an error the stream cannot be resynchronised: the caller closes
     /// the connection.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
-        let avail = &self.buf[self.pos..];
-        let Some(frame) = self.frame(avail)? else { return Ok(None) };
-        let packet = frame.decode(avail, self.version)?;
-        self.pos += frame.total;
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
+        let Some(frame) = self.frame(&self.buf)? else { return Ok(None) };
+        let packet = self.buf.split_to(frame.total).freeze();
+        frame.decode_shared(packet, self.version).map(Some)
+    }
+
+    /// Like [`Decoder::next_from`], for input in a shared buffer: a packet
+    /// that lies whole in `input` is decoded in place and its payload shares
+    /// `input`'s memory. The browser client receives each WebSocket frame
+    /// as an owned buffer, so a message's bytes are never copied between
+    /// the frame and the application.
+    pub fn next_from_bytes(&mut self, input: &mut Bytes) -> Result<Option<Packet>, DecodeError> {
+        if self.buf.is_empty() {
+            if let Some(frame) = self.frame(input)? {
+                return frame.decode_shared(input.split_to(frame.total), self.version).map(Some);
+            }
         }
-        Ok(Some(packet))
+        if !input.is_empty() {
+            self.push(input);
+            input.advance(input.len());
+        }
+        self.next_packet()
     }
 
     /// The next whole packet from what was buffered and then `input`, which
@@ -122,6 +130,18 @@ impl Frame {
         let (&first, _) = avail.split_first().ok_or(DecodeError::MissingData("fixed header"))?;
         let body = avail.get(self.header..self.total).ok_or(DecodeError::MissingData("packet body"))?;
         Packet::decode(first, body, version)
+    }
+
+    /// Decodes `packet`, exactly this frame's bytes, sharing its buffer.
+    fn decode_shared(self, mut packet: Bytes, version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let first = *packet.first().ok_or(DecodeError::MissingData("fixed header"))?;
+        if packet.len() < self.total || self.header > self.total {
+            return Err(DecodeError::MissingData("packet body"));
+        }
+        // Trimmed in place rather than sliced: no second reference to count.
+        packet.truncate(self.total);
+        packet.advance(self.header);
+        Packet::decode_shared(first, &packet, version)
     }
 }
 

@@ -15,6 +15,9 @@ pub mod topic;
 mod types;
 mod wire;
 
+/// The payload type of [`Publish`], re-exported so that users need not
+/// depend on `bytes` themselves.
+pub use bytes::Bytes;
 pub use decoder::Decoder;
 pub use error::{DecodeError, EncodeError};
 pub use packet::{

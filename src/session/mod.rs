@@ -62,9 +62,9 @@ pub use trie::TopicTrie;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};
 use crate::codec::{
-    Ack, Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
-    Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
-    Unsubscribe,
+    Ack, Auth, Bytes, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues,
+    ProtocolVersion, Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscribe, Subscription, SubscriptionOptions,
+    UnsubAck, Unsubscribe,
 };
 use alias::{Addressing, InboundAliases, OutboundAliases};
 use pid::PidAllocator;
@@ -491,13 +491,14 @@ impl Session {
     }
 
     /// Bytes arrived from the server.
-    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+    /// Takes the buffer so that message payloads can share it.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: Bytes) {
         if !matches!(self.state, State::AwaitConnAck | State::Connected) {
             return;
         }
         let mut input = bytes;
         loop {
-            match self.decoder.next_from(&mut input) {
+            match self.decoder.next_from_bytes(&mut input) {
                 Ok(Some(packet)) => {
                     self.timers.stop(Timer::PingResp);
                     if self.trace {

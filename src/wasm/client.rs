@@ -213,7 +213,7 @@ impl MqttClient {
                 retain: opts.retain.unwrap_or(false),
                 topic,
                 properties: opts.properties.map(Properties::from).unwrap_or_default(),
-                payload,
+                payload: payload.into(),
             };
             Ok::<_, JsValue>((publish, qos))
         })();
@@ -618,7 +618,7 @@ fn on_socket(inner: &Rc<Inner>, generation: u64, event: SocketEvent) {
         }
         match event {
             SocketEvent::Open => d.session.handle_transport_open(now()),
-            SocketEvent::Data(bytes) => d.session.handle_bytes(now(), &bytes),
+            SocketEvent::Data(bytes) => d.session.handle_bytes(now(), bytes.into()),
             SocketEvent::Closed { code } => {
                 d.transport = None;
                 d.last_close_code = code;

@@ -5,6 +5,7 @@ use crate::codec::properties::{Context, Properties};
 use crate::codec::topic::validate_topic_name;
 use crate::codec::types::{PacketId, ProtocolVersion, QoS, QosPid};
 use crate::codec::wire::{self, Reader};
+use bytes::Bytes;
 
 /// An application message.
 ///
@@ -19,7 +20,8 @@ pub struct Publish {
     /// Empty only in v5, when `properties.topic_alias` names the topic.
     pub topic: String,
     pub properties: Properties,
-    pub payload: Vec<u8>,
+    /// Decoded payloads share the received frame's buffer (no copy).
+    pub payload: Bytes,
 }
 
 impl Publish {
@@ -30,7 +32,15 @@ impl Publish {
         u8::from(self.dup && qos != QoS::AtMostOnce) << 3 | (qos as u8) << 1 | u8::from(self.retain)
     }
 
-    pub(crate) fn decode(flags: u8, r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+    /// Decodes the rest of a PUBLISH. `frame`, if given, is the packet body
+    /// `r` reads as a shared buffer, and the payload becomes a slice of it;
+    /// otherwise the payload is copied.
+    pub(crate) fn decode(
+        flags: u8,
+        r: &mut Reader<'_>,
+        version: ProtocolVersion,
+        frame: Option<&Bytes>,
+    ) -> Result<Self, DecodeError> {
         let dup = flags & 0x08 != 0;
         let qos = QoS::from_u8((flags >> 1) & 0x03)?;
         let retain = flags & 0x01 != 0;
@@ -50,7 +60,12 @@ impl Publish {
         if !(topic.is_empty() && properties.topic_alias.is_some()) {
             validate_topic_name(&topic).map_err(|_| DecodeError::InvalidTopicName)?;
         }
-        let payload = r.rest().to_vec();
+        // The payload is the body's tail.
+        let rest = r.rest();
+        let payload = match frame {
+            Some(frame) => frame.slice(frame.len().saturating_sub(rest.len())..),
+            None => Bytes::copy_from_slice(rest),
+        };
         Ok(Self { dup, qos_pid, retain, topic, properties, payload })
     }
 
