@@ -61,12 +61,38 @@ fn parse<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, (String, S
             }
         }
     }
-    let deserializer = serde_wasm_bindgen::Deserializer::from(value);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        (path, redact(&e.into_inner().to_string()))
-    })
+    match deserialize::<T>(value.clone()) {
+        Ok(v) => Ok(v),
+        Err(message) => Err((culprit::<T>(&value).unwrap_or_default(), redact(&message))),
+    }
+}
+
+fn deserialize<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    // serde-wasm-bindgen's errors are JS `Error`s, shown as "Error: ...".
+    T::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(|e| e.to_string().replace("Error: ", ""))
+}
+
+/// Which key of the object `value` makes `T` fail to deserialize: the first
+/// whose removal lets it succeed, or whose removal is reported as that
+/// required field missing. Runs only after a failure, to name the field in
+/// the error (a small stand-in for `serde_path_to_error`, which cost 30 KB
+/// of wasm); nested objects name their own keys through [`Checked`].
+fn culprit<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<String> {
+    if !value.is_object() || Array::is_array(value) {
+        return None;
+    }
+    let object: &Object = value.unchecked_ref();
+    for key in Object::keys(object).iter() {
+        let without = Object::assign(&Object::new(), object);
+        Reflect::delete_property(&without, &key).ok()?;
+        let name = key.as_string()?;
+        match deserialize::<T>(without.into()) {
+            Ok(_) => return Some(name),
+            Err(e) if e.contains(&["`", &name, "`"].concat()) => return Some(name),
+            Err(_) => {}
+        }
+    }
+    None
 }
 
 /// serde's messages quote the offending value (`invalid type: string

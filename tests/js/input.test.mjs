@@ -171,3 +171,20 @@ test("passwords and authentication data never appear in errors, events or the co
   }, { url: brokerUrl, secret });
   assert.deepEqual(r, []);
 });
+
+test("option errors name the offending field, nested ones by their path", async () => {
+  const r = await page.evaluate((url) => {
+    const { MqttClient } = window.mqtt;
+    const message = (options) => { try { new MqttClient(options); return "accepted"; } catch (e) { return e.message; } };
+    return {
+      top: message({ url, keepalive: "soon" }),
+      required: message({ url: 42 }),
+      nested: message({ url, protocolVersion: 5, properties: { receiveMaximum: "many" } }),
+      will: message({ url, will: { topic: "t", payload: "x", retain: "yes" } }),
+    };
+  }, brokerUrl);
+  assert.match(r.top, /^options\.keepalive: /);
+  assert.match(r.required, /^options\.url: /);
+  assert.match(r.nested, /^options\.properties: receiveMaximum: /);
+  assert.match(r.will, /^options\.will: retain: /);
+});
