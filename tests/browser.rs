@@ -794,3 +794,24 @@ async fn a_refused_filter_drops_its_handler() {
     assert!(seen.borrow().is_empty());
     JsFuture::from(client.disconnect(None)).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn enhanced_authentication_answers_the_servers_challenge() {
+    let o = scripted("auth", r#"{"properties": {"authenticationMethod": "demo"}}"#);
+    let client = Rc::new(MqttClient::new(o).unwrap());
+    let challenges: Rc<RefCell<Vec<String>>> = Rc::default();
+    let (sink, answering) = (challenges.clone(), client.clone());
+    let on_auth = Closure::<dyn FnMut(JsValue)>::new(move |packet: JsValue| {
+        let data = Uint8Array::new(&get(&get(&packet, "properties"), "authenticationData")).to_vec();
+        sink.borrow_mut().push(String::from_utf8(data).unwrap());
+        let answer = JSON::parse(r#"{"reasonCode": 24, "properties": {"authenticationMethod": "demo"}}"#).unwrap();
+        Reflect::set(&get(&answer, "properties"), &"authenticationData".into(), &Uint8Array::from(&b"response"[..]))
+            .unwrap();
+        let _ = answering.auth(answer);
+    });
+    client.on("auth".into(), on_auth.into_js_value().unchecked_into());
+    let ack = JsFuture::from(client.connect()).await.expect("the exchange ends in CONNACK");
+    assert_eq!(*challenges.borrow(), vec!["challenge".to_owned()]);
+    let data = Uint8Array::new(&get(&get(&ack, "properties"), "authenticationData")).to_vec();
+    assert_eq!(data, b"welcome", "the final server data reaches the application");
+}

@@ -37,6 +37,10 @@ const scenarios = {
   // Assigned Client Identifier (0x12) may not appear on PUBLISH.
   "property-not-allowed": { connected: (ws) => ws.send(publish("t", "x", Buffer.from([0x12, 0x00, 0x01, 0x61]))) },
   "no-connack": { silent: true },
+  // Enhanced authentication: CONNECT must carry method "demo"; the server
+  // challenges with AUTH 0x18 (data "challenge"), expects AUTH 0x18 with
+  // data "response", then accepts with CONNACK carrying data "welcome".
+  "auth": { silent: true, auth: true },
   // Session resumption: the first connection takes a QoS 1 PUBLISH, does
   // not acknowledge it and drops; the client comes back with Clean Start 0,
   // gets Session Present, and must resend it with DUP and the same packet
@@ -54,6 +58,28 @@ const scenarios = {
     }
   } },
 };
+
+// AUTH / CONNACK with an authentication method and data.
+function authPacket(first, reason, data) {
+  const method = Buffer.from("demo");
+  const d = Buffer.from(data);
+  const props = Buffer.concat([Buffer.from([0x15, 0, method.length]), method, Buffer.from([0x16, 0, d.length]), d]);
+  const head = first === 0x20 ? [0x00, reason] : [reason];
+  const body = Buffer.concat([Buffer.from(head), Buffer.from([props.length]), props]);
+  return Buffer.concat([Buffer.from([first, body.length]), body]);
+}
+function authStep(ws, type, body) {
+  const text = body.toString("latin1");
+  if (type === 1) {
+    if (!text.includes("demo")) return ws.close(4001, "no method");
+    ws.send(authPacket(0xf0, 0x18, "challenge"));
+  } else if (text.includes("response")) {
+    ws.send(authPacket(0x20, 0x00, "welcome"));
+  } else {
+    ws.send(Buffer.from([0xe0, 0x01, 0x87]));
+    ws.close();
+  }
+}
 
 let resumePid = null;
 function resume(ws, type, body, first) {
@@ -102,6 +128,10 @@ wss.on("connection", (ws, req) => {
       buf = buf.subarray(total);
       if (scenario.custom) {
         resume(ws, type, body, first);
+        continue;
+      }
+      if (scenario.auth && (type === 1 || type === 15)) {
+        authStep(ws, type, body);
         continue;
       }
       if (type === 1) {

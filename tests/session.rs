@@ -411,7 +411,9 @@ fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
     assert!(c.sent().is_empty());
     c.server_bytes(&hex("40 02 00 01"));
     let sent = c.sent_packets();
-    assert!(matches!(&sent[..], [Packet::Publish(p)] if p.payload[..] == [2] && p.qos_pid == QosPid::AtLeastOnce(pid(3))));
+    assert!(
+        matches!(&sent[..], [Packet::Publish(p)] if p.payload[..] == [2] && p.qos_pid == QosPid::AtLeastOnce(pid(3)))
+    );
     assert_eq!(done_publish(&c.events()), vec![(ops[0], Ok(Some(ReasonCode::Success)))]);
     c.server_bytes(&hex("40 02 00 02 40 02 00 03"));
     let sent = c.sent_packets();
