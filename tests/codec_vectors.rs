@@ -84,7 +84,7 @@ fn publish_all_versions() {
     let props = Properties::from(PropertyValues { payload_format_indicator: Some(true), ..PropertyValues::default() });
     check(V5, "32 0a 00 01 74 00 05 02 01 01 68 69", p(QosPid::AtLeastOnce(pid(5)), "t", props, b"hi"));
     // 5.0 empty topic with a topic alias.
-    dup.topic.clear();
+    dup.topic = Default::default();
     dup.properties.topic_alias = Some(1);
     check(V5, "3d 08 00 00 00 01 03 23 00 01", Packet::from(dup));
 }

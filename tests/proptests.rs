@@ -96,7 +96,7 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
                 dup: dup && qos != QoS::AtMostOnce,
                 qos_pid,
                 retain,
-                topic,
+                topic: topic.into(),
                 properties,
                 payload: payload.into(),
             })

@@ -156,7 +156,7 @@ fn messages(events: &[Event]) -> Vec<(String, Vec<u8>)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Message(p) => Some((p.topic.clone(), p.payload.to_vec())),
+            Event::Message(p) => Some((p.topic.to_string(), p.payload.to_vec())),
             _ => None,
         })
         .collect()

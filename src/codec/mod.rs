@@ -18,6 +18,8 @@ mod wire;
 /// The payload type of [`Publish`], re-exported so that users need not
 /// depend on `bytes` themselves.
 pub use bytes::Bytes;
+/// The topic type of [`Publish`]: a UTF-8 string over [`Bytes`].
+pub use bytestring::ByteString;
 pub use decoder::Decoder;
 pub use error::{DecodeError, EncodeError};
 pub use packet::{

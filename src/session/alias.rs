@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use crate::codec::ReasonCode;
+use crate::codec::{ByteString, ReasonCode};
 
 /// Aliases the server set up for the PUBLISH packets it sends us.
 #[derive(Debug, Default)]
 pub(crate) struct InboundAliases {
     /// Our Topic Alias Maximum, from the CONNECT properties.
     maximum: u16,
-    topics: HashMap<u16, String>,
+    topics: HashMap<u16, ByteString>,
 }
 
 impl InboundAliases {
@@ -23,7 +23,7 @@ impl InboundAliases {
     /// it; an empty one is looked up. An alias of 0 or above our maximum, or
     /// an unknown one, is a Topic Alias Invalid error [MQTT-3.3.2-9]
     /// [MQTT-3.3.2-10].
-    pub(crate) fn resolve(&mut self, alias: u16, topic: &mut String) -> Result<(), ReasonCode> {
+    pub(crate) fn resolve(&mut self, alias: u16, topic: &mut ByteString) -> Result<(), ReasonCode> {
         if alias == 0 || alias > self.maximum {
             return Err(ReasonCode::TopicAliasInvalid);
         }
@@ -98,14 +98,14 @@ mod tests {
     fn inbound_alias_must_be_defined_and_in_range() {
         let mut inbound = InboundAliases::default();
         inbound.reset(2);
-        let mut t = String::new();
+        let mut t = ByteString::new();
         assert_eq!(inbound.resolve(1, &mut t), Err(ReasonCode::TopicAliasInvalid));
-        let mut t = "x/y".to_owned();
+        let mut t = ByteString::from("x/y");
         inbound.resolve(1, &mut t).unwrap();
-        let mut t = String::new();
+        let mut t = ByteString::new();
         inbound.resolve(1, &mut t).unwrap();
         assert_eq!(t, "x/y");
-        let mut t = "z".to_owned();
+        let mut t = ByteString::from("z");
         assert_eq!(inbound.resolve(3, &mut t), Err(ReasonCode::TopicAliasInvalid));
     }
 }

@@ -54,7 +54,7 @@ impl PacketInfo {
         Self {
             kind: "publish",
             packet_id: p.qos_pid.packet_id().map(PacketId::get),
-            topic: Some(p.topic.clone()),
+            topic: Some(p.topic.to_string()),
             qos: Some(p.qos_pid.qos() as u8),
         }
     }

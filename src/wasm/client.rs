@@ -211,7 +211,7 @@ impl MqttClient {
                 dup: false,
                 qos_pid: QosPid::AtMostOnce,
                 retain: opts.retain.unwrap_or(false),
-                topic,
+                topic: topic.into(),
                 properties: opts.properties.map(Properties::from).unwrap_or_default(),
                 payload: payload.into(),
             };
@@ -730,7 +730,7 @@ fn dispatch(inner: &Rc<Inner>, event: Event) {
             if !p.properties.is_empty() {
                 set(&packet, "properties", convert::properties(&p.properties));
             }
-            let args = [p.topic.as_str().into(), convert::bytes(&p.payload).into(), packet.into()];
+            let args = [(*p.topic).into(), convert::bytes(&p.payload).into(), packet.into()];
             emit(inner, "message", &args);
             // Each matching handler once, even under several matching filters.
             let mut matched: Vec<Function> = Vec::new();

@@ -6,6 +6,7 @@ use crate::codec::topic::validate_topic_name;
 use crate::codec::types::{PacketId, ProtocolVersion, QoS, QosPid};
 use crate::codec::wire::{self, Reader};
 use bytes::Bytes;
+use bytestring::ByteString;
 
 /// An application message.
 ///
@@ -18,7 +19,8 @@ pub struct Publish {
     pub qos_pid: QosPid,
     pub retain: bool,
     /// Empty only in v5, when `properties.topic_alias` names the topic.
-    pub topic: String,
+    /// Decoded topics share the received frame's buffer, like payloads.
+    pub topic: ByteString,
     pub properties: Properties,
     /// Decoded payloads share the received frame's buffer (no copy).
     pub payload: Bytes,
@@ -48,7 +50,23 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::InvalidHeaderFlags);
         }
-        let topic = r.string("topic name")?;
+        // The topic is the body's first field: its bytes sit at offset 2.
+        let raw = r.binary("topic name")?;
+        // One pass for the string rule [MQTT-1.5.4-2] and the topic-name
+        // rule [MQTT-3.3.2-2]; UTF-8 is checked when the string is made.
+        let mut wildcard = false;
+        for &b in raw {
+            match b {
+                0 => return Err(DecodeError::InvalidString),
+                b'+' | b'#' => wildcard = true,
+                _ => {}
+            }
+        }
+        let topic = match frame {
+            Some(frame) => ByteString::try_from(frame.slice(2..2 + raw.len())),
+            None => ByteString::try_from(raw),
+        }
+        .map_err(|_| DecodeError::InvalidString)?;
         let qos_pid = match qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
             QoS::AtLeastOnce => QosPid::AtLeastOnce(PacketId::decode(r.u16("packet identifier")?)?),
@@ -57,8 +75,8 @@ impl Publish {
         let properties = if version.is_v5() { Properties::decode(r, Context::Publish)? } else { Properties::default() };
         // [MQTT-3.3.2-1] [MQTT-3.3.2-2]; v5 allows an empty name next to a
         // Topic Alias (section 3.3.2.3.4).
-        if !(topic.is_empty() && properties.topic_alias.is_some()) {
-            validate_topic_name(&topic).map_err(|_| DecodeError::InvalidTopicName)?;
+        if wildcard || (topic.is_empty() && properties.topic_alias.is_none()) {
+            return Err(DecodeError::InvalidTopicName);
         }
         // The payload is the body's tail.
         let rest = r.rest();
