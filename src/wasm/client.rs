@@ -196,7 +196,7 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "PublishOptions")] opts: Option<JsValue>,
     ) -> Promise {
         #[derive(Default, Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[serde(rename_all = "camelCase")]
         struct PublishOptions {
             qos: Option<u8>,
             retain: Option<bool>,
@@ -274,7 +274,6 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "{ properties?: Properties }")] opts: Option<JsValue>,
     ) -> Promise {
         #[derive(Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
         struct UnsubscribeOptions {
             properties: Option<Checked<PropertiesIn>>,
         }
@@ -311,7 +310,7 @@ impl MqttClient {
         >,
     ) -> Promise {
         #[derive(Default, Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[serde(rename_all = "camelCase")]
         struct DisconnectOptions {
             reason_code: Option<u8>,
             properties: Option<Checked<PropertiesIn>>,
@@ -369,7 +368,7 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "{ reasonCode: number, properties?: Properties }")] opts: JsValue,
     ) -> Promise {
         #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[serde(rename_all = "camelCase")]
         struct AuthOptions {
             reason_code: u8,
             properties: Option<Checked<PropertiesIn>>,

@@ -181,7 +181,7 @@ impl<'de> Deserialize<'de> for UserProperties {
 /// Every MQTT 5.0 property a client may send, under its MQTT.js name. The
 /// codec refuses any that the packet at hand may not carry.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct PropertiesIn {
     payload_format_indicator: Option<bool>,
     message_expiry_interval: Option<u32>,
@@ -249,7 +249,7 @@ pub(crate) fn retain_handling(value: Option<u8>) -> Result<RetainHandling, JsVal
 
 /// The per-filter options of `subscribe`, also its defaults in `opts`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct SubscribeOptionsIn {
     pub(crate) qos: Option<u8>,
     pub(crate) no_local: Option<bool>,
@@ -260,7 +260,7 @@ pub(crate) struct SubscribeOptionsIn {
 
 /// One filter given as an object.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct FilterIn {
     pub(crate) topic: String,
     pub(crate) qos: Option<u8>,

@@ -115,7 +115,7 @@ export type MqttErrorCode =
 /// The options object. Unknown fields are refused, so a misspelt option
 /// (`keepAlive`) is an error rather than silently ignored.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct OptionsIn {
     url: String,
     #[serde(default)]
@@ -144,7 +144,6 @@ struct OptionsIn {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WillIn {
     topic: String,
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
@@ -297,7 +296,6 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
 /// The value `credentialsProvider` resolved with.
 pub(crate) fn credentials(value: JsValue) -> Result<Credentials, JsValue> {
     #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
     struct CredentialsIn {
         url: Option<String>,
         username: Option<String>,
