@@ -828,3 +828,60 @@ fn packets_split_across_and_joined_in_frames_are_reassembled() {
     }
     assert_eq!(messages(&c.events()), vec![("t".into(), b"xyz".to_vec())]);
 }
+
+// ----- durable state ----------------------------------------------------------
+
+#[test]
+fn mqtt_4_4_0_1_an_exported_session_resumes_in_a_new_instance_as_if_never_interrupted() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.clean_start = false;
+    let mut c = Conv::new(config.clone());
+    c.connected_with(ConnAck {
+        properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }),
+        ..success()
+    });
+    c.events();
+    let generation = c.s.state_generation();
+    c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // id 1, awaiting PUBACK
+    c.publish("t", b"b", QoS::ExactlyOnce).unwrap(); // id 2
+    c.publish("t", b"c", QoS::AtLeastOnce).unwrap(); // queued: Receive Maximum 2
+    c.sent();
+    c.server_bytes(&hex("50 02 00 02")); // PUBREC 2: now awaiting PUBCOMP
+    c.server(publish_packet("in", b"held", QosPid::ExactlyOnce(pid(9)))); // received, not released
+    c.sent();
+    assert!(c.s.state_generation() > generation);
+    let state = c.s.export_state();
+
+    // A new page: a new session from the stored state.
+    let mut d = Conv::new(config);
+    d.s.import_state(&state).unwrap();
+    assert_eq!((d.s.inflight_count(), d.s.queued_count()), (2, 1));
+    // Clean Start 0, since the state says there was a session.
+    let connect = d.open();
+    assert_eq!(connect[9] & 0x02, 0, "clean start off");
+    d.server(Packet::ConnAck(ConnAck {
+        properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }),
+        ..resumed()
+    }));
+    assert_eq!(
+        d.sent(),
+        hex(concat!(
+            "3a 07 00 01 74 00 01 00 61", // PUBLISH dup, QoS 1, id 1, no properties, "a"
+            " 62 02 00 02",               // PUBREL 2
+        ))
+    );
+    d.server_bytes(&hex("40 02 00 01")); // PUBACK 1 frees a slot: the queued one goes out
+    assert_eq!(d.sent(), hex("32 07 00 01 74 00 01 00 63")); // id 1 again: acknowledged, so free
+    d.server_bytes(&hex("62 02 00 09")); // the server releases the held message
+    assert_eq!(d.sent(), hex("70 02 00 09"));
+    assert_eq!(messages(&d.events()), vec![("in".to_owned(), b"held".to_vec())]);
+}
+
+#[test]
+fn a_corrupt_stored_state_is_refused_whole() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    assert!(c.s.import_state(b"MQWS\x01\x01\x05\x30\x03").is_err());
+    assert!(c.s.import_state(b"not a state").is_err());
+    assert_eq!((c.s.inflight_count(), c.s.queued_count()), (0, 0));
+    c.s.import_state(b"MQWS\x01").unwrap();
+}

@@ -13,7 +13,7 @@ mod properties;
 mod reason;
 pub mod topic;
 mod types;
-mod wire;
+pub(crate) mod wire;
 
 /// The payload type of [`Publish`], re-exported so that users need not
 /// depend on `bytes` themselves.

@@ -42,6 +42,7 @@ mod backoff;
 mod config;
 mod error;
 mod event;
+mod persist;
 mod pid;
 mod subscriptions;
 mod time;
@@ -201,6 +202,8 @@ pub struct Session {
     subscriptions: Registry,
     /// Whether a connection has ever been accepted.
     connected_before: bool,
+    /// Bumped whenever what `export_state` returns changes.
+    generation: u64,
 }
 
 impl Session {
@@ -230,6 +233,7 @@ impl Session {
             incoming: HashMap::new(),
             subscriptions: Registry::default(),
             connected_before: false,
+            generation: 0,
         }
     }
 
@@ -331,6 +335,7 @@ impl Session {
     /// Ends the session without a word to the server (the client gave up):
     /// every pending operation fails with `Closed`.
     pub fn shutdown(&mut self) {
+        self.touched();
         self.state = State::Ended;
         self.timers.stop_all();
         for o in mem::take(&mut self.outgoing) {
@@ -361,6 +366,11 @@ impl Session {
     }
 
     // ----- commands: operations ------------------------------------------
+
+    /// Notes a change to the durable state (see `persist`).
+    fn touched(&mut self) {
+        self.generation += 1;
+    }
 
     fn new_op(&mut self) -> OpId {
         self.next_op += 1;
@@ -398,6 +408,7 @@ impl Session {
         publish.qos_pid = QosPid::AtMostOnce;
         let op = self.new_op();
         self.queue.push_back(Queued { op, qos, publish: Box::new(publish) });
+        self.touched();
         self.flush_queue(now);
         // Still queued (offline, or held back by Receive Maximum) and over
         // the bound: the queue is FIFO, so the one at the back is this one.
@@ -630,6 +641,7 @@ impl Session {
                 return;
             }
             let Some(Queued { op, qos, mut publish }) = self.queue.pop_front() else { return };
+            self.touched();
             if let Err(e) = self.check_limits(qos, &publish) {
                 self.events.push_back(Event::PublishDone(op, Err(e)));
                 continue;
@@ -662,6 +674,7 @@ impl Session {
                 QoS::ExactlyOnce => Awaiting::PubRec,
             };
             self.outgoing.push_back(Outgoing { op, publish, awaiting });
+            self.touched();
         }
     }
 
@@ -750,6 +763,7 @@ impl Session {
     fn complete_outgoing(&mut self, now: Instant, pid: PacketId, result: Result<PublishAck, SessionError>) {
         if let Some(i) = self.outgoing.iter().position(|o| o.publish.qos_pid.packet_id() == Some(pid)) {
             if let Some(o) = self.outgoing.remove(i) {
+                self.touched();
                 self.pids.release(pid);
                 self.events.push_back(Event::PublishDone(o.op, result));
             }
@@ -800,6 +814,7 @@ impl Session {
                     return Ok(());
                 }
                 o.awaiting = Awaiting::PubComp(ack.reason_code);
+                self.touched();
                 self.send(now, &Packet::PubRel(Ack::new(pid)))
             }
             Packet::PubComp(ack) => {
@@ -814,7 +829,10 @@ impl Session {
                 let pid = ack.packet_id;
                 let mut reply = Ack::new(pid);
                 match self.incoming.remove(&pid.get()) {
-                    Some(message) => self.events.push_back(Event::Message(message)),
+                    Some(message) => {
+                        self.touched();
+                        self.events.push_back(Event::Message(message));
+                    }
                     // Released before (the PUBCOMP was lost): say so in v5.
                     None if self.config.protocol.is_v5() => reply.reason_code = ReasonCode::PacketIdentifierNotFound,
                     None => {}
@@ -910,6 +928,7 @@ impl Session {
     /// received, so it completes; the others go out again as new messages,
     /// ahead of the queue, in their order.
     fn discard_session_state(&mut self) {
+        self.touched();
         self.incoming.clear();
         for o in mem::take(&mut self.outgoing).into_iter().rev() {
             if let Some(pid) = o.publish.qos_pid.packet_id() {
@@ -973,6 +992,7 @@ impl Session {
                         ));
                     }
                     self.incoming.insert(pid.get(), publish);
+                    self.touched();
                 }
                 // A duplicate is acknowledged again and not delivered twice.
                 self.send(now, &Packet::PubRec(Ack::new(pid)))?;

@@ -89,6 +89,11 @@ impl PidAllocator {
         Some(pid)
     }
 
+    /// Marks `pid` in use (a restored session); false if it already was.
+    pub(crate) fn reserve(&mut self, pid: PacketId) -> bool {
+        self.used.insert(pid)
+    }
+
     pub(crate) fn release(&mut self, pid: PacketId) {
         self.used.remove(pid);
     }

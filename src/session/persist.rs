@@ -1,0 +1,126 @@
+//! The part of a session that must outlive the page for QoS 1 and 2 to keep
+//! their promise across a reload: publishes not yet fully acknowledged (with
+//! their packet identifiers and stage), publishes still queued, and QoS 2
+//! messages received but not yet released. The browser client stores it in
+//! IndexedDB (`store: "indexeddb"`).
+//!
+//! The format is versioned and made of the codec's own packets:
+//!
+//! ```text
+//! "MQWS" 0x01, then records:  tag (u8) | length (varint) | record
+//!   1  outgoing, awaiting PUBACK:    PUBLISH (v5 encoding, with its packet id)
+//!   2  outgoing, awaiting PUBREC:    PUBLISH
+//!   3  outgoing, awaiting PUBCOMP:   PUBREC reason (u8) | PUBLISH
+//!   4  queued:                       QoS (u8) | PUBLISH (QoS 0 form)
+//!   5  incoming QoS 2, unreleased:   PUBLISH
+//! ```
+
+use crate::codec::wire;
+use crate::codec::{DecodeError, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
+
+use super::{Awaiting, Outgoing, Queued, Session, State};
+
+const MAGIC: &[u8] = b"MQWS\x01";
+
+fn put_record(out: &mut Vec<u8>, tag: u8, prefix: &[u8], publish: &Publish) {
+    let mut record = prefix.to_vec();
+    // A publish the session holds was accepted by the codec once; if it
+    // cannot be encoded now, it is left out rather than stored corrupt.
+    if Packet::from(publish.clone()).encode(ProtocolVersion::V5, &mut record).is_ok() {
+        out.push(tag);
+        wire::put_varint(out, u32::try_from(record.len()).unwrap_or(u32::MAX));
+        out.extend_from_slice(&record);
+    }
+}
+
+fn publish_from(bytes: &[u8]) -> Result<Publish, DecodeError> {
+    match Packet::decode_from(bytes, ProtocolVersion::V5)? {
+        Some((Packet::Publish(p), used)) if used == bytes.len() => Ok(p),
+        _ => Err(DecodeError::MissingData("stored publish")),
+    }
+}
+
+impl Session {
+    /// Changes whenever the state [`Session::export_state`] returns changes,
+    /// so a driver knows when to store it again.
+    pub fn state_generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The durable state, in the format above.
+    pub fn export_state(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for o in &self.outgoing {
+            match o.awaiting {
+                Awaiting::PubAck => put_record(&mut out, 1, &[], &o.publish),
+                Awaiting::PubRec => put_record(&mut out, 2, &[], &o.publish),
+                Awaiting::PubComp(reason) => put_record(&mut out, 3, &[reason as u8], &o.publish),
+            }
+        }
+        for q in &self.queue {
+            put_record(&mut out, 4, &[q.qos as u8], &q.publish);
+        }
+        let mut incoming: Vec<_> = self.incoming.iter().collect();
+        incoming.sort_by_key(|(pid, _)| **pid);
+        for (_, publish) in incoming {
+            put_record(&mut out, 5, &[], publish);
+        }
+        out
+    }
+
+    /// Restores a state exported earlier, before the first connection; its
+    /// operations complete with events like any other, but no application
+    /// promise waits for them. Anything malformed is refused as a whole.
+    pub fn import_state(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        if !matches!(self.state, State::Idle) {
+            return Err(DecodeError::MissingData("an idle session"));
+        }
+        let mut rest = bytes.strip_prefix(MAGIC).ok_or(DecodeError::InvalidProtocolName)?;
+        let mut outgoing = Vec::new();
+        let mut queue = Vec::new();
+        let mut incoming = Vec::new();
+        while let Some((&tag, tail)) = rest.split_first() {
+            let (len, width) = wire::decode_varint(tail)?.ok_or(DecodeError::MissingData("record length"))?;
+            let record = tail.get(width..width + len as usize).ok_or(DecodeError::MissingData("record"))?;
+            rest = &tail[width + len as usize..];
+            match tag {
+                1 | 2 => {
+                    let awaiting = if tag == 1 { Awaiting::PubAck } else { Awaiting::PubRec };
+                    outgoing.push((awaiting, publish_from(record)?));
+                }
+                3 => {
+                    let (&reason, packet) = record.split_first().ok_or(DecodeError::MissingData("reason"))?;
+                    let reason = ReasonCode::from_u8(reason).ok_or(DecodeError::InvalidReasonCode)?;
+                    outgoing.push((Awaiting::PubComp(reason), publish_from(packet)?));
+                }
+                4 => {
+                    let (&qos, packet) = record.split_first().ok_or(DecodeError::MissingData("qos"))?;
+                    queue.push((QoS::from_u8(qos)?, publish_from(packet)?));
+                }
+                5 => incoming.push(publish_from(record)?),
+                _ => return Err(DecodeError::InvalidPacketType),
+            }
+        }
+        for (awaiting, publish) in outgoing {
+            let pid = publish.qos_pid.packet_id().ok_or(DecodeError::ZeroPacketId)?;
+            if !self.pids.reserve(pid) {
+                return Err(DecodeError::MissingData("a packet identifier used twice"));
+            }
+            let op = self.new_op();
+            self.outgoing.push_back(Outgoing { op, publish: Box::new(publish), awaiting });
+        }
+        for (qos, publish) in queue {
+            let op = self.new_op();
+            self.queue.push_back(Queued { op, qos, publish: Box::new(publish) });
+        }
+        for publish in incoming {
+            if let Some(pid) = publish.qos_pid.packet_id() {
+                self.incoming.insert(pid.get(), publish);
+            }
+        }
+        // A restored state comes from an earlier connection: resume it.
+        self.connected_before = true;
+        self.touched();
+        Ok(())
+    }
+}
