@@ -70,9 +70,11 @@ impl Session {
 
     /// Restores a state exported earlier, before the first connection; its
     /// operations complete with events like any other, but no application
-    /// promise waits for them. Anything malformed is refused as a whole.
+    /// promise waits for them. Anything malformed is refused as a whole
+    /// (checked before anything is restored, except a packet identifier
+    /// stored twice).
     pub fn import_state(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
-        if !matches!(self.state, State::Idle) {
+        if !matches!(self.state, State::Idle | State::Ended) {
             return Err(DecodeError::MissingData("an idle session"));
         }
         let mut rest = bytes.strip_prefix(MAGIC).ok_or(DecodeError::InvalidProtocolName)?;
@@ -101,17 +103,19 @@ impl Session {
                 _ => return Err(DecodeError::InvalidPacketType),
             }
         }
-        for (awaiting, publish) in outgoing {
+        // Restored publishes go ahead of any the application made meanwhile
+        // (the driver loads the state while the page starts), in order.
+        for (awaiting, publish) in outgoing.into_iter().rev() {
             let pid = publish.qos_pid.packet_id().ok_or(DecodeError::ZeroPacketId)?;
             if !self.pids.reserve(pid) {
                 return Err(DecodeError::MissingData("a packet identifier used twice"));
             }
             let op = self.new_op();
-            self.outgoing.push_back(Outgoing { op, publish: Box::new(publish), awaiting });
+            self.outgoing.push_front(Outgoing { op, publish: Box::new(publish), awaiting });
         }
-        for (qos, publish) in queue {
+        for (qos, publish) in queue.into_iter().rev() {
             let op = self.new_op();
-            self.queue.push_back(Queued { op, qos, publish: Box::new(publish) });
+            self.queue.push_front(Queued { op, qos, publish: Box::new(publish) });
         }
         for publish in incoming {
             if let Some(pid) = publish.qos_pid.packet_id() {

@@ -18,8 +18,9 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, from_js, set, Checked, FilterIn, PropertiesIn, SubscribeOptionsIn};
-use super::error::{error, invalid, invalid_topic, socket_closed};
+use super::error::{error, invalid, invalid_topic, socket_closed, storage};
 use super::options::{self, ClientOptions};
+use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
 use crate::codec::{Auth, Disconnect, Properties, Publish, QosPid, Subscription};
@@ -84,6 +85,25 @@ struct Driver {
     ending: bool,
     ops: HashMap<OpId, PendingOp>,
     pump_scheduled: bool,
+    /// `store: "indexeddb"`.
+    durable: Option<Durable>,
+}
+
+/// Where the durable state stands (see `Session::export_state`).
+struct Durable {
+    /// The IndexedDB key: the client id.
+    key: String,
+    /// The stored state was read and imported into the session. Until then
+    /// nothing is saved (it would overwrite it) and no connection starts.
+    loaded: bool,
+    /// A read is in flight.
+    loading: bool,
+    /// A write is in flight; the next one waits for it.
+    saving: bool,
+    /// The session's state generation last written.
+    saved: u64,
+    /// A `connect()` waits for the load.
+    connect_after_load: bool,
 }
 
 struct Inner {
@@ -114,8 +134,16 @@ impl MqttClient {
     ) -> Result<MqttClient, JsValue> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
-        let ClientOptions { config, urls, credentials_provider, backoff, max_reconnect_attempts } =
+        let ClientOptions { config, urls, credentials_provider, backoff, max_reconnect_attempts, durable } =
             options::parse(options)?;
+        let durable = durable.then(|| Durable {
+            key: config.client_id.clone(),
+            loaded: false,
+            loading: false,
+            saving: false,
+            saved: 0,
+            connect_after_load: false,
+        });
         let driver = Driver {
             session: Session::new(config),
             urls,
@@ -137,14 +165,15 @@ impl MqttClient {
             ending: false,
             ops: HashMap::new(),
             pump_scheduled: false,
+            durable,
         };
-        Ok(MqttClient {
-            inner: Rc::new(Inner {
-                driver: RefCell::new(driver),
-                handlers: RefCell::new(Vec::new()),
-                subscription_handlers: RefCell::new(TopicTrie::default()),
-            }),
-        })
+        let inner = Rc::new(Inner {
+            driver: RefCell::new(driver),
+            handlers: RefCell::new(Vec::new()),
+            subscription_handlers: RefCell::new(TopicTrie::default()),
+        });
+        load_durable(&inner);
+        Ok(MqttClient { inner })
     }
 
     /// Connects; resolves with the CONNACK.
@@ -172,7 +201,7 @@ impl MqttClient {
                 }
             }
         };
-        if start {
+        if start && !wait_for_load(&self.inner) {
             start_attempt(&self.inner);
         }
         promise
@@ -654,6 +683,123 @@ fn schedule_pump(inner: &Rc<Inner>) {
     });
 }
 
+/// Reads the durable state, if the client has a store, and imports it into
+/// the session; then starts a `connect()` that waited for it. A store that
+/// fails leaves the client in memory, with a `Storage` error event.
+fn load_durable(inner: &Rc<Inner>) {
+    let key = match &mut inner.driver.borrow_mut().durable {
+        Some(d) if !d.loaded && !d.loading => {
+            d.loading = true;
+            d.key.clone()
+        }
+        _ => return,
+    };
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let loaded = store::load(&key).await;
+        let Some(inner) = weak.upgrade() else { return };
+        let (problem, connect) = {
+            let mut guard = inner.driver.borrow_mut();
+            let d = &mut *guard;
+            let problem = match &loaded {
+                Ok(Some(bytes)) => d
+                    .session
+                    .import_state(bytes)
+                    .err()
+                    .map(|_| "the stored session state is unreadable; starting empty"),
+                Ok(None) => None,
+                Err(_) => Some("IndexedDB is not available; the session stays in memory"),
+            };
+            if loaded.is_err() {
+                d.durable = None;
+            }
+            let connect = match &mut d.durable {
+                Some(s) => {
+                    s.loaded = true;
+                    s.loading = false;
+                    std::mem::take(&mut s.connect_after_load)
+                }
+                None => true,
+            };
+            (problem, connect && !d.connect_waiters.is_empty())
+        };
+        if let Some(message) = problem {
+            emit(&inner, "error", &[storage(message)]);
+        }
+        if connect {
+            start_attempt(&inner);
+        }
+        pump(&inner);
+    });
+}
+
+/// Whether `connect()` must wait for the durable state to load (starting
+/// the load if none is under way).
+fn wait_for_load(inner: &Rc<Inner>) -> bool {
+    let wait = match &mut inner.driver.borrow_mut().durable {
+        Some(d) if !d.loaded => {
+            d.connect_after_load = true;
+            true
+        }
+        _ => false,
+    };
+    if wait {
+        load_durable(inner);
+    }
+    wait
+}
+
+/// The client ends by failure, not by `disconnect()`: what is stored stays
+/// stored (the session is about to drop it from memory), and the next
+/// `connect()` reads it again.
+fn keep_durable_state(inner: &Rc<Inner>) {
+    if let Some(d) = &mut inner.driver.borrow_mut().durable {
+        d.loaded = false;
+    }
+}
+
+/// Writes the durable state if it changed since the last write; one write
+/// at a time, the next one starting when it completes.
+fn save_durable(inner: &Rc<Inner>) {
+    let (key, bytes, generation) = {
+        let mut guard = inner.driver.borrow_mut();
+        let d = &mut *guard;
+        let generation = d.session.state_generation();
+        match &mut d.durable {
+            Some(s) if s.loaded && !s.saving && s.saved != generation => {
+                s.saving = true;
+                (s.key.clone(), d.session.export_state(), generation)
+            }
+            _ => return,
+        }
+    };
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let saved = store::save(&key, &bytes).await;
+        let Some(inner) = weak.upgrade() else { return };
+        let failed = {
+            let mut d = inner.driver.borrow_mut();
+            match (&mut d.durable, saved.is_ok()) {
+                (Some(s), true) => {
+                    s.saving = false;
+                    s.saved = generation;
+                    false
+                }
+                (Some(_), false) => {
+                    d.durable = None;
+                    true
+                }
+                (None, _) => false,
+            }
+        };
+        if failed {
+            emit(&inner, "error", &[storage("writing to IndexedDB failed; the session stays in memory")]);
+        } else {
+            save_durable(&inner);
+        }
+    });
+}
+
 /// Sends, re-arms the timer and dispatches events until the session is quiet.
 fn pump(inner: &Rc<Inner>) {
     loop {
@@ -671,6 +817,7 @@ fn pump(inner: &Rc<Inner>) {
             std::iter::from_fn(|| d.session.poll_event()).collect()
         };
         if events.is_empty() {
+            save_durable(inner);
             return;
         }
         for event in events {
@@ -883,9 +1030,11 @@ fn lost(inner: &Rc<Inner>, e: SessionError) {
     match next {
         Next::FailConnect => {
             fail_connect_waiters(inner, &err);
+            keep_durable_state(inner);
             inner.driver.borrow_mut().session.shutdown();
         }
         Next::GiveUp => {
+            keep_durable_state(inner);
             inner.driver.borrow_mut().session.shutdown();
             emit(inner, "end", &[]);
         }

@@ -26,6 +26,11 @@ pub(crate) fn invalid_topic(message: &str) -> JsValue {
     make_error("InvalidTopic", message, None, None)
 }
 
+/// The durable store failed; the client goes on with its state in memory.
+pub(crate) fn storage(message: &str) -> JsValue {
+    make_error("Storage", message, None, None)
+}
+
 /// The socket closed underneath the session, with the WebSocket close code.
 pub(crate) fn socket_closed(close_code: u16) -> JsValue {
     let e = SessionError::ConnectionLost;

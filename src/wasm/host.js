@@ -67,3 +67,35 @@ export function clearHostTimeout(id) {
 export function timerWorkerActive() {
   return Boolean(worker);
 }
+
+// Durable session state (`store: "indexeddb"`): one record per client id in
+// the "sessions" store of the "mqtt-wasm" database.
+let database;
+function sessions(mode) {
+  database ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open("mqtt-wasm", 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("sessions");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  return database.then((db) => db.transaction("sessions", mode));
+}
+
+export async function loadState(key) {
+  const tx = await sessions("readonly");
+  return new Promise((resolve, reject) => {
+    const request = tx.objectStore("sessions").get(key);
+    request.onsuccess = () => resolve(request.result instanceof Uint8Array ? request.result : undefined);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+export async function saveState(key, bytes) {
+  const tx = await sessions("readwrite");
+  return new Promise((resolve, reject) => {
+    tx.objectStore("sessions").put(bytes, key);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}

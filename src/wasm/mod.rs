@@ -7,6 +7,7 @@ mod client;
 mod convert;
 mod error;
 mod options;
+mod store;
 mod timer;
 mod transport;
 

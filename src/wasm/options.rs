@@ -75,6 +75,8 @@ export interface ClientOptions {
   maxQueuedMessages?: number;
   maxIncomingPacketSize?: number;
   autoTopicAlias?: boolean;
+  /** Where the session's unacknowledged and queued messages live: "indexeddb" survives a reload. */
+  store?: "memory" | "indexeddb";
 }
 
 export interface ConnAck { sessionPresent: boolean; reasonCode: number; properties: Properties }
@@ -109,7 +111,7 @@ export interface MqttClient {
 export type MqttErrorCode =
   | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
   | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"
-  | "ServerDisconnected" | "ConnectionLost";
+  | "ServerDisconnected" | "ConnectionLost" | "Storage";
 "#;
 
 /// The options object. Unknown fields are refused, so a misspelt option
@@ -141,6 +143,7 @@ struct OptionsIn {
     max_queued_messages: Option<u32>,
     max_incoming_packet_size: Option<u32>,
     auto_topic_alias: Option<bool>,
+    store: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +164,8 @@ pub(crate) struct ClientOptions {
     pub(crate) credentials_provider: Option<Function>,
     pub(crate) backoff: Backoff,
     pub(crate) max_reconnect_attempts: u32,
+    /// `store: "indexeddb"`: keep the durable state across page loads.
+    pub(crate) durable: bool,
 }
 
 /// Fresh credentials from `credentialsProvider`.
@@ -279,6 +284,14 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
         max_incoming_packet_size: o.max_incoming_packet_size.unwrap_or(1024 * 1024),
         auto_topic_alias: o.auto_topic_alias.unwrap_or(false),
     };
+    let durable = match o.store.as_deref() {
+        None | Some("memory") => false,
+        Some("indexeddb") => true,
+        Some(_) => return Err(invalid("options.store: must be \"memory\" or \"indexeddb\"")),
+    };
+    if durable && config.client_id.is_empty() {
+        return Err(invalid("options.store: a durable session needs a fixed clientId"));
+    }
     let mut urls = vec![o.url];
     urls.extend(o.servers);
     Ok(ClientOptions {
@@ -290,6 +303,7 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
             max: Duration::from_millis(u64::from(o.max_reconnect_period.unwrap_or(30_000))),
         },
         max_reconnect_attempts: o.max_reconnect_attempts.unwrap_or(0),
+        durable,
     })
 }
 
