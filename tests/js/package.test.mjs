@@ -27,11 +27,11 @@ after(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-test("npm pack holds the wasm, the JS glue, the types, the docs and nothing else", () => {
+test("npm pack holds the wasm, the JS glue (with the shared-connection worker), the types, the docs and nothing else", () => {
   const snippet = tarball.files.filter((f) => f.startsWith("snippets/"));
   assert.equal(snippet.length, 1);
   assert.match(snippet[0], /^snippets\/[^/]+\/src\/wasm\/host\.js$/);
-  assert.deepEqual(tarball.files.filter((f) => !f.startsWith("snippets/")), ["LICENSE", "README.md", "mqtt_wasm.d.ts", "mqtt_wasm.js", "mqtt_wasm_bg.wasm", "package.json"]);
+  assert.deepEqual(tarball.files.filter((f) => !f.startsWith("snippets/")), ["LICENSE", "README.md", "mqtt_wasm.d.ts", "mqtt_wasm.js", "mqtt_wasm_bg.wasm", "package.json", "shared-worker.js", "shared.js"]);
 });
 
 test("a Vite app installs the tarball, builds without configuration and talks to the broker", async () => {

@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit` against the built package's .d.ts (a
 // suite of `make test`): how an application writes against the API.
-import init, { MqttClient, MqttError, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
+import init, { MqttClient, MqttError, SharedMqttClient, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
 
 export async function dashboard(url: string): Promise<void> {
   await init();
@@ -47,3 +47,11 @@ export async function dashboard(url: string): Promise<void> {
 new MqttClient({ url: "ws://x" }).on("mesage", () => {});
 // @ts-expect-error: a message handler's payload is a Uint8Array, not a string.
 new MqttClient({ url: "ws://x" }).on("message", (topic: string, payload: string) => void [topic, payload]);
+
+export async function sharedTab(url: string): Promise<boolean> {
+  const shared = new SharedMqttClient({ url, protocolVersion: 5, store: "indexeddb", clientId: "tabs" });
+  await shared.connect();
+  await shared.subscribe("sensors/#", { qos: 1 }, (topic, payload) => void [topic, payload.byteLength]);
+  shared.on("error", (e) => void e.code);
+  return shared.shared && shared.connected;
+}

@@ -1,0 +1,82 @@
+// SharedMqttClient: two tabs of one origin share one connection (a
+// SharedWorker owns it); each tab receives only its own subscriptions; a
+// tab closing does not drop the other's.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+
+let server, browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** A tab in `context` with the package loaded and WebSocket constructions counted. */
+async function tab(context) {
+  const page = await context.newPage();
+  await page.goto(`${server.url}config.json`);
+  await page.evaluate(async () => {
+    const Native = WebSocket;
+    window.sockets = 0;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.sockets++;
+      }
+    };
+    const mod = await import("/pkg/mqtt_wasm.js");
+    await mod.default();
+    window.mqtt = mod;
+    window.received = [];
+  });
+  return page;
+}
+
+async function join(page, topic) {
+  return page.evaluate(async ({ url, topic }) => {
+    const client = new window.mqtt.SharedMqttClient({ url, protocolVersion: 5 });
+    window.client = client;
+    const ack = await client.connect();
+    await client.subscribe(topic, { qos: 1 }, (t) => window.received.push(t));
+    return { reasonCode: ack.reasonCode, clientId: client.clientId, shared: client.shared };
+  }, { url: brokerUrl, topic });
+}
+
+test("two tabs share one connection and each gets its own messages", async () => {
+  const context = await browser.newContext();
+  const [one, two] = [await tab(context), await tab(context)];
+  const base = `shared/${Date.now()}`;
+  const a = await join(one, `${base}/a`);
+  const b = await join(two, `${base}/b/#`);
+  assert.deepEqual([a.reasonCode, b.reasonCode], [0, 0]);
+  assert.ok(a.shared && b.shared, "SharedWorker is available in Chromium");
+  assert.equal(a.clientId, b.clientId, "one client, one session");
+
+  const publisher = await packagePage(browser, server.url);
+  const send = (topic) => publisher.evaluate(async ({ url, topic }) => {
+    window.pub ??= new window.mqtt.MqttClient({ url });
+    if (!window.pub.connected) await window.pub.connect();
+    await window.pub.publish(topic, "x", { qos: 1 });
+  }, { url: brokerUrl, topic });
+  await send(`${base}/a`);
+  await send(`${base}/b/1`);
+  await send(`${base}/c`);
+  const got = (page, n) => page.waitForFunction((n) => window.received.length >= n, n, { timeout: 5000 }).then(() => page.evaluate(() => window.received.slice()));
+  assert.deepEqual(await got(one, 1), [`${base}/a`]);
+  assert.deepEqual(await got(two, 1), [`${base}/b/1`]);
+  assert.deepEqual(await one.evaluate(() => window.sockets), 0, "no WebSocket in the tab");
+  assert.deepEqual(await two.evaluate(() => window.sockets), 0, "no WebSocket in the tab");
+
+  // The first tab goes away; the second keeps its subscription.
+  await one.close();
+  await send(`${base}/b/2`);
+  assert.deepEqual(await got(two, 2), [`${base}/b/1`, `${base}/b/2`]);
+  await two.evaluate(() => window.client.disconnect());
+  await context.close();
+});
