@@ -200,10 +200,11 @@ fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
     });
     let mut c = Conv::new(config);
     let expected = hex(concat!(
-        "10 27 00 04 4d 51 54 54 05",
+        "10 2c 00 04 4d 51 54 54 05",
         " ee",                // user, password, will retain, will QoS 1, will, clean
         " 00 3c",             // keepalive
-        " 05 11 00 00 00 0a", // properties: session expiry 10
+        " 0a 11 00 00 00 0a", // properties: session expiry 10,
+        " 27 00 10 00 00",    //   maximum packet size 1 MiB (maxIncomingPacketSize, announced)
         " 00 03 63 69 64",    // client id
         " 05 18 00 00 00 05", // will properties: will delay 5
         " 00 01 77 00 01 78", // will topic "w", payload "x"
@@ -884,4 +885,19 @@ fn a_corrupt_stored_state_is_refused_whole() {
     assert!(c.s.import_state(b"not a state").is_err());
     assert_eq!((c.s.inflight_count(), c.s.queued_count()), (0, 0));
     c.s.import_state(b"MQWS\x01").unwrap();
+}
+
+#[test]
+fn mqtt_3_1_2_24_the_smaller_announced_maximum_packet_size_is_enforced() {
+    let mut config = Conv::config(ProtocolVersion::V5);
+    config.properties.maximum_packet_size = Some(20);
+    let mut c = Conv::new(config);
+    // CONNECT announces 20 (property 0x27), not the 1 MiB default limit.
+    assert_eq!(c.open(), hex("10 15 00 04 4d 51 54 54 05 02 00 3c 05 27 00 00 00 14 00 03 63 69 64"));
+    c.server(Packet::ConnAck(success()));
+    c.events();
+    // A 21-byte PUBLISH exceeds what we announced: Packet Too Large.
+    c.server(publish_packet("t", &[0; 16], QosPid::AtMostOnce));
+    assert_eq!(c.sent(), hex("e0 01 95"));
+    assert!(matches!(c.events()[..], [Event::Lost(SessionError::Decode(_))]));
 }

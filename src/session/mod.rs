@@ -208,7 +208,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: Config) -> Self {
-        let decoder = Decoder::new(config.protocol, config.max_incoming_packet_size);
+        // The limit is the smaller of ours and the one announced in CONNECT.
+        let max_incoming = config.properties.maximum_packet_size.map_or(config.max_incoming_packet_size, |announced| {
+            announced.min(config.max_incoming_packet_size)
+        });
+        let decoder = Decoder::new(config.protocol, max_incoming);
         Self {
             client_id: config.client_id.clone(),
             config,
@@ -494,7 +498,7 @@ impl Session {
             will: c.will.clone(),
             username: c.username.clone(),
             password: c.password.clone(),
-            properties: c.properties.clone(),
+            properties: connect_properties(c),
         };
         if let Err(e) = self.send(now, &Packet::from(connect)) {
             self.lose(e, None);
@@ -1082,6 +1086,17 @@ impl Session {
         self.events.push_back(Event::Auth(auth));
         Ok(())
     }
+}
+
+/// The v5 CONNECT properties: the configured ones, with our Maximum Packet
+/// Size announced unless given, so a compliant server never sends a packet
+/// we would have to refuse [MQTT-3.1.2-24].
+fn connect_properties(c: &Config) -> Properties {
+    let mut properties = c.properties.clone();
+    if c.protocol.is_v5() && properties.maximum_packet_size.is_none() {
+        properties.maximum_packet_size = Some(c.max_incoming_packet_size);
+    }
+    properties
 }
 
 fn violation(what: &'static str) -> SessionError {
