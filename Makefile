@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: demo test setup build bench bench-codec
+.PHONY: demo test setup build bench bench-codec profile
 
 demo:
 	bash scripts/demo.sh
@@ -18,3 +18,6 @@ bench-codec:
 
 bench:
 	bash scripts/bench.sh
+
+profile:
+	bash scripts/profile.sh

@@ -1,6 +1,6 @@
 // A static server for the demo and the JS-level tests, loopback only:
 //   /            -> www/
-//   /pkg/...     -> pkg/ (the built npm package)
+//   /pkg/...     -> pkg/ (the built npm package; PKG_DIR overrides)
 //   /config.json -> { "brokerUrl": process.env.MQTT_WS_URL }
 //   /bench/...   -> bench/browser/ (the browser benchmark page)
 //   POST /results -> written to the file named by BENCH_RESULTS
@@ -24,7 +24,7 @@ const types = {
 
 function resolve(urlPath) {
   const clean = path.posix.normalize(decodeURIComponent(urlPath));
-  if (clean.startsWith("/pkg/")) return path.join(root, "pkg", clean.slice(5));
+  if (clean.startsWith("/pkg/")) return path.join(process.env.PKG_DIR || path.join(root, "pkg"), clean.slice(5));
   if (clean.startsWith("/node_modules/")) return path.join(root, clean);
   if (clean.startsWith("/bench/")) return path.join(root, "bench/browser", clean.slice(7));
   return path.join(root, "www", clean === "/" ? "index.html" : clean);

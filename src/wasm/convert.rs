@@ -303,12 +303,13 @@ pub(crate) fn reason_code(value: Option<u8>) -> Result<ReasonCode, JsValue> {
 
 // ----- outputs ----------------------------------------------------------------
 
-pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    // Setting a data property on a fresh plain object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+pub(crate) fn set(obj: &Object, key: &'static str, value: impl Into<JsValue>) {
+    // Setting a data property on a fresh plain object cannot fail. Keys are
+    // interned: converted to a JS string once, not for every message.
+    let _ = Reflect::set(obj, &JsValue::from_str(wasm_bindgen::intern(key)), &value.into());
 }
 
-fn set_opt<T: Into<JsValue>>(obj: &Object, key: &str, value: Option<T>) {
+fn set_opt<T: Into<JsValue>>(obj: &Object, key: &'static str, value: Option<T>) {
     if let Some(v) = value {
         set(obj, key, v);
     }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# CPU profiles of the client's hot paths in Chromium (bench/profile.mjs),
+# on a build that keeps function names.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+say "profile: release build, wasm-bindgen --keep-debug (function names kept, no wasm-opt)"
+rm -rf target/profile-pkg
+cargo build --quiet --release --target wasm32-unknown-unknown
+wasm-bindgen --target web --keep-debug --out-dir target/profile-pkg target/wasm32-unknown-unknown/release/mqtt_wasm.wasm
+snippet=$(cd target/profile-pkg && ls snippets/*/src/wasm/host.js)
+printf '\nexport { MqttError } from "./%s";\n' "$snippet" >> target/profile-pkg/mqtt_wasm.js
+start_broker tests/broker/mosquitto-bench.conf
+port=$(free_ports 1)
+PKG_DIR="$ROOT/target/profile-pkg" node scripts/serve.mjs "$port" > /dev/null &
+STARTED_PIDS+=($!)
+wait_port "$port"
+MQTT_WS_URL=$BROKER_URL SERVER_URL="http://127.0.0.1:$port/" node bench/profile.mjs
