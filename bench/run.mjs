@@ -83,4 +83,6 @@ console.log("\nbundle size (bytes)");
 for (const [name, s] of Object.entries(results.bundle)) console.log(`${name.padEnd(30)} raw ${String(s.raw).padStart(8)}  gzip ${String(s.gzip).padStart(7)}`);
 const h = results.heapFlatness;
 console.log(`\nmqtt-wasm heap (JS heap + wasm memory): ${h.after10k.toFixed(1)} MB after 10,000 QoS 0 messages, ${h.afterLong.toFixed(1)} MB after ${h.messages.toLocaleString("en")}`);
+const short = Object.entries(results.shortfalls || {});
+if (short.length) console.log(`QoS 0 messages the broker dropped (rates count what arrived): ${short.map(([k, v]) => `${k}: ${v}`).join(", ")}`);
 console.log(`figures written to ${RESULTS}`);
