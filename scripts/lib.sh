@@ -94,24 +94,24 @@ start_dynsec_broker() {
   "${ctl[@]}" addClientRole tester limited > /dev/null
 }
 
-# start_scripted_server: the misbehaving MQTT server of tests/scripted-server.mjs
-# on a free port. Sets SCRIPTED_URL (ws://127.0.0.1:PORT; append /<scenario>).
-start_scripted_server() {
-  local port
-  port=$(free_ports 1)
-  node tests/scripted-server.mjs "$port" > /dev/null &
+# start_node_server SCRIPT: runs a test server (tests/SCRIPT, which takes its
+# port as argument) on a free port. Sets NODE_SERVER_PORT.
+start_node_server() {
+  NODE_SERVER_PORT=$(free_ports 1)
+  node "tests/$1" "$NODE_SERVER_PORT" > /dev/null &
   STARTED_PIDS+=($!)
-  wait_port "$port"
-  SCRIPTED_URL="ws://127.0.0.1:$port"
+  wait_port "$NODE_SERVER_PORT"
 }
 
-# start_aedes: the aedes broker of tests/aedes-server.mjs on a free port.
-# Sets AEDES_URL.
+# start_scripted_server: the misbehaving MQTT server of
+# tests/scripted-server.mjs. Sets SCRIPTED_URL (append /<scenario>).
+start_scripted_server() {
+  start_node_server scripted-server.mjs
+  SCRIPTED_URL="ws://127.0.0.1:$NODE_SERVER_PORT"
+}
+
+# start_aedes: the aedes broker of tests/aedes-server.mjs. Sets AEDES_URL.
 start_aedes() {
-  local port
-  port=$(free_ports 1)
-  node tests/aedes-server.mjs "$port" > /dev/null &
-  STARTED_PIDS+=($!)
-  wait_port "$port"
-  AEDES_URL="ws://127.0.0.1:$port/mqtt"
+  start_node_server aedes-server.mjs
+  AEDES_URL="ws://127.0.0.1:$NODE_SERVER_PORT/mqtt"
 }

@@ -1,25 +1,14 @@
 // The built npm package, imported by a page in headless Chromium and driven
 // as a JavaScript application would: promises, events, payload types and
 // error codes.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+import { brokerUrl, packagePage, useBrowser } from "./harness.mjs";
 
-let server, browser, page;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await packagePage(browser, server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser({ withPage: true });
 
 test("exports MqttClient and an MqttError that extends Error", async () => {
-  const r = await page.evaluate(() => {
+  const r = await env.page.evaluate(() => {
     const { MqttClient, MqttError } = window.mqtt;
     try {
       new MqttClient({ url: "http://not-a-websocket" });
@@ -36,7 +25,7 @@ test("exports MqttClient and an MqttError that extends Error", async () => {
 });
 
 test("string, Uint8Array and ArrayBuffer payloads round-trip; events carry packets", async () => {
-  const r = await page.evaluate(async (url) => {
+  const r = await env.page.evaluate(async (url) => {
     const { MqttClient } = window.mqtt;
     const client = new MqttClient({ url, protocolVersion: 5 });
     const events = [];
@@ -65,7 +54,7 @@ test("string, Uint8Array and ArrayBuffer payloads round-trip; events carry packe
 });
 
 test("invalid arguments reject with typed error codes, never hang", async () => {
-  const r = await page.evaluate(async (url) => {
+  const r = await env.page.evaluate(async (url) => {
     const { MqttClient } = window.mqtt;
     const client = new MqttClient({ url });
     await client.connect();
@@ -107,13 +96,13 @@ test("invalid arguments reject with typed error codes, never hang", async () => 
 });
 
 test("no uncaught errors on the page", () => {
-  assert.deepEqual(page.pageErrors.map(String), []);
+  assert.deepEqual(env.page.pageErrors.map(String), []);
 });
 
 test("timers run in a dedicated worker, so keepalive survives a throttled page", async () => {
   // A fresh page whose own setTimeout never fires, as in a hidden tab that
   // the browser throttles hard: keepalive must still ping on time.
-  const p = await packagePage(browser, server.url);
+  const p = await packagePage(env.browser, env.server.url);
   const r = await p.evaluate(async (url) => {
     const { MqttClient } = window.mqtt;
     const client = new MqttClient({ url, keepalive: 1 });

@@ -3,32 +3,22 @@
 // Web Worker) streams telemetry into the topic tree and the chart, a
 // command published from the form makes the device react, and a
 // screenshot is saved to test-artifacts/dashboard.png.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer, launch } from "./harness.mjs";
+import { useBrowser } from "./harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-let server, browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser();
 
 test("the dashboard shows live telemetry and drives the simulated device", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await page.waitForSelector('#status[data-state="online"]', { timeout: 10000 });
   await page.waitForSelector("#device-status:text('device: online')", { timeout: 10000 });
   // Telemetry reaches the topic tree, with a rate, and the chart.

@@ -1,22 +1,12 @@
 // Durable sessions (`store: "indexeddb"`): QoS 1 and 2 messages published
 // while offline survive a page reload and are delivered once the client
 // connects, each exactly as its QoS promises.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+import { brokerUrl, packagePage, useBrowser } from "./harness.mjs";
 
-let server, browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser();
 
 function closedPort() {
   return new Promise((resolve) => {
@@ -41,7 +31,7 @@ test("QoS 1 and 2 published offline survive a reload and arrive once", async () 
   const clientId = `durable-${Date.now()}`;
   const topic = `durable/${clientId}`;
   const offline = `ws://127.0.0.1:${await closedPort()}/mqtt`;
-  const page = await packagePage(browser, server.url);
+  const page = await packagePage(env.browser, env.server.url);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
 
@@ -93,7 +83,7 @@ test("QoS 1 and 2 published offline survive a reload and arrive once", async () 
 });
 
 test("without IndexedDB the client falls back to memory with a Storage error event", async () => {
-  const page = await packagePage(browser, server.url);
+  const page = await packagePage(env.browser, env.server.url);
   const r = await page.evaluate(async (url) => {
     Object.defineProperty(window, "indexedDB", { value: undefined, configurable: true });
     const errors = [];

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -44,4 +45,24 @@ export async function packagePage(browser, serverUrl) {
   });
   page.pageErrors = errors;
   return page;
+}
+
+/**
+ * For a test file: starts the page server and Chromium before its tests
+ * (and a page with the package loaded, if `withPage`) and stops them after.
+ * The returned object's `server`, `browser` and `page` are set once the
+ * tests run.
+ */
+export function useBrowser({ withPage = false } = {}) {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+    if (withPage) env.page = await packagePage(env.browser, env.server.url);
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.stop();
+  });
+  return env;
 }

@@ -1,25 +1,14 @@
 // Bad input from JavaScript: every case rejects (or throws, for the
 // constructor) with an MqttError and its code, and the client stays usable.
 // Also: one WebSocket send per event-loop turn, and secrets never leak.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+import { brokerUrl, useBrowser } from "./harness.mjs";
 
-let server, browser, page;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await packagePage(browser, server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser({ withPage: true });
 
 test("all packets of one event-loop turn go out in one WebSocket send", async () => {
-  const r = await page.evaluate(async (url) => {
+  const r = await env.page.evaluate(async (url) => {
     const sends = [];
     const original = WebSocket.prototype.send;
     WebSocket.prototype.send = function (data) {
@@ -45,7 +34,7 @@ test("all packets of one event-loop turn go out in one WebSocket send", async ()
 });
 
 test("constructor options: bad values throw InvalidArgument naming the field", async () => {
-  const r = await page.evaluate((url) => {
+  const r = await env.page.evaluate((url) => {
     const { MqttClient, MqttError } = window.mqtt;
     const cases = {
       noOptions: undefined,
@@ -87,7 +76,7 @@ test("constructor options: bad values throw InvalidArgument naming the field", a
 });
 
 test("method arguments: bad values reject with their code, and the client stays usable", async () => {
-  const r = await page.evaluate(async (url) => {
+  const r = await env.page.evaluate(async (url) => {
     const { MqttClient, MqttError } = window.mqtt;
     const client = new MqttClient({ url, protocolVersion: 5 });
     await client.connect();
@@ -146,7 +135,7 @@ test("method arguments: bad values reject with their code, and the client stays 
 
 test("passwords and authentication data never appear in errors, events or the console", async () => {
   const secret = "s3cr3t-Pa55";
-  const r = await page.evaluate(async ({ url, secret }) => {
+  const r = await env.page.evaluate(async ({ url, secret }) => {
     const { MqttClient } = window.mqtt;
     const seen = [];
     const capture = (...args) => seen.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message} ${a.stack} ${JSON.stringify(a)}` : JSON.stringify(a))).join(" "));
@@ -173,7 +162,7 @@ test("passwords and authentication data never appear in errors, events or the co
 });
 
 test("option errors name the offending field, nested ones by their path", async () => {
-  const r = await page.evaluate((url) => {
+  const r = await env.page.evaluate((url) => {
     const { MqttClient } = window.mqtt;
     const message = (options) => { try { new MqttClient(options); return "accepted"; } catch (e) { return e.message; } };
     return {

@@ -1,26 +1,16 @@
 // SharedMqttClient: two tabs of one origin share one connection (a
 // SharedWorker owns it); each tab receives only its own subscriptions; a
 // tab closing does not drop the other's.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUrl, startServer, launch, packagePage } from "./harness.mjs";
+import { brokerUrl, packagePage, useBrowser } from "./harness.mjs";
 
-let server, browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser();
 
 /** A tab in `context` with the package loaded and WebSocket constructions counted. */
 async function tab(context) {
   const page = await context.newPage();
-  await page.goto(`${server.url}config.json`);
+  await page.goto(`${env.server.url}config.json`);
   await page.evaluate(async () => {
     const Native = WebSocket;
     window.sockets = 0;
@@ -49,7 +39,7 @@ async function join(page, topic) {
 }
 
 test("two tabs share one connection and each gets its own messages", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const [one, two] = [await tab(context), await tab(context)];
   const base = `shared/${Date.now()}`;
   const a = await join(one, `${base}/a`);
@@ -58,7 +48,7 @@ test("two tabs share one connection and each gets its own messages", async () =>
   assert.ok(a.shared && b.shared, "SharedWorker is available in Chromium");
   assert.equal(a.clientId, b.clientId, "one client, one session");
 
-  const publisher = await packagePage(browser, server.url);
+  const publisher = await packagePage(env.browser, env.server.url);
   const send = (topic) => publisher.evaluate(async ({ url, topic }) => {
     window.pub ??= new window.mqtt.MqttClient({ url });
     if (!window.pub.connected) await window.pub.connect();
