@@ -30,20 +30,21 @@
 //!  any state --disconnect / shutdown--> Ended --connect--> Opening
 //! ```
 //!
-//! Outgoing QoS 1 and 2 (one entry per packet identifier in flight):
-//!
-//! ```text
-//!  PUBLISH --> AwaitPubAck  --PUBACK-->  done
-//!  PUBLISH --> AwaitPubRec  --PUBREC--> PUBREL --> AwaitPubComp --PUBCOMP--> done
-//! ```
+//! This module holds the lifecycle and the dispatch of incoming packets;
+//! `publish` holds application messages (queue, QoS 1 and 2 flows,
+//! resumption), `control` SUBSCRIBE and UNSUBSCRIBE, `persist` the state
+//! that outlives a page, `alias` topic aliases, `pid` packet identifiers,
+//! `timer` the deadlines, `trie` topic-filter matching.
 
 mod alias;
 mod backoff;
 mod config;
+mod control;
 mod error;
 mod event;
 mod persist;
 mod pid;
+mod publish;
 mod subscriptions;
 mod time;
 mod timer;
@@ -63,13 +64,14 @@ pub use trie::TopicTrie;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};
 use crate::codec::{
-    Ack, Auth, Bytes, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues,
-    ProtocolVersion, Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscribe, Subscription, SubscriptionOptions,
-    UnsubAck, Unsubscribe,
+    Auth, Bytes, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS,
+    QosPid, ReasonCode, Secret, Subscribe, Subscription, SubscriptionOptions, Unsubscribe,
 };
-use alias::{Addressing, InboundAliases, OutboundAliases};
+use alias::{InboundAliases, OutboundAliases};
+use control::{Control, Request};
 use pid::PidAllocator;
-use subscriptions::{Entry, Registry};
+use publish::{Awaiting, Outgoing, Queued};
+use subscriptions::Registry;
 use timer::{Timer, TimerTable};
 
 /// Where the session is in the lifecycle drawn in the module docs.
@@ -84,63 +86,6 @@ pub enum State {
     Connected,
     /// Ended by `disconnect` or `shutdown`; `connect` starts over.
     Ended,
-}
-
-/// A QoS 1 or 2 PUBLISH whose final acknowledgement has not arrived.
-#[derive(Debug)]
-struct Outgoing {
-    op: OpId,
-    publish: Box<Publish>,
-    awaiting: Awaiting,
-}
-
-/// The acknowledgement an outgoing publish waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(clippy::enum_variant_names)] // named after the packets: PUBACK, PUBREC, PUBCOMP
-enum Awaiting {
-    PubAck,
-    PubRec,
-    /// PUBREC came (with this reason); PUBREL sent.
-    PubComp(ReasonCode),
-}
-
-/// A publish waiting to be sent (offline, or held back by flow control).
-#[derive(Debug)]
-struct Queued {
-    op: OpId,
-    qos: QoS,
-    /// Its `qos_pid` is set when it is sent.
-    publish: Box<Publish>,
-}
-
-/// A SUBSCRIBE or UNSUBSCRIBE, waiting to be sent or for its acknowledgement.
-/// `op` is `None` for the session's own re-subscriptions.
-#[derive(Debug)]
-struct Control {
-    op: Option<OpId>,
-    request: Request,
-}
-
-#[derive(Debug)]
-enum Request {
-    Subscribe(Subscribe),
-    Unsubscribe(Unsubscribe),
-}
-
-impl Request {
-    fn packet_id(&self) -> PacketId {
-        match self {
-            Self::Subscribe(s) => s.packet_id,
-            Self::Unsubscribe(u) => u.packet_id,
-        }
-    }
-
-    fn set_packet_id(&mut self, pid: PacketId) {
-        match self {
-            Self::Subscribe(s) => s.packet_id = pid,
-            Self::Unsubscribe(u) => u.packet_id = pid,
-        }
-    }
 }
 
 /// What the server said about itself in CONNACK, with the spec's defaults.
@@ -209,9 +154,10 @@ pub struct Session {
 impl Session {
     pub fn new(config: Config) -> Self {
         // The limit is the smaller of ours and the one announced in CONNECT.
-        let max_incoming = config.properties.maximum_packet_size.map_or(config.max_incoming_packet_size, |announced| {
-            announced.min(config.max_incoming_packet_size)
-        });
+        let max_incoming = config
+            .properties
+            .maximum_packet_size
+            .map_or(config.max_incoming_packet_size, |announced| announced.min(config.max_incoming_packet_size));
         let decoder = Decoder::new(config.protocol, max_incoming);
         Self {
             client_id: config.client_id.clone(),
@@ -607,185 +553,6 @@ impl Session {
         Ok(())
     }
 
-    /// Encodes a PUBLISH, applying an outgoing topic alias if configured.
-    fn send_publish(&mut self, now: Instant, publish: &mut Publish) -> Result<(), SessionError> {
-        let start = self.transmit.len();
-        let version = self.config.protocol;
-        let addressing = if self.config.auto_topic_alias {
-            self.outbound_aliases.address(&publish.topic)
-        } else {
-            Addressing::Topic
-        };
-        let result = match addressing {
-            Addressing::Topic => publish.encode(version, &mut self.transmit),
-            Addressing::Define(alias) => {
-                publish.properties.topic_alias = Some(alias);
-                let r = publish.encode(version, &mut self.transmit);
-                publish.properties.topic_alias = None;
-                r
-            }
-            Addressing::Alias(alias) => {
-                let topic = mem::take(&mut publish.topic);
-                publish.properties.topic_alias = Some(alias);
-                let r = publish.encode(version, &mut self.transmit);
-                publish.properties.topic_alias = None;
-                publish.topic = topic;
-                r
-            }
-        };
-        result?;
-        self.sent(now, start, || PacketInfo::publish(publish))
-    }
-
-    /// Sends queued publishes while the connection and Receive Maximum allow.
-    fn flush_queue(&mut self, now: Instant) {
-        while self.state == State::Connected {
-            let Some(front) = self.queue.front() else { return };
-            if front.qos != QoS::AtMostOnce && self.outgoing.len() >= usize::from(self.limits.receive_maximum) {
-                return;
-            }
-            let Some(Queued { op, qos, mut publish }) = self.queue.pop_front() else { return };
-            self.touched();
-            if let Err(e) = self.check_limits(qos, &publish) {
-                self.events.push_back(Event::PublishDone(op, Err(e)));
-                continue;
-            }
-            let pid = match qos {
-                QoS::AtMostOnce => None,
-                _ => match self.pids.allocate() {
-                    Some(pid) => Some(pid),
-                    None => {
-                        self.queue.push_front(Queued { op, qos, publish });
-                        return;
-                    }
-                },
-            };
-            publish.qos_pid = pid.map_or(QosPid::AtMostOnce, |pid| QosPid::new(qos, pid));
-            if let Err(e) = self.send_publish(now, &mut publish) {
-                if let Some(pid) = pid {
-                    self.pids.release(pid);
-                }
-                self.events.push_back(Event::PublishDone(op, Err(e)));
-                continue;
-            }
-            let awaiting = match qos {
-                QoS::AtMostOnce => {
-                    let ack = PublishAck { packet_id: None, reason_code: None, properties: Properties::default() };
-                    self.events.push_back(Event::PublishDone(op, Ok(ack)));
-                    continue;
-                }
-                QoS::AtLeastOnce => Awaiting::PubAck,
-                QoS::ExactlyOnce => Awaiting::PubRec,
-            };
-            self.outgoing.push_back(Outgoing { op, publish, awaiting });
-            self.touched();
-        }
-    }
-
-    /// The server's Maximum QoS and Retain Available [MQTT-3.2.2-11] [MQTT-3.2.2-14].
-    fn check_limits(&self, qos: QoS, publish: &Publish) -> Result<(), SessionError> {
-        if qos > self.limits.maximum_qos {
-            return Err(SessionError::Rejected(ReasonCode::QoSNotSupported));
-        }
-        if publish.retain && !self.limits.retain_available {
-            return Err(SessionError::Rejected(ReasonCode::RetainNotSupported));
-        }
-        Ok(())
-    }
-
-    /// What the server's CONNACK said it does not support: wildcards,
-    /// shared subscriptions, subscription identifiers (MQTT 5.0 3.2.2.3.11-13).
-    fn check_subscribe_limits(&self, request: &Request) -> Result<(), SessionError> {
-        let Request::Subscribe(s) = request else { return Ok(()) };
-        let l = &self.limits;
-        if !l.subscription_ids_available && !s.properties.subscription_identifiers.is_empty() {
-            return Err(SessionError::Rejected(ReasonCode::SubscriptionIdentifiersNotSupported));
-        }
-        for sub in &s.subscriptions {
-            if !l.shared_available && sub.filter.starts_with("$share/") {
-                return Err(SessionError::Rejected(ReasonCode::SharedSubscriptionsNotSupported));
-            }
-            if !l.wildcards_available && sub.filter.contains(['+', '#']) {
-                return Err(SessionError::Rejected(ReasonCode::WildcardSubscriptionsNotSupported));
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends pending SUBSCRIBE and UNSUBSCRIBE packets while connected.
-    fn flush_controls(&mut self, now: Instant) {
-        while self.state == State::Connected {
-            let Some(mut control) = self.controls_pending.pop_front() else { return };
-            if let Err(e) = self.check_subscribe_limits(&control.request) {
-                self.fail_control(control, e);
-                continue;
-            }
-            let Some(pid) = self.pids.allocate() else {
-                self.controls_pending.push_front(control);
-                return;
-            };
-            control.request.set_packet_id(pid);
-            let start = self.transmit.len();
-            let version = self.config.protocol;
-            let result = match &control.request {
-                Request::Subscribe(s) => s.encode(version, &mut self.transmit).map(|()| "subscribe"),
-                Request::Unsubscribe(u) => u.encode(version, &mut self.transmit).map(|()| "unsubscribe"),
-            };
-            let result = result.map_err(SessionError::from).and_then(|kind| {
-                self.sent(now, start, || PacketInfo { kind, packet_id: Some(pid.get()), topic: None, qos: None })
-            });
-            match result {
-                Ok(()) => self.controls_inflight.push(control),
-                Err(e) => {
-                    self.pids.release(pid);
-                    self.fail_control(control, e);
-                }
-            }
-        }
-    }
-
-    fn fail_control(&mut self, control: Control, error: SessionError) {
-        let event = match (control.op, control.request) {
-            (Some(op), Request::Subscribe(_)) => Event::SubscribeDone(op, Err(error)),
-            (Some(op), Request::Unsubscribe(_)) => Event::UnsubscribeDone(op, Err(error)),
-            (None, _) => Event::Error(error),
-        };
-        self.events.push_back(event);
-    }
-
-    fn take_control(&mut self, pid: PacketId) -> Option<Control> {
-        let i = self.controls_inflight.iter().position(|c| c.request.packet_id() == pid)?;
-        self.pids.release(pid);
-        Some(self.controls_inflight.remove(i))
-    }
-
-    fn find_outgoing(&mut self, pid: PacketId, want: impl Fn(Awaiting) -> bool) -> Option<&mut Outgoing> {
-        self.outgoing.iter_mut().find(|o| o.publish.qos_pid.packet_id() == Some(pid) && want(o.awaiting))
-    }
-
-    /// Finishes the outgoing publish with `pid` and lets the queue move.
-    fn complete_outgoing(&mut self, now: Instant, pid: PacketId, result: Result<PublishAck, SessionError>) {
-        if let Some(i) = self.outgoing.iter().position(|o| o.publish.qos_pid.packet_id() == Some(pid)) {
-            if let Some(o) = self.outgoing.remove(i) {
-                self.touched();
-                self.pids.release(pid);
-                self.events.push_back(Event::PublishDone(o.op, result));
-            }
-        }
-        self.flush_queue(now);
-    }
-
-    fn ack_result(ack: Ack) -> Result<PublishAck, SessionError> {
-        if ack.reason_code.is_error() {
-            return Err(SessionError::Rejected(ack.reason_code));
-        }
-        Ok(PublishAck {
-            packet_id: Some(ack.packet_id),
-            reason_code: Some(ack.reason_code),
-            properties: ack.properties,
-        })
-    }
-
     fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), SessionError> {
         let connected = self.state == State::Connected;
         match packet {
@@ -799,50 +566,10 @@ impl Session {
             }
             _ if !connected => Err(violation("the server sent a packet before CONNACK")),
             Packet::Publish(publish) => self.handle_publish(now, publish),
-            Packet::PubAck(ack) => {
-                if self.find_outgoing(ack.packet_id, |s| s == Awaiting::PubAck).is_none() {
-                    return Err(violation("PUBACK for a packet identifier not awaiting one"));
-                }
-                let pid = ack.packet_id;
-                self.complete_outgoing(now, pid, Self::ack_result(ack));
-                Ok(())
-            }
-            Packet::PubRec(ack) => {
-                let pid = ack.packet_id;
-                let Some(o) = self.find_outgoing(pid, |s| s != Awaiting::PubAck) else {
-                    return Err(violation("PUBREC for a packet identifier not awaiting one"));
-                };
-                if ack.reason_code.is_error() {
-                    // A failed PUBREC ends the exchange [MQTT-4.3.3-4].
-                    self.complete_outgoing(now, pid, Self::ack_result(ack));
-                    return Ok(());
-                }
-                o.awaiting = Awaiting::PubComp(ack.reason_code);
-                self.touched();
-                self.send(now, &Packet::PubRel(Ack::new(pid)))
-            }
-            Packet::PubComp(ack) => {
-                if self.find_outgoing(ack.packet_id, |s| matches!(s, Awaiting::PubComp(_))).is_none() {
-                    return Err(violation("PUBCOMP for a packet identifier not awaiting one"));
-                }
-                let pid = ack.packet_id;
-                self.complete_outgoing(now, pid, Self::ack_result(ack));
-                Ok(())
-            }
-            Packet::PubRel(ack) => {
-                let pid = ack.packet_id;
-                let mut reply = Ack::new(pid);
-                match self.incoming.remove(&pid.get()) {
-                    Some(message) => {
-                        self.touched();
-                        self.events.push_back(Event::Message(message));
-                    }
-                    // Released before (the PUBCOMP was lost): say so in v5.
-                    None if self.config.protocol.is_v5() => reply.reason_code = ReasonCode::PacketIdentifierNotFound,
-                    None => {}
-                }
-                self.send(now, &Packet::PubComp(reply))
-            }
+            Packet::PubAck(ack) => self.handle_puback(now, ack),
+            Packet::PubRec(ack) => self.handle_pubrec(now, ack),
+            Packet::PubComp(ack) => self.handle_pubcomp(now, ack),
+            Packet::PubRel(ack) => self.handle_pubrel(now, ack),
             Packet::SubAck(suback) => self.handle_suback(suback),
             Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback),
             Packet::PingResp => Ok(()),
@@ -900,175 +627,6 @@ impl Session {
         }
         self.flush_controls(now);
         self.flush_queue(now);
-        Ok(())
-    }
-
-    /// Session resumed: resend unacknowledged PUBLISH (DUP set) and PUBREL,
-    /// in their original order [MQTT-4.4.0-1].
-    fn resend_inflight(&mut self, now: Instant) {
-        for mut o in mem::take(&mut self.outgoing) {
-            let result = match (o.awaiting, o.publish.qos_pid.packet_id()) {
-                (Awaiting::PubComp(_), Some(pid)) => self.send(now, &Packet::PubRel(Ack::new(pid))),
-                _ => {
-                    o.publish.dup = true;
-                    self.send_publish(now, &mut o.publish)
-                }
-            };
-            match result {
-                Ok(()) => self.outgoing.push_back(o),
-                // The server lowered its Maximum Packet Size since.
-                Err(e) => {
-                    if let Some(pid) = o.publish.qos_pid.packet_id() {
-                        self.pids.release(pid);
-                    }
-                    self.events.push_back(Event::PublishDone(o.op, Err(e)));
-                }
-            }
-        }
-    }
-
-    /// No session on the server: what was in flight is not known there. A
-    /// QoS 2 message the server already acknowledged with PUBREC has been
-    /// received, so it completes; the others go out again as new messages,
-    /// ahead of the queue, in their order.
-    fn discard_session_state(&mut self) {
-        self.touched();
-        self.incoming.clear();
-        for o in mem::take(&mut self.outgoing).into_iter().rev() {
-            if let Some(pid) = o.publish.qos_pid.packet_id() {
-                self.pids.release(pid);
-            }
-            if let (Awaiting::PubComp(reason), Some(pid)) = (o.awaiting, o.publish.qos_pid.packet_id()) {
-                let ack =
-                    PublishAck { packet_id: Some(pid), reason_code: Some(reason), properties: Properties::default() };
-                self.events.push_back(Event::PublishDone(o.op, Ok(ack)));
-                continue;
-            }
-            let qos = o.publish.qos_pid.qos();
-            let mut publish = o.publish;
-            publish.dup = false;
-            self.queue.push_front(Queued { op: o.op, qos, publish });
-        }
-    }
-
-    /// One SUBSCRIBE per subscription identifier, as identifiers are per packet.
-    fn queue_resubscribe(&mut self) {
-        let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
-        for e in self.subscriptions.entries() {
-            let sub = Subscription { filter: e.filter.clone(), options: e.options };
-            match groups.iter_mut().find(|(id, _)| *id == e.identifier) {
-                Some((_, subs)) => subs.push(sub),
-                None => groups.push((e.identifier, vec![sub])),
-            }
-        }
-        for (id, subscriptions) in groups.into_iter().rev() {
-            let properties = Properties::from(PropertyValues {
-                subscription_identifiers: id.into_iter().collect(),
-                ..PropertyValues::default()
-            });
-            let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
-            self.controls_pending.push_front(Control { op: None, request });
-        }
-    }
-
-    fn handle_publish(&mut self, now: Instant, mut publish: Publish) -> Result<(), SessionError> {
-        // Read before taking: mutable access would allocate property storage
-        // for every PUBLISH that has none.
-        if let Some(alias) = publish.properties.topic_alias {
-            publish.properties.topic_alias = None;
-            self.inbound_aliases
-                .resolve(alias, &mut publish.topic)
-                .map_err(|r| SessionError::Protocol(r, "invalid or unknown topic alias"))?;
-        }
-        match publish.qos_pid {
-            QosPid::AtMostOnce => self.events.push_back(Event::Message(publish)),
-            QosPid::AtLeastOnce(pid) => {
-                self.events.push_back(Event::Message(publish));
-                self.send(now, &Packet::PubAck(Ack::new(pid)))?;
-            }
-            QosPid::ExactlyOnce(pid) => {
-                if !self.incoming.contains_key(&pid.get()) {
-                    let our_max = self.config.properties.receive_maximum.unwrap_or(u16::MAX);
-                    if self.incoming.len() >= usize::from(our_max) {
-                        return Err(SessionError::Protocol(
-                            ReasonCode::ReceiveMaximumExceeded,
-                            "the server exceeded our Receive Maximum",
-                        ));
-                    }
-                    self.incoming.insert(pid.get(), publish);
-                    self.touched();
-                }
-                // A duplicate is acknowledged again and not delivered twice.
-                self.send(now, &Packet::PubRec(Ack::new(pid)))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Takes the SUBSCRIBE or UNSUBSCRIBE that `pid` acknowledges, if the
-    /// acknowledgement fits it: the right kind (`subscribe`), and one reason
-    /// code per filter when `codes` is given. An acknowledgement that does
-    /// not fit fails the operation and the connection.
-    fn take_acknowledged(
-        &mut self,
-        pid: PacketId,
-        subscribe: bool,
-        codes: Option<usize>,
-    ) -> Result<Control, SessionError> {
-        let control = self.take_control(pid).ok_or(violation("SUBACK or UNSUBACK for an unknown packet identifier"))?;
-        let filters = match &control.request {
-            Request::Subscribe(s) if subscribe => s.subscriptions.len(),
-            Request::Unsubscribe(u) if !subscribe => u.filters.len(),
-            _ => {
-                let e = violation("SUBACK answering UNSUBSCRIBE, or UNSUBACK answering SUBSCRIBE");
-                self.fail_control(control, e);
-                return Err(e);
-            }
-        };
-        if codes.is_some_and(|n| n != filters) {
-            let e = violation("SUBACK or UNSUBACK with a reason code count unlike the request's filters");
-            self.fail_control(control, e);
-            return Err(e);
-        }
-        Ok(control)
-    }
-
-    fn handle_suback(&mut self, suback: SubAck) -> Result<(), SessionError> {
-        let control = self.take_acknowledged(suback.packet_id, true, Some(suback.reason_codes.len()))?;
-        let Request::Subscribe(request) = control.request else { return Ok(()) };
-        let identifier = request.properties.subscription_identifiers.first().copied();
-        for (sub, &reason) in request.subscriptions.into_iter().zip(&suback.reason_codes) {
-            if reason.is_error() {
-                self.subscriptions.remove(&sub.filter);
-                if control.op.is_none() {
-                    self.events.push_back(Event::Error(SessionError::Rejected(reason)));
-                }
-            } else {
-                self.subscriptions.granted(Entry { filter: sub.filter, options: sub.options, identifier }, reason);
-            }
-        }
-        if let Some(op) = control.op {
-            self.events.push_back(Event::SubscribeDone(op, Ok(suback)));
-        }
-        Ok(())
-    }
-
-    fn handle_unsuback(&mut self, mut unsuback: UnsubAck) -> Result<(), SessionError> {
-        // MQTT 3.x UNSUBACK has no reason codes: one Success per filter.
-        let v5 = self.config.protocol.is_v5();
-        let control = self.take_acknowledged(unsuback.packet_id, false, v5.then_some(unsuback.reason_codes.len()))?;
-        let Request::Unsubscribe(request) = control.request else { return Ok(()) };
-        if !v5 {
-            unsuback.reason_codes = vec![ReasonCode::Success; request.filters.len()];
-        }
-        for (filter, reason) in request.filters.iter().zip(&unsuback.reason_codes) {
-            if !reason.is_error() {
-                self.subscriptions.remove(filter);
-            }
-        }
-        if let Some(op) = control.op {
-            self.events.push_back(Event::UnsubscribeDone(op, Ok(unsuback)));
-        }
         Ok(())
     }
 
