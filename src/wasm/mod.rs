@@ -1,10 +1,13 @@
 //! The browser edges, the only code that touches wasm-bindgen, web-sys and
-//! js-sys: the WebSocket [`transport`], the one-shot [`timer`], the
-//! conversions between JS values and session types, and the `MqttClient`
-//! class that drives a [`crate::session::Session`] with them.
+//! js-sys: the WebSocket `transport`, the one-shot `timer` (run in a Worker
+//! by `host.js`), the IndexedDB `store`, the conversions between JS values
+//! and session types (`options`, `convert`, `error`), the `driver` that runs
+//! a [`crate::session::Session`] with them, and `client`, the `MqttClient`
+//! class JavaScript sees.
 
 mod client;
 mod convert;
+mod driver;
 mod error;
 mod options;
 mod store;
