@@ -96,8 +96,9 @@ fn check_roundtrip(packet: &Packet, version: ProtocolVersion) {
 
 /// Runs a session on a script read from `data`: each step is an action
 /// byte, a time step byte and, for actions with data, a length byte and
-/// that many bytes. The session must not panic, and once it shuts down
-/// every operation it accepted must have completed exactly once.
+/// that many bytes. The session must not panic, its durable state must
+/// survive export and import, and once it shuts down every operation it
+/// accepted must have completed exactly once.
 pub fn session(data: &[u8]) {
     let Some((&selector, mut script)) = data.split_first() else { return };
     let protocol = version(selector);
@@ -156,6 +157,18 @@ pub fn session(data: &[u8]) {
         }
         drain(&mut s, &mut completed);
     }
+    // Whatever state the script left, it survives export and import whole.
+    let state = s.export_state();
+    let mut restored = Session::new(Config { protocol, client_id: "c".into(), ..Config::default() });
+    if let Err(e) = restored.import_state(&state) {
+        panic!("an exported state does not import: {e}");
+    }
+    assert_eq!(
+        (restored.inflight_count(), restored.queued_count()),
+        (s.inflight_count(), s.queued_count()),
+        "the restored session holds what was exported"
+    );
+    assert_eq!(restored.export_state(), state, "export, import, export is stable");
     s.shutdown();
     drain(&mut s, &mut completed);
     assert_eq!(accepted, completed, "an accepted operation never completed");
