@@ -14,6 +14,16 @@ snippet=$(cd pkg && ls snippets/*/src/wasm/host.js)
 cat >> pkg/mqtt_wasm.js <<JS
 
 export { MqttError } from "./$snippet";
+
+// on() and off() return the client itself, for chaining: wasm-bindgen can
+// only return a second wrapper of the same client, freed here at once.
+for (const method of ["on", "off"]) {
+  const bound = MqttClient.prototype[method];
+  MqttClient.prototype[method] = function (event, handler) {
+    bound.call(this, event, handler).free();
+    return this;
+  };
+}
 JS
 cat >> pkg/mqtt_wasm.d.ts <<'TS'
 

@@ -129,3 +129,12 @@ test("timers run in a dedicated worker, so keepalive survives a throttled page",
   assert.ok(r.pings >= 2, `pings sent without page timers: ${r.pings}`);
   assert.equal(r.connected, true);
 });
+
+test("on() and off() return the client itself, for chaining", async () => {
+  const r = await env.page.evaluate(() => {
+    const client = new window.mqtt.MqttClient({ url: "ws://127.0.0.1:1/mqtt" });
+    const handler = () => {};
+    return { on: client.on("message", handler) === client, off: client.off("message", handler) === client };
+  });
+  assert.deepEqual(r, { on: true, off: true });
+});
