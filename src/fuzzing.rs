@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::codec::{
-    Bytes, Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, QosPid, Subscription, SubscriptionOptions,
+    Bytes, Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, Subscription, SubscriptionOptions,
 };
 use crate::session::{Config, Event, Instant, Session};
 
@@ -129,14 +129,7 @@ pub fn session(data: &[u8]) {
             3 => {
                 let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(step % 3)];
                 let topic = if step % 7 == 0 { "bad/#" } else { "t" };
-                let p = Publish {
-                    dup: false,
-                    qos_pid: QosPid::AtMostOnce,
-                    retain: false,
-                    topic: topic.into(),
-                    properties: Properties::default(),
-                    payload: Bytes::copy_from_slice(bytes),
-                };
+                let p = Publish::new(topic, Bytes::copy_from_slice(bytes));
                 if let Ok(op) = s.publish(at, p, qos) {
                     accepted.insert(op);
                 }

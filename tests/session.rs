@@ -106,14 +106,7 @@ impl Conv {
     }
 
     fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS) -> Result<OpId, SessionError> {
-        let p = Publish {
-            dup: false,
-            qos_pid: QosPid::AtMostOnce,
-            retain: false,
-            topic: topic.into(),
-            properties: Properties::default(),
-            payload: Bytes::copy_from_slice(payload),
-        };
+        let p = Publish::new(topic, Bytes::copy_from_slice(payload));
         self.s.publish(self.now(), p, qos)
     }
 

@@ -389,12 +389,7 @@ impl Session {
                 "subscription options and properties other than QoS need MQTT 5.0",
             ));
         }
-        self.admit()?;
-        let op = self.new_op();
-        let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
-        self.controls_pending.push_back(Control { op: Some(op), request });
-        self.flush_controls(now);
-        Ok(op)
+        self.queue_control(now, Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions }))
     }
 
     /// Unsubscribes from one or more filters; completion comes as
@@ -414,9 +409,13 @@ impl Session {
         if !properties.is_empty() && !self.config.protocol.is_v5() {
             return Err(SessionError::InvalidArgument("unsubscribe properties need MQTT 5.0"));
         }
+        self.queue_control(now, Request::Unsubscribe(Unsubscribe { packet_id: PacketId::MIN, properties, filters }))
+    }
+
+    /// Accepts a SUBSCRIBE or UNSUBSCRIBE: sent now if connected, else queued.
+    fn queue_control(&mut self, now: Instant, request: Request) -> Result<OpId, SessionError> {
         self.admit()?;
         let op = self.new_op();
-        let request = Request::Unsubscribe(Unsubscribe { packet_id: PacketId::MIN, properties, filters });
         self.controls_pending.push_back(Control { op: Some(op), request });
         self.flush_controls(now);
         Ok(op)

@@ -240,8 +240,20 @@ impl Session {
 
     /// PUBACK: a QoS 1 publish is done.
     pub(super) fn handle_puback(&mut self, now: Instant, ack: Ack) -> Result<(), SessionError> {
-        if self.find_outgoing(ack.packet_id, |s| s == Awaiting::PubAck).is_none() {
-            return Err(violation("PUBACK for a packet identifier not awaiting one"));
+        self.final_ack(now, ack, |s| s == Awaiting::PubAck, "PUBACK for a packet identifier not awaiting one")
+    }
+
+    /// The last acknowledgement of an outgoing publish: it completes the
+    /// publish that awaits it (`expected`); for any other it is a violation.
+    fn final_ack(
+        &mut self,
+        now: Instant,
+        ack: Ack,
+        expected: impl Fn(Awaiting) -> bool,
+        violation_text: &'static str,
+    ) -> Result<(), SessionError> {
+        if self.find_outgoing(ack.packet_id, expected).is_none() {
+            return Err(violation(violation_text));
         }
         let pid = ack.packet_id;
         self.complete_outgoing(now, pid, Self::ack_result(ack));
@@ -266,12 +278,8 @@ impl Session {
 
     /// PUBCOMP: a QoS 2 publish is done.
     pub(super) fn handle_pubcomp(&mut self, now: Instant, ack: Ack) -> Result<(), SessionError> {
-        if self.find_outgoing(ack.packet_id, |s| matches!(s, Awaiting::PubComp(_))).is_none() {
-            return Err(violation("PUBCOMP for a packet identifier not awaiting one"));
-        }
-        let pid = ack.packet_id;
-        self.complete_outgoing(now, pid, Self::ack_result(ack));
-        Ok(())
+        let expected = |s| matches!(s, Awaiting::PubComp(_));
+        self.final_ack(now, ack, expected, "PUBCOMP for a packet identifier not awaiting one")
     }
 
     /// PUBREL: the server releases a QoS 2 message, delivered now, once.

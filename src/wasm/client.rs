@@ -18,7 +18,7 @@ use super::driver::{
 use super::error::{error, invalid_topic};
 use super::options::{self, ClientOptions};
 use super::timer::now;
-use crate::codec::{Auth, Disconnect, Properties, Publish, QosPid, Subscription};
+use crate::codec::{Auth, Disconnect, Properties, Publish, Subscription};
 use crate::session::{Instant, OpId, Session, SessionError, State, TopicTrie};
 
 /// An MQTT client over a browser WebSocket.
@@ -145,12 +145,9 @@ impl MqttClient {
             let opts: PublishOptions = optional(opts, "publish options")?;
             let qos = convert::qos(opts.qos)?;
             let publish = Publish {
-                dup: false,
-                qos_pid: QosPid::AtMostOnce,
                 retain: opts.retain.unwrap_or(false),
-                topic: topic.into(),
                 properties: opts.properties.map(Properties::from).unwrap_or_default(),
-                payload: payload.into(),
+                ..Publish::new(topic, payload)
             };
             Ok::<_, JsValue>((publish, qos))
         })();

@@ -27,6 +27,20 @@ pub struct Publish {
 }
 
 impl Publish {
+    /// A QoS 0 message without properties, not retained: the fields an
+    /// application's publish starts from (the session sets the QoS and packet
+    /// identifier when it sends it).
+    pub fn new(topic: impl Into<ByteString>, payload: impl Into<Bytes>) -> Self {
+        Self {
+            dup: false,
+            qos_pid: QosPid::AtMostOnce,
+            retain: false,
+            topic: topic.into(),
+            properties: Properties::default(),
+            payload: payload.into(),
+        }
+    }
+
     /// The fixed-header flag nibble. DUP is only written for QoS > 0
     /// [MQTT-3.3.1-2].
     pub(crate) fn flags(&self) -> u8 {
