@@ -76,10 +76,9 @@ impl Decoder {
                 return frame.decode_shared(input.split_to(frame.total), self.version).map(Some);
             }
         }
-        if !input.is_empty() {
-            self.push(input);
-            input.advance(input.len());
-        }
+        let n = self.wanted(input)?;
+        self.push(&input[..n]);
+        input.advance(n);
         self.next_packet()
     }
 
@@ -96,23 +95,43 @@ impl Decoder {
                 return Ok(Some(packet));
             }
         }
-        if !input.is_empty() {
-            self.push(input);
-            *input = &[];
-        }
+        let n = self.wanted(input)?;
+        self.push(&input[..n]);
+        *input = &input[n..];
         self.next_packet()
     }
 
-    /// Where the packet at the start of `avail` lies, once it is all there;
-    /// the size limit applies as soon as the fixed header is read.
+    /// How many bytes at the start of `input` belong to the packet that
+    /// begins in the buffer: only those are copied into it, and the packets
+    /// after it are decoded in place.
+    fn wanted(&self, input: &[u8]) -> Result<usize, DecodeError> {
+        // The fixed header (at most 5 bytes) may itself straddle the two.
+        let mut head = [0; 5];
+        let from_buf = self.buf.len().min(head.len());
+        let from_input = (head.len() - from_buf).min(input.len());
+        head[..from_buf].copy_from_slice(&self.buf[..from_buf]);
+        head[from_buf..from_buf + from_input].copy_from_slice(&input[..from_input]);
+        Ok(match self.header(&head[..from_buf + from_input])? {
+            Some(frame) => frame.total.saturating_sub(self.buf.len()).min(input.len()),
+            None => input.len(),
+        })
+    }
+
+    /// Where the packet at the start of `avail` lies, once it is all there.
     fn frame(&self, avail: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        Ok(self.header(avail)?.filter(|frame| avail.len() >= frame.total))
+    }
+
+    /// The packet at the start of `avail`, once its fixed header is there;
+    /// the size limit applies here.
+    fn header(&self, avail: &[u8]) -> Result<Option<Frame>, DecodeError> {
         let Some(rest) = avail.get(1..) else { return Ok(None) };
         let Some((len, width)) = wire::decode_varint(rest)? else { return Ok(None) };
         let total = 1 + width as u64 + u64::from(len);
         if total > u64::from(self.max_packet_size) {
             return Err(DecodeError::PacketTooLarge);
         }
-        Ok((avail.len() as u64 >= total).then_some(Frame { header: 1 + width, total: total as usize }))
+        Ok(Some(Frame { header: 1 + width, total: total as usize }))
     }
 }
 
@@ -141,7 +160,7 @@ impl Frame {
         // Trimmed in place rather than sliced: no second reference to count.
         packet.truncate(self.total);
         packet.advance(self.header);
-        Packet::decode_shared(first, &packet, version)
+        Packet::decode_shared(first, packet, version)
     }
 }
 
@@ -180,8 +199,24 @@ mod tests {
         assert_eq!((input.len(), d.buffered()), (0, 2), "the partial PUBACK waits in the buffer");
         let mut rest = &[0x00, 0x07, 0xC0][..];
         assert!(matches!(d.next_from(&mut rest), Ok(Some(Packet::PubAck(_)))));
+        assert_eq!((rest, d.buffered()), (&[0xC0][..], 0), "only the PUBACK's own bytes were buffered");
         assert_eq!(d.next_from(&mut rest), Ok(None));
         assert_eq!(d.buffered(), 1);
+    }
+
+    #[test]
+    fn a_fixed_header_split_between_chunks_still_limits_what_is_buffered() {
+        // A PUBLISH whose remaining length (2 bytes: 0x85 0x01 = 133)
+        // straddles two chunks, followed by a PINGRESP.
+        let mut packet = vec![0x30, 0x85, 0x01, 0x00, 0x01, b't'];
+        packet.resize(3 + 133, b'x');
+        let mut d = Decoder::new(ProtocolVersion::V3_1_1, 1024);
+        let mut first = Bytes::copy_from_slice(&packet[..2]);
+        assert_eq!(d.next_from_bytes(&mut first), Ok(None));
+        let mut second = Bytes::from([&packet[2..], &[0xD0, 0x00][..]].concat());
+        assert!(matches!(d.next_from_bytes(&mut second), Ok(Some(Packet::Publish(p))) if p.payload.len() == 130));
+        assert_eq!((&second[..], d.buffered()), (&[0xD0, 0x00][..], 0));
+        assert_eq!(d.next_from_bytes(&mut second), Ok(Some(Packet::PingResp)));
     }
 
     #[test]

@@ -85,21 +85,6 @@ impl Packet {
     /// remaining length covers). CONNECT carries its own version; every other
     /// packet is read as `version`.
     pub fn decode(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
-        Self::decode_body(first_byte, body, version, None)
-    }
-
-    /// Like [`Packet::decode`], with the body in a shared buffer: a PUBLISH
-    /// payload becomes a slice of it instead of a copy.
-    pub fn decode_shared(first_byte: u8, body: &Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        Self::decode_body(first_byte, body, version, Some(body))
-    }
-
-    fn decode_body(
-        first_byte: u8,
-        body: &[u8],
-        version: ProtocolVersion,
-        shared: Option<&Bytes>,
-    ) -> Result<Self, DecodeError> {
         let flags = first_byte & 0x0F;
         let kind = first_byte >> 4;
         // [MQTT-2.1.3-1]: PUBREL, SUBSCRIBE and UNSUBSCRIBE carry 0010,
@@ -116,7 +101,7 @@ impl Packet {
         let packet = match kind {
             1 => Self::Connect(Box::new(Connect::decode(&mut r)?)),
             2 => Self::ConnAck(ConnAck::decode(&mut r, version)?),
-            3 => Self::Publish(Publish::decode(flags, &mut r, version, shared)?),
+            3 => Self::Publish(Publish::decode(flags, &mut r, version)?),
             4 => Self::PubAck(Ack::decode(&mut r, version, allowed::PUBACK)?),
             5 => Self::PubRec(Ack::decode(&mut r, version, allowed::PUBACK)?),
             6 => Self::PubRel(Ack::decode(&mut r, version, allowed::PUBREL)?),
@@ -133,6 +118,15 @@ impl Packet {
         };
         r.finish(packet.name())?;
         Ok(packet)
+    }
+
+    /// Like [`Packet::decode`], with the body in a shared buffer: a PUBLISH
+    /// topic and payload become views of it instead of copies.
+    pub fn decode_shared(first_byte: u8, body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        match first_byte >> 4 {
+            3 => Publish::decode_shared(first_byte & 0x0F, body, version).map(Self::Publish),
+            _ => Self::decode(first_byte, &body, version),
+        }
     }
 
     /// Decodes the first whole packet in `buf`: the packet and the number of

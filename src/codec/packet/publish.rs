@@ -2,10 +2,10 @@
 
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
-use crate::codec::topic::validate_topic_name;
+use crate::codec::topic::{scan_name, validate_topic_name, NameScan};
 use crate::codec::types::{PacketId, ProtocolVersion, QoS, QosPid};
 use crate::codec::wire::{self, Reader};
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use bytestring::ByteString;
 
 /// An application message.
@@ -48,15 +48,40 @@ impl Publish {
         u8::from(self.dup && qos != QoS::AtMostOnce) << 3 | (qos as u8) << 1 | u8::from(self.retain)
     }
 
-    /// Decodes the rest of a PUBLISH. `frame`, if given, is the packet body
-    /// `r` reads as a shared buffer, and the payload becomes a slice of it;
-    /// otherwise the payload is copied.
-    pub(crate) fn decode(
+    /// Decodes the body of a PUBLISH, copying its topic and payload.
+    pub(crate) fn decode(flags: u8, r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let (mut publish, topic) = Self::decode_head(flags, r, version)?;
+        publish.topic = ByteString::try_from(topic).map_err(|_| DecodeError::InvalidString)?;
+        publish.payload = Bytes::copy_from_slice(r.rest());
+        Ok(publish)
+    }
+
+    /// Decodes the body of a PUBLISH held in a shared buffer: the topic and
+    /// the payload become views of `body`, which is consumed rather than
+    /// sliced so that a message costs one extra reference to the frame, not
+    /// two.
+    pub(crate) fn decode_shared(flags: u8, mut body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
+        let (mut publish, topic) = Self::decode_head(flags, &mut r, version)?;
+        let (topic_len, payload_len) = (topic.len(), r.rest().len());
+        // The topic is the body's first field, after its two length bytes.
+        let mut topic = body.split_to(2 + topic_len);
+        topic.advance(2);
+        publish.topic = ByteString::try_from(topic).map_err(|_| DecodeError::InvalidString)?;
+        body.advance(body.len() - payload_len);
+        publish.payload = body;
+        Ok(publish)
+    }
+
+    /// Everything but the payload, checked, with the topic's raw bytes for
+    /// the caller to own (the UTF-8 check comes when they become a string);
+    /// `r` is left at the payload.
+    #[inline(always)]
+    fn decode_head<'a>(
         flags: u8,
-        r: &mut Reader<'_>,
+        r: &mut Reader<'a>,
         version: ProtocolVersion,
-        frame: Option<&Bytes>,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<(Self, &'a [u8]), DecodeError> {
         let dup = flags & 0x08 != 0;
         let qos = QoS::from_u8((flags >> 1) & 0x03)?;
         let retain = flags & 0x01 != 0;
@@ -64,23 +89,13 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::InvalidHeaderFlags);
         }
-        // The topic is the body's first field: its bytes sit at offset 2.
-        let raw = r.binary("topic name")?;
+        let topic = r.binary("topic name")?;
         // One pass for the string rule [MQTT-1.5.4-2] and the topic-name
-        // rule [MQTT-3.3.2-2]; UTF-8 is checked when the string is made.
-        let mut wildcard = false;
-        for &b in raw {
-            match b {
-                0 => return Err(DecodeError::InvalidString),
-                b'+' | b'#' => wildcard = true,
-                _ => {}
-            }
+        // rule [MQTT-3.3.2-2].
+        let NameScan { nul, wildcard } = scan_name(topic);
+        if nul {
+            return Err(DecodeError::InvalidString);
         }
-        let topic = match frame {
-            Some(frame) => ByteString::try_from(frame.slice(2..2 + raw.len())),
-            None => ByteString::try_from(raw),
-        }
-        .map_err(|_| DecodeError::InvalidString)?;
         let qos_pid = match qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
             QoS::AtLeastOnce => QosPid::AtLeastOnce(PacketId::decode(r.u16("packet identifier")?)?),
@@ -92,13 +107,8 @@ impl Publish {
         if wildcard || (topic.is_empty() && properties.topic_alias.is_none()) {
             return Err(DecodeError::InvalidTopicName);
         }
-        // The payload is the body's tail.
-        let rest = r.rest();
-        let payload = match frame {
-            Some(frame) => frame.slice(frame.len().saturating_sub(rest.len())..),
-            None => Bytes::copy_from_slice(rest),
-        };
-        Ok(Self { dup, qos_pid, retain, topic, properties, payload })
+        let publish = Self { dup, qos_pid, retain, topic: ByteString::new(), properties, payload: Bytes::new() };
+        Ok((publish, topic))
     }
 
     /// The body's length, known without encoding when there are no
@@ -116,7 +126,8 @@ impl Publish {
         if !(self.topic.is_empty() && self.properties.topic_alias.is_some()) {
             validate_topic_name(&self.topic).map_err(|_| EncodeError::InvalidTopic)?;
         }
-        wire::put_string(buf, &self.topic)?;
+        // Binary, not `put_string`: the name was checked for NUL above.
+        wire::put_binary(buf, self.topic.as_bytes())?;
         if let Some(pid) = self.qos_pid.packet_id() {
             wire::put_u16(buf, pid.get());
         }
