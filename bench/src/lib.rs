@@ -2,7 +2,7 @@
 //! feeds with the same chunks it feeds npm `mqtt-packet`.
 #![cfg(target_arch = "wasm32")]
 
-use mqtt_wasm::codec::{Decoder, ProtocolVersion};
+use mqtt_wasm::codec::{Bytes, Decoder, ProtocolVersion};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -17,12 +17,13 @@ impl StreamDecoder {
     }
 
     /// Decodes every whole packet `chunk` completes; returns how many, or
-    /// -1 on a decode error.
-    pub fn push(&mut self, chunk: &[u8]) -> i32 {
-        let mut input = chunk;
+    /// -1 on a decode error. The chunk arrives as an owned buffer, as the
+    /// client receives a WebSocket frame, so packets share it.
+    pub fn push(&mut self, chunk: Vec<u8>) -> i32 {
+        let mut input = Bytes::from(chunk);
         let mut n = 0;
         loop {
-            match self.0.next_from(&mut input) {
+            match self.0.next_from_bytes(&mut input) {
                 Ok(Some(_)) => n += 1,
                 Ok(None) => return n,
                 Err(_) => return -1,
