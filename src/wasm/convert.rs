@@ -2,8 +2,8 @@
 //!
 //! Inputs are deserialized with serde-wasm-bindgen inside fallible methods
 //! (never at the ABI boundary, which can only throw a string and leaks what
-//! was already converted), through `serde_path_to_error` so an error names
-//! the offending field. Outputs are plain objects built field by field.
+//! was already converted), and an error names the offending field.
+//! Outputs are plain objects built field by field.
 
 use core::fmt;
 
@@ -50,49 +50,60 @@ fn struct_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
 /// misspelt option (`keepAlive`) is an error rather than silently ignored;
 /// serde's `deny_unknown_fields` cannot do this, as serde-wasm-bindgen only
 /// reads the keys a struct declares. Nested objects are checked through
-/// [`Checked`].
+/// [`Checked`]. Only the deserialization itself is generic: the rest is
+/// shared by the dozen option types rather than copied into each.
 fn parse<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, (String, String)> {
-    let fields = struct_fields::<T>();
-    if !fields.is_empty() && value.is_object() && !Array::is_array(&value) {
-        for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !fields.contains(&key.as_str()) {
-                return Err((key, "unknown field".into()));
-            }
-        }
-    }
-    match deserialize::<T>(value.clone()) {
-        Ok(v) => Ok(v),
-        Err(message) => Err((culprit::<T>(&value).unwrap_or_default(), redact(&message))),
-    }
+    refuse_unknown_keys(&value, struct_fields::<T>())?;
+    deserialize::<T>(value.clone())
+        .map_err(|message| (culprit(&value, &|v| deserialize::<T>(v).map(drop)), redact(&message)))
 }
 
 fn deserialize<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    // serde-wasm-bindgen's errors are JS `Error`s, shown as "Error: ...".
-    T::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(|e| e.to_string().replace("Error: ", ""))
+    T::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(message)
 }
 
-/// Which key of the object `value` makes `T` fail to deserialize: the first
-/// whose removal lets it succeed, or whose removal is reported as that
-/// required field missing. Runs only after a failure, to name the field in
-/// the error (a small stand-in for `serde_path_to_error`, which cost 30 KB
-/// of wasm); nested objects name their own keys through [`Checked`].
-fn culprit<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<String> {
+/// serde-wasm-bindgen's errors are JS `Error`s, shown as "Error: ...".
+fn message(error: serde_wasm_bindgen::Error) -> String {
+    error.to_string().replace("Error: ", "")
+}
+
+fn refuse_unknown_keys(value: &JsValue, fields: &[&str]) -> Result<(), (String, String)> {
+    if fields.is_empty() || !value.is_object() || Array::is_array(value) {
+        return Ok(());
+    }
+    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !fields.contains(&key.as_str()) {
+            return Err((key, "unknown field".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Which key of the object `value` makes `attempt` fail: the first whose
+/// removal lets it succeed, or whose removal is reported as that required
+/// field missing; empty if none. Runs only after a failure, to name the
+/// field in the error (a small stand-in for `serde_path_to_error`, which
+/// cost 30 KB of wasm); nested objects name their own keys through
+/// [`Checked`].
+fn culprit(value: &JsValue, attempt: &dyn Fn(JsValue) -> Result<(), String>) -> String {
     if !value.is_object() || Array::is_array(value) {
-        return None;
+        return String::new();
     }
     let object: &Object = value.unchecked_ref();
     for key in Object::keys(object).iter() {
         let without = Object::assign(&Object::new(), object);
-        Reflect::delete_property(&without, &key).ok()?;
-        let name = key.as_string()?;
-        match deserialize::<T>(without.into()) {
-            Ok(_) => return Some(name),
-            Err(e) if e.contains(&["`", &name, "`"].concat()) => return Some(name),
+        let Some(name) = key.as_string() else { continue };
+        if Reflect::delete_property(&without, &key).is_err() {
+            continue;
+        }
+        match attempt(without.into()) {
+            Ok(()) => return name,
+            Err(e) if e.contains(&["`", &name, "`"].concat()) => return name,
             Err(_) => {}
         }
     }
-    None
+    String::new()
 }
 
 /// serde's messages quote the offending value (`invalid type: string
