@@ -90,50 +90,117 @@ function packet(first, body) {
   do { let d = n % 128; n = Math.floor(n / 128); if (n > 0) d |= 128; len.push(d); } while (n > 0);
   return new Uint8Array([first, ...len, ...body]);
 }
-/** Counts whole PUBLISH packets (type 3) in a stream of frames. */
-function publishCounter() {
+/** Splits a stream of frames into whole packets: calls `on(first, buf,
+ * start, end)` with each packet's first byte and where its body lies in
+ * `buf`, and returns how many PUBLISH packets the frame completed. */
+function packetSplitter(on) {
   let buf = new Uint8Array(0);
   return (frame) => {
-    const joined = new Uint8Array(buf.length + frame.length);
-    joined.set(buf);
-    joined.set(frame, buf.length);
-    let i = 0, count = 0;
+    let joined = frame;
+    if (buf.length) {
+      joined = new Uint8Array(buf.length + frame.length);
+      joined.set(buf);
+      joined.set(frame, buf.length);
+    }
+    let i = 0, publishes = 0;
     for (;;) {
       let len = 0, mult = 1, j = i + 1;
       for (; j < joined.length && j < i + 5; j++) { len += (joined[j] & 127) * mult; mult *= 128; if (!(joined[j] & 128)) break; }
-      if (j >= joined.length || i + 1 + (j - i) + len > joined.length) break;
-      if (joined[i] >> 4 === 3) count++;
+      if (j >= joined.length || j + 1 + len > joined.length) break;
+      if (joined[i] >> 4 === 3) publishes++;
+      on(joined[i], joined, j + 1, j + 1 + len);
       i = j + 1 + len;
     }
     buf = joined.slice(i);
-    return count;
+    return publishes;
   };
 }
-async function rawThroughput(n, size) {
-  const topic = uid("raw");
+
+/** A minimal hand-written MQTT 3.1.1 client on a bare WebSocket, connected:
+ * `onPacket` sees every packet after the CONNACK, `onFrame` runs after each
+ * frame's packets (to send the replies they asked for in one frame). */
+async function rawConnection(onPacket, onFrame = () => {}) {
   const ws = new WebSocket(URL_, "mqtt");
   ws.binaryType = "arraybuffer";
   await new Promise((r) => (ws.onopen = r));
-  const count = publishCounter();
-  let received = 0, acks = 0, resolveAll, resolveAck;
-  const all = new Promise((r) => (resolveAll = r));
-  const acked = new Promise((r) => (resolveAck = r));
+  let connected;
+  const connack = new Promise((r) => (connected = r));
+  const split = packetSplitter((first, buf, start, end) => (first === 0x20 ? connected() : onPacket(first, buf, start, end)));
   ws.onmessage = (e) => {
-    const frame = new Uint8Array(e.data);
-    if (frame[0] === 0x20 || frame[0] === 0x90) { if (++acks === 2) resolveAck(); }
-    received += count(frame);
-    if (received >= n) resolveAll();
+    split(new Uint8Array(e.data));
+    onFrame(ws);
   };
   ws.send(packet(0x10, [...str("MQTT"), 4, 2, 0, 60, ...str(uid("r"))]));
-  ws.send(packet(0x82, [0, 1, ...str(topic), 0]));
-  await acked;
-  const publish = packet(0x30, [...str(topic), ...new Uint8Array(size).fill(90)]);
+  await connack;
+  return ws;
+}
+
+/** Subscribes a raw connection to `topic` at `qos`; resolves on the SUBACK,
+ * which `onPacket` must pass to the returned `suback`. */
+function rawSubscribe(ws, topic, qos) {
+  let suback;
+  const done = new Promise((r) => (suback = r));
+  ws.send(packet(0x82, [0, 1, ...str(topic), qos]));
+  return { done, suback };
+}
+
+/** The raw baseline of a throughput workload: pre-encoded PUBLISH packets
+ * (one send each) to the client's own subscription, QoS acknowledgements
+ * answered with the fewest bytes and one send per received frame, timed
+ * like the clients: until every publish is acknowledged and every message
+ * has arrived. */
+async function rawThroughput(n, size, qos) {
+  const topic = uid("raw");
+  let received = 0, acked = qos === 0 ? n : 0, sub;
+  const replies = [];
+  const onPacket = (first, buf, start) => {
+    const type = first >> 4;
+    if (type === 3) {
+      received++;
+      if (qos > 0) {
+        const at = start + 2 + ((buf[start] << 8) | buf[start + 1]);
+        replies.push(qos === 1 ? 0x40 : 0x50, 2, buf[at], buf[at + 1]); // PUBACK or PUBREC
+      }
+    } else if (type === 4 || type === 7) acked++; // PUBACK, PUBCOMP
+    else if (type === 5) replies.push(0x62, 2, buf[start], buf[start + 1]); // PUBREC -> PUBREL
+    else if (type === 6) replies.push(0x70, 2, buf[start], buf[start + 1]); // PUBREL -> PUBCOMP
+    else if (type === 9) sub.suback();
+  };
+  const ws = await rawConnection(onPacket, (ws) => {
+    if (replies.length) ws.send(new Uint8Array(replies.splice(0)));
+  });
+  sub = rawSubscribe(ws, topic, qos);
+  await sub.done;
+  const body = (pid) => [...str(topic), ...(qos ? [pid >> 8, pid & 255] : []), ...new Uint8Array(size).fill(90)];
+  const publishes = qos === 0 ? Array(n).fill(packet(0x30, body(0))) : Array.from({ length: n }, (_, i) => packet(0x30 | (qos << 1), body(i + 1)));
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) ws.send(publish);
-  await all;
+  for (const p of publishes) ws.send(p);
+  await arrived(() => Math.min(received, acked), n, `raw QoS ${qos} ${size} B`);
   const ms = performance.now() - t0;
   ws.close();
   return n / ms * 1000;
+}
+
+/** The raw baseline of fan-in: `publishers` bare sockets each send `each`
+ * pre-encoded QoS 0 PUBLISH packets to one subscribing socket. */
+async function rawFanIn(publishers, each) {
+  const topic = uid("rawfan");
+  const total = publishers * each;
+  let received = 0, sub;
+  const subscriber = await rawConnection((first) => {
+    if (first >> 4 === 3) received++;
+    else if (first >> 4 === 9) sub.suback();
+  });
+  sub = rawSubscribe(subscriber, topic, 0);
+  await sub.done;
+  const pubs = await Promise.all(Array.from({ length: publishers }, () => rawConnection(() => {})));
+  const publish = packet(0x30, [...str(topic), ...new Uint8Array(64).fill(90)]);
+  const t0 = performance.now();
+  for (const ws of pubs) for (let i = 0; i < each; i++) ws.send(publish);
+  await arrived(() => received, total, "raw fan-in");
+  const ms = performance.now() - t0;
+  for (const ws of [subscriber, ...pubs]) ws.close();
+  return received / ms * 1000;
 }
 
 // ----- workloads -----------------------------------------------------------------------
@@ -222,15 +289,16 @@ async function heapFlatness(wasm) {
 const wasm = await init();
 const results = { date: new Date().toISOString(), runs: RUNS, userAgent: navigator.userAgent, workloads: {}, heap: {} };
 const names = ["mqtt-wasm", "mqtt.js", "paho"];
+// [label, run one client, run the raw baseline (throughput workloads)]
 const workloads = [
-  ["connect latency (ms, median of 20)", (n) => connectLatency(n), false],
-  ["QoS 0, 64 B (msg/s)", (n) => throughput(n, 20000, 64, 0), true],
-  ["QoS 0, 1 KiB (msg/s)", (n) => throughput(n, 10000, 1024, 0), true],
-  ["QoS 1, 64 B (msg/s)", (n) => throughput(n, 5000, 64, 1), false],
-  ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), false],
-  ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), false],
+  ["connect latency (ms, median of 20)", (n) => connectLatency(n), null],
+  ["QoS 0, 64 B (msg/s)", (n) => throughput(n, 20000, 64, 0), () => rawThroughput(20000, 64, 0)],
+  ["QoS 0, 1 KiB (msg/s)", (n) => throughput(n, 10000, 1024, 0), () => rawThroughput(10000, 1024, 0)],
+  ["QoS 1, 64 B (msg/s)", (n) => throughput(n, 5000, 64, 1), () => rawThroughput(5000, 64, 1)],
+  ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), () => rawThroughput(3000, 64, 2)],
+  ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), () => rawFanIn(10, 1000)],
 ];
-for (const [label, run, hasRaw] of workloads) {
+for (const [label, run, raw] of workloads) {
   const row = {};
   for (const name of names) {
     const xs = [];
@@ -241,11 +309,12 @@ for (const [label, run, hasRaw] of workloads) {
     row[name] = median(xs);
     results.heap[`${label} / ${name}`] = await heapMb(name === "mqtt-wasm" ? wasm : null);
   }
-  if (hasRaw) {
-    const size = label.includes("1 KiB") ? 1024 : 64;
-    const n = size === 64 ? 20000 : 10000;
+  if (raw) {
     const xs = [];
-    for (let r = 0; r < RUNS; r++) xs.push(await rawThroughput(n, size));
+    for (let r = 0; r < RUNS; r++) {
+      status(`${label}: raw WebSocket run ${r + 1}`);
+      xs.push(await raw());
+    }
     row["raw WebSocket"] = median(xs);
   }
   results.workloads[label] = row;
