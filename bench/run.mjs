@@ -15,6 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { MQTT_WS_URL, BROKER_TCP_PORT, SERVER_URL, RESULTS } = process.env;
 const runs = process.env.BENCH_RUNS || "3";
 const long = process.env.BENCH_LONG || "1000000";
+const only = process.env.BENCH_ONLY || "";
 
 // An idle Mosquitto 2.0 only services websockets when its loop wakes (every
 // 100 ms); a client pinging on the TCP listener every 2 ms keeps it awake, so
@@ -45,17 +46,35 @@ function sizes() {
 const stop = keepAwake();
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), "mqtt-wasm-bench-"));
 fs.rmSync(RESULTS, { force: true });
-const page = `${SERVER_URL}bench/index.html?broker=${encodeURIComponent(MQTT_WS_URL)}&runs=${runs}&long=${long}`;
+const page = `${SERVER_URL}bench/index.html?broker=${encodeURIComponent(MQTT_WS_URL)}&runs=${runs}&long=${long}&only=${encodeURIComponent(only)}`;
 const chromium = spawn(process.env.CHROMIUM || "/usr/bin/chromium", [
   "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
   "--enable-precise-memory-info", "--js-flags=--expose-gc", `--user-data-dir=${profile}`, page,
 ], { stdio: "ignore" });
-const deadline = Date.now() + 15 * 60 * 1000;
+// The page reports each step; one that makes no progress for 3 minutes
+// (every workload guards its own waits, so this means a bug) ends the run.
+const progressFile = `${RESULTS}.progress`;
+fs.rmSync(progressFile, { force: true });
+let step = "", since = Date.now();
 while (!fs.existsSync(RESULTS) || fs.statSync(RESULTS).size === 0) {
-  if (Date.now() > deadline) throw new Error("the benchmark page did not report in 15 minutes");
+  const now = fs.existsSync(progressFile) ? fs.readFileSync(progressFile, "utf8") : step;
+  if (now !== step) {
+    [step, since] = [now, Date.now()];
+    process.stderr.write(`  ${step}\n`);
+    if (step.includes(": failed: ")) {
+      chromium.kill();
+      stop();
+      throw new Error(`the benchmark page failed at "${step}"`);
+    }
+  } else if (Date.now() - since > 3 * 60 * 1000) {
+    chromium.kill();
+    stop();
+    throw new Error(`the benchmark page stalled at "${step}"`);
+  }
   await new Promise((r) => setTimeout(r, 500));
 }
+fs.rmSync(progressFile, { force: true });
 const exited = new Promise((r) => chromium.once("exit", r));
 chromium.kill();
 await exited;

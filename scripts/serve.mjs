@@ -4,6 +4,8 @@
 //   /config.json -> { "brokerUrl": process.env.MQTT_WS_URL }
 //   /bench/...   -> bench/browser/ (the browser benchmark page)
 //   POST /results -> written to the file named by BENCH_RESULTS
+//   POST /progress -> the benchmark page's current step, written to
+//                    BENCH_RESULTS.progress
 // Prints "listening <url>" once it accepts connections.
 import http from "node:http";
 import fs from "node:fs";
@@ -37,11 +39,12 @@ const server = http.createServer((req, res) => {
     res.end(JSON.stringify({ brokerUrl: process.env.MQTT_WS_URL || "" }));
     return;
   }
-  if (url.pathname === "/results" && req.method === "POST" && process.env.BENCH_RESULTS) {
+  const report = { "/results": "", "/progress": ".progress" }[url.pathname];
+  if (report !== undefined && req.method === "POST" && process.env.BENCH_RESULTS) {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      fs.writeFileSync(process.env.BENCH_RESULTS, Buffer.concat(chunks));
+      fs.writeFileSync(process.env.BENCH_RESULTS + report, Buffer.concat(chunks));
       res.writeHead(204).end();
     });
     return;

@@ -10,15 +10,27 @@ const params = new URLSearchParams(location.search);
 const URL_ = params.get("broker");
 const RUNS = Number(params.get("runs") || 3);
 const LONG = Number(params.get("long") || 1000000);
-const status = (text) => (document.getElementById("status").textContent = text);
+/** Shows the current step, and reports it to the runner (bench/run.mjs
+ * prints it, and names it if the page stops reporting). */
+let step = "";
+function status(text, detail = "") {
+  step = text;
+  report(detail);
+}
+/** Reports a phase within the current step (connect, subscribe, ...). */
+function report(detail) {
+  const text = detail ? `${step}: ${detail}` : step;
+  document.getElementById("status").textContent = text;
+  fetch("/progress", { method: "POST", body: text }).catch(() => {});
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 /** Messages a workload waited for and never got (QoS 0 promises nothing). */
 const shortfalls = {};
 
 /** Resolves when `count()` reaches `target`, or once it has not moved for
- * 3 s (a QoS 0 message the broker dropped must not hang the run); notes
- * any shortfall under `label`. */
+ * 3 s (a QoS 0 message the broker dropped, or a promise that never
+ * settled, must not hang the run); notes any shortfall under `label`. */
 async function arrived(count, target, label) {
   let last = -1, since = performance.now();
   while (count() < target) {
@@ -44,6 +56,8 @@ const clients = {
       subscribe: (t, qos) => c.subscribe(t, { qos }),
       publish: (t, payload, qos) => c.publish(t, payload, { qos }),
       end: () => c.disconnect(),
+      // What a stalled run reports: where the client's operations are.
+      state: () => `${c.state}, ${c.inflightCount} in flight, ${c.queuedCount} queued`,
     };
   },
   "mqtt.js": (onMessage) => new Promise((resolve, reject) => {
@@ -209,14 +223,19 @@ async function throughput(name, n, size, qos) {
   const payload = new Uint8Array(size).fill(90);
   const topic = uid("tp");
   let received = 0;
+  report("connect");
   const c = await clients[name](() => received++);
+  report("subscribe");
   await c.subscribe(topic, qos);
+  report("publish");
+  let acked = 0;
   const t0 = performance.now();
-  const acks = [];
-  for (let i = 0; i < n; i++) acks.push(c.publish(topic, payload, qos));
-  await Promise.all(acks);
+  for (let i = 0; i < n; i++) c.publish(topic, payload, qos).then(() => acked++);
+  await arrived(() => acked, n, `${name} QoS ${qos} ${size} B acknowledgements`);
+  if (acked < n && c.state) shortfalls[`${name} QoS ${qos} ${size} B client state`] = c.state();
   await arrived(() => received, n, `${name} QoS ${qos} ${size} B`);
   const ms = performance.now() - t0;
+  report("end");
   await c.end();
   return received / ms * 1000;
 }
@@ -286,6 +305,12 @@ async function heapFlatness(wasm) {
 
 // ----- the run ---------------------------------------------------------------------------
 
+// A workload that throws stops the page: report it, so the runner fails
+// with the error at once rather than waiting for progress.
+const failed = (e) => report(`failed: ${e?.code ? `${e.code}: ` : ""}${e?.message ?? e}`);
+addEventListener("error", (e) => failed(e.error ?? e.message));
+addEventListener("unhandledrejection", (e) => failed(e.reason));
+
 const wasm = await init();
 const results = { date: new Date().toISOString(), runs: RUNS, userAgent: navigator.userAgent, workloads: {}, heap: {} };
 const names = ["mqtt-wasm", "mqtt.js", "paho"];
@@ -298,7 +323,9 @@ const workloads = [
   ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), () => rawThroughput(3000, 64, 2)],
   ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), () => rawFanIn(10, 1000)],
 ];
-for (const [label, run, raw] of workloads) {
+// ?only=<text> runs just the workloads whose label contains it.
+const only = params.get("only");
+for (const [label, run, raw] of workloads.filter(([label]) => !only || label.includes(only))) {
   const row = {};
   for (const name of names) {
     const xs = [];
