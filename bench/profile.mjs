@@ -1,6 +1,6 @@
 // CPU profiles of mqtt-wasm's hot paths, from Chromium's own profiler (CDP
-// Profiler domain): a build that keeps function names, two workloads (QoS 0
-// and QoS 1 throughput to itself), and the self time of the top functions,
+// Profiler domain): a build that keeps function names, three workloads (QoS 0
+// QoS 1 and QoS 2 throughput to itself), and the self time of the top functions,
 // grouped as wasm (our Rust), JS glue (wasm-bindgen), the browser, and the
 // rest. Profiling shares, not rates: the page may be a managed one here.
 import { chromium } from "playwright-core";
@@ -59,11 +59,12 @@ async function profile(label, qos, n) {
   console.log(`\n${label}: ${Math.round(rate)} msg/s; ${total} busy samples`);
   for (const [g, c] of Object.entries(groups)) console.log(`  ${g.padEnd(30)} ${(100 * c / total).toFixed(1)}%`);
   console.log("  top functions by self time:");
-  for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+  for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
     console.log(`    ${(100 * c / total).toFixed(1).padStart(5)}%  ${name.length > 90 ? `${name.slice(0, 90)}…` : name}`);
   }
 }
 
 await profile("QoS 0, 64 B, 20000 messages", 0, 20000);
 await profile("QoS 1, 64 B, 5000 messages", 1, 5000);
+await profile("QoS 2, 64 B, 3000 messages", 2, 3000);
 await browser.close();

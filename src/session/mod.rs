@@ -248,6 +248,12 @@ impl Session {
         (!self.transmit.is_empty()).then(|| mem::take(&mut self.transmit))
     }
 
+    /// Whether `poll_transmit` has something: a driver that sends later
+    /// (to batch what several inputs produce) knows whether to schedule it.
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
     /// When `handle_timeout` must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next_deadline()

@@ -73,6 +73,7 @@ impl MqttClient {
             ending: false,
             ops: HashMap::new(),
             pump_scheduled: false,
+            flush_scheduled: false,
             durable,
         };
         let inner = Rc::new(Inner {

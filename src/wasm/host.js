@@ -63,6 +63,23 @@ export function clearHostTimeout(id) {
   worker?.postMessage([id, -1]);
 }
 
+// Runs `callback` in a task queued behind the events already waiting (a
+// MessageChannel message: no timer clamping, no hidden-tab throttling).
+// The client sends what a burst of received frames produced once the
+// burst has been handled.
+let channel;
+const afterQueued = [];
+export function afterQueuedEvents(callback) {
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      for (const f of afterQueued.splice(0)) f();
+    };
+  }
+  afterQueued.push(callback);
+  if (afterQueued.length === 1) channel.port2.postMessage(null);
+}
+
 // The timer's worker, for tests: whether one is running.
 export function timerWorkerActive() {
   return Boolean(worker);
