@@ -1,5 +1,5 @@
 // CPU profiles of mqtt-wasm's hot paths, from Chromium's own profiler (CDP
-// Profiler domain): a build that keeps function names, three workloads (QoS 0
+// Profiler domain): a build that keeps function names, three workloads (QoS 0,
 // QoS 1 and QoS 2 throughput to itself), and the self time of the top functions,
 // grouped as wasm (our Rust), JS glue (wasm-bindgen), the browser, and the
 // rest. Profiling shares, not rates: the page may be a managed one here.
