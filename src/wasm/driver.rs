@@ -406,7 +406,7 @@ pub(super) fn pump(inner: &Rc<Inner>) {
 
 /// When a pump hands the session's output to the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Transmit {
+enum Transmit {
     Now,
     /// In a task queued behind the events already waiting. Each received
     /// WebSocket frame is its own event (Mosquitto sends one packet per
