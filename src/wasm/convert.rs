@@ -64,7 +64,8 @@ fn deserialize<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, Stri
 
 /// serde-wasm-bindgen's errors are JS `Error`s, shown as "Error: ...".
 fn message(error: serde_wasm_bindgen::Error) -> String {
-    error.to_string().replace("Error: ", "")
+    let message = error.to_string();
+    message.strip_prefix("Error: ").map(str::to_owned).unwrap_or(message)
 }
 
 fn refuse_unknown_keys(value: &JsValue, fields: &[&str]) -> Result<(), (String, String)> {
@@ -99,7 +100,8 @@ fn culprit(value: &JsValue, attempt: &dyn Fn(JsValue) -> Result<(), String>) -> 
         }
         match attempt(without.into()) {
             Ok(()) => return name,
-            Err(e) if e.contains(&["`", &name, "`"].concat()) => return name,
+            // serde names a field in backticks: "missing field `url`".
+            Err(e) if e.split('`').skip(1).step_by(2).any(|quoted| quoted == name) => return name,
             Err(_) => {}
         }
     }
