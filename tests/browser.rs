@@ -581,6 +581,24 @@ async fn a_hostile_server_gets_the_connection_closed_with_a_precise_error() {
 }
 
 #[wasm_bindgen_test]
+async fn a_malformed_packet_is_answered_with_a_disconnect_giving_the_reason() {
+    let client = MqttClient::new(scripted("bad-utf8", "{}")).unwrap();
+    let log = event_log(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    while !log.borrow().iter().any(|e| e == "end") {
+        sleep(10).await;
+    }
+    // A second connection asks the server what the first one said last.
+    let reporter = MqttClient::new(scripted("last-disconnect", "{}")).unwrap();
+    let messages = inbox(&reporter);
+    JsFuture::from(reporter.connect()).await.unwrap();
+    let got = wait_for(&messages, 1).await;
+    // Reason code 0x81 Malformed Packet (an invalid UTF-8 topic), alone: the
+    // property length may be left out when there are none [MQTT-3.14.2.2.1].
+    assert_eq!(String::from_utf8_lossy(&got[0].1), "81");
+}
+
+#[wasm_bindgen_test]
 async fn no_connack_rejects_connect_with_timeout() {
     let client = MqttClient::new(scripted("no-connack", r#"{"connectTimeout": 500}"#)).unwrap();
     let err = JsFuture::from(client.connect()).await.unwrap_err();

@@ -37,6 +37,12 @@ const scenarios = {
   // Assigned Client Identifier (0x12) may not appear on PUBLISH.
   "property-not-allowed": { connected: (ws) => ws.send(publish("t", "x", Buffer.from([0x12, 0x00, 0x01, 0x61]))) },
   "no-connack": { silent: true },
+  // Reports, as the payload of a PUBLISH to "last-disconnect", the hex of
+  // the last DISCONNECT body any connection sent ("none" if none since).
+  "last-disconnect": { connected: (ws) => {
+    ws.send(publish("last-disconnect", lastDisconnect ?? "none"));
+    lastDisconnect = null;
+  } },
   // Enhanced authentication: CONNECT must carry method "demo"; the server
   // challenges with AUTH 0x18 (data "challenge"), expects AUTH 0x18 with
   // data "response", then accepts with CONNACK carrying data "welcome".
@@ -81,6 +87,7 @@ function authStep(ws, type, body) {
   }
 }
 
+let lastDisconnect = null;
 let resumePid = null;
 function resume(ws, type, body, first) {
   if (type === 1) {
@@ -126,6 +133,7 @@ wss.on("connection", (ws, req) => {
       const type = first >> 4;
       const body = buf.subarray(i + 1, total);
       buf = buf.subarray(total);
+      if (type === 14) lastDisconnect = body.toString("hex");
       if (scenario.custom) {
         resume(ws, type, body, first);
         continue;

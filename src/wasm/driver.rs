@@ -628,6 +628,12 @@ fn lost(inner: &Rc<Inner>, e: SessionError) {
     let (err, was_connected, next) = {
         let mut guard = inner.driver.borrow_mut();
         let d = &mut *guard;
+        // What the session still has for this socket goes before it is
+        // closed: acknowledgements held for the end of a burst, and the v5
+        // DISCONNECT telling the server why the session gave up.
+        if let (Some(t), Some(bytes)) = (&d.transport, d.session.poll_transmit()) {
+            let _ = t.send(&bytes);
+        }
         d.transport = None;
         d.generation += 1;
         let err = match e {
