@@ -272,11 +272,9 @@ impl MqttClient {
             }
             dr.reconnect_timer = None;
             dr.timer = None;
+            dr.transmit();
             match &dr.transport {
                 Some(t) => {
-                    if let Some(bytes) = dr.session.poll_transmit() {
-                        let _ = t.send(&bytes);
-                    }
                     t.close();
                     dr.ending = true;
                     dr.disconnect_waiters.push(resolvers);

@@ -92,6 +92,19 @@ pub(super) struct Driver {
     pub(super) durable: Option<Durable>,
 }
 
+impl Driver {
+    /// Sends what the session has for the socket, in one frame; with no
+    /// socket it is dropped (the session resends what it must after a
+    /// reconnect).
+    pub(super) fn transmit(&mut self) {
+        if let (Some(t), Some(bytes)) = (&self.transport, self.session.poll_transmit()) {
+            // A failed send means the socket is closing: its close event
+            // follows and ends the connection.
+            let _ = t.send(&bytes);
+        }
+    }
+}
+
 /// Where the durable state stands (see `Session::export_state`).
 pub(super) struct Durable {
     /// The IndexedDB key: the client id.
@@ -428,15 +441,7 @@ fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
             let mut guard = inner.driver.borrow_mut();
             let d = &mut *guard;
             match transmit {
-                Transmit::Now => {
-                    if let Some(bytes) = d.session.poll_transmit() {
-                        if let Some(t) = &d.transport {
-                            // A failed send means the socket is closing: its
-                            // close event follows and ends the connection.
-                            let _ = t.send(&bytes);
-                        }
-                    }
-                }
+                Transmit::Now => d.transmit(),
                 Transmit::AfterQueuedEvents => {
                     if d.session.has_transmit() && !d.flush_scheduled {
                         d.flush_scheduled = true;
@@ -631,9 +636,7 @@ fn lost(inner: &Rc<Inner>, e: SessionError) {
         // What the session still has for this socket goes before it is
         // closed: acknowledgements held for the end of a burst, and the v5
         // DISCONNECT telling the server why the session gave up.
-        if let (Some(t), Some(bytes)) = (&d.transport, d.session.poll_transmit()) {
-            let _ = t.send(&bytes);
-        }
+        d.transmit();
         d.transport = None;
         d.generation += 1;
         let err = match e {
