@@ -146,6 +146,8 @@ impl Packet {
     fn body_len(&self, version: ProtocolVersion) -> Option<usize> {
         match self {
             Self::Publish(p) => p.body_len(version),
+            Self::Subscribe(p) => p.body_len(version),
+            Self::Unsubscribe(p) => p.body_len(version),
             _ => None,
         }
     }
@@ -220,14 +222,14 @@ impl Publish {
 impl Subscribe {
     /// Appends this SUBSCRIBE to `buf`, as [`Packet::encode`] would.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_framed(0x82, buf, None, |buf| self.encode_body(buf, version))
+        encode_framed(0x82, buf, self.body_len(version), |buf| self.encode_body(buf, version))
     }
 }
 
 impl Unsubscribe {
     /// Appends this UNSUBSCRIBE to `buf`, as [`Packet::encode`] would.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_framed(0xA2, buf, None, |buf| self.encode_body(buf, version))
+        encode_framed(0xA2, buf, self.body_len(version), |buf| self.encode_body(buf, version))
     }
 }
 

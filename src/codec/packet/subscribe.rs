@@ -106,6 +106,18 @@ impl Subscribe {
         Ok(Self { packet_id, properties, subscriptions })
     }
 
+    /// The body's length when there are no properties to size: packet
+    /// identifier, an empty v5 property block, each filter with its
+    /// options byte. Known in advance, the remaining length is written
+    /// first and the body never moves.
+    pub(crate) fn body_len(&self, version: ProtocolVersion) -> Option<usize> {
+        if version.is_v5() && !self.properties.is_empty() {
+            return None;
+        }
+        let filters: usize = self.subscriptions.iter().map(|s| 2 + s.filter.len() + 1).sum();
+        Some(2 + usize::from(version.is_v5()) + filters)
+    }
+
     pub(crate) fn encode_body(&self, buf: &mut Vec<u8>, version: ProtocolVersion) -> Result<(), EncodeError> {
         if self.subscriptions.is_empty() {
             return Err(EncodeError::EmptyPayload);
@@ -116,7 +128,8 @@ impl Subscribe {
             if !filter_ok(&sub.filter) || (sub.options.no_local && split_shared(&sub.filter).is_some()) {
                 return Err(EncodeError::InvalidTopic);
             }
-            wire::put_string(buf, &sub.filter)?;
+            // Binary, not `put_string`: the filter was checked for NUL above.
+            wire::put_binary(buf, sub.filter.as_bytes())?;
             buf.push(sub.options.encode(version)?);
         }
         Ok(())
@@ -176,6 +189,15 @@ impl Unsubscribe {
         Ok(Self { packet_id, properties, filters })
     }
 
+    /// Like [`Subscribe::body_len`], for filters without options bytes.
+    pub(crate) fn body_len(&self, version: ProtocolVersion) -> Option<usize> {
+        if version.is_v5() && !self.properties.is_empty() {
+            return None;
+        }
+        let filters: usize = self.filters.iter().map(|f| 2 + f.len()).sum();
+        Some(2 + usize::from(version.is_v5()) + filters)
+    }
+
     pub(crate) fn encode_body(&self, buf: &mut Vec<u8>, version: ProtocolVersion) -> Result<(), EncodeError> {
         if self.filters.is_empty() {
             return Err(EncodeError::EmptyPayload);
@@ -186,7 +208,7 @@ impl Unsubscribe {
             if !filter_ok(filter) {
                 return Err(EncodeError::InvalidTopic);
             }
-            wire::put_string(buf, filter)?;
+            wire::put_binary(buf, filter.as_bytes())?;
         }
         Ok(())
     }
