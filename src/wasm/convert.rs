@@ -243,21 +243,11 @@ impl From<PropertiesIn> for Properties {
 }
 
 pub(crate) fn qos(value: Option<u8>) -> Result<QoS, JsValue> {
-    match value.unwrap_or(0) {
-        0 => Ok(QoS::AtMostOnce),
-        1 => Ok(QoS::AtLeastOnce),
-        2 => Ok(QoS::ExactlyOnce),
-        _ => Err(invalid("qos must be 0, 1 or 2")),
-    }
+    QoS::from_u8(value.unwrap_or(0)).map_err(|_| invalid("qos must be 0, 1 or 2"))
 }
 
 pub(crate) fn retain_handling(value: Option<u8>) -> Result<RetainHandling, JsValue> {
-    match value.unwrap_or(0) {
-        0 => Ok(RetainHandling::SendAtSubscribe),
-        1 => Ok(RetainHandling::SendAtNewSubscribe),
-        2 => Ok(RetainHandling::DoNotSend),
-        _ => Err(invalid("retainHandling must be 0, 1 or 2")),
-    }
+    RetainHandling::from_u8(value.unwrap_or(0)).ok_or_else(|| invalid("retainHandling must be 0, 1 or 2"))
 }
 
 /// The per-filter options of `subscribe`, also its defaults in `opts`.

@@ -18,6 +18,18 @@ pub enum RetainHandling {
     DoNotSend = 2,
 }
 
+impl RetainHandling {
+    /// The two-bit value of the options byte; 3 is reserved.
+    pub fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Self::SendAtSubscribe),
+            1 => Some(Self::SendAtNewSubscribe),
+            2 => Some(Self::DoNotSend),
+            _ => None,
+        }
+    }
+}
+
 /// The options byte after each filter:
 ///
 /// ```text
@@ -39,12 +51,8 @@ impl SubscriptionOptions {
         if byte & reserved != 0 {
             return Err(DecodeError::InvalidSubscriptionOptions);
         }
-        let retain_handling = match (byte >> 4) & 0x03 {
-            0 => RetainHandling::SendAtSubscribe,
-            1 => RetainHandling::SendAtNewSubscribe,
-            2 => RetainHandling::DoNotSend,
-            _ => return Err(DecodeError::InvalidSubscriptionOptions),
-        };
+        let retain_handling =
+            RetainHandling::from_u8((byte >> 4) & 0x03).ok_or(DecodeError::InvalidSubscriptionOptions)?;
         Ok(Self {
             qos: QoS::from_u8(byte & 0x03)?,
             no_local: byte & 0x04 != 0,
