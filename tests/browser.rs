@@ -29,6 +29,16 @@ fn options(json: &str) -> JsValue {
     o
 }
 
+/// `{ "qos": 1 }`, the options most tests subscribe and publish with.
+fn qos1() -> Option<JsValue> {
+    Some(JSON::parse(r#"{"qos": 1}"#).unwrap())
+}
+
+/// Publishes at QoS 1 and waits for the acknowledgement.
+async fn publish_qos1(client: &MqttClient, topic: impl Into<JsValue>, payload: impl Into<JsValue>) -> JsValue {
+    JsFuture::from(client.publish(topic.into(), payload.into(), qos1())).await.unwrap()
+}
+
 fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
@@ -169,19 +179,11 @@ async fn interop_with_aedes_round_trip_retained_and_unsubscribe() {
     let subscriber = MqttClient::new(aedes("{}")).unwrap();
     JsFuture::from(subscriber.connect()).await.unwrap();
     let messages = inbox(&subscriber);
-    JsFuture::from(subscriber.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
-        .await
-        .unwrap();
+    JsFuture::from(subscriber.subscribe(topic.as_str().into(), qos1(), None)).await.unwrap();
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| (m.1.clone(), get(&m.2, "retain").as_bool())), Some((b"kept".to_vec(), Some(true))));
     JsFuture::from(subscriber.unsubscribe(topic.as_str().into(), None)).await.unwrap();
-    JsFuture::from(publisher.publish(
-        topic.as_str().into(),
-        "late".into(),
-        Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
-    ))
-    .await
-    .unwrap();
+    publish_qos1(&publisher, topic.as_str(), "late").await;
     sleep(200).await;
     assert_eq!(messages.borrow().len(), 1, "nothing after unsubscribe");
 }
@@ -254,9 +256,7 @@ async fn v5_properties_travel_end_to_end() {
     let client = connected(r#"{"protocolVersion": 5}"#).await;
     let messages = inbox(&client);
     let topic = unique("props");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
-        .await
-        .unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), qos1(), None)).await.unwrap();
     let opts = JSON::parse(
         r#"{"qos": 1, "properties": {
             "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "text/plain",
@@ -292,8 +292,7 @@ async fn unsubscribe_stops_delivery_and_hash_does_not_match_dollar_topics() {
     let ack = JsFuture::from(client.unsubscribe("never/subscribed".into(), None)).await.unwrap();
     assert_eq!(Array::from(&get(&ack, "reasonCodes")).get(0).as_f64(), Some(17.0), "No subscription existed");
     JsFuture::from(client.unsubscribe("#".into(), None)).await.unwrap();
-    let opts = JSON::parse(r#"{"qos": 1}"#).unwrap();
-    JsFuture::from(client.publish(format!("{topic}/x").into(), "late".into(), Some(opts))).await.unwrap();
+    publish_qos1(&client, format!("{topic}/x"), "late").await;
     sleep(300).await;
     assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with('$')), "no $SYS message through #");
     assert!(messages.borrow().iter().all(|(t, _, _)| !t.starts_with(&topic)), "nothing after unsubscribe");
@@ -387,13 +386,7 @@ async fn overlapping_subscriptions_deliver_a_copy_per_subscription_at_its_qos() 
     JsFuture::from(client.subscribe(format!("{topic}/#").into(), Some(JSON::parse(r#"{"qos": 2}"#).unwrap()), None))
         .await
         .unwrap();
-    JsFuture::from(client.publish(
-        format!("{topic}/x").into(),
-        "o".into(),
-        Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
-    ))
-    .await
-    .unwrap();
+    publish_qos1(&client, format!("{topic}/x"), "o").await;
     wait_for(&messages, 2).await;
     sleep(200).await;
     // Mosquitto sends one copy per matching subscription, which MQTT 5.0
@@ -429,9 +422,8 @@ async fn no_local_suppresses_only_our_own_messages() {
     ))
     .await
     .unwrap();
-    let qos1 = || JSON::parse(r#"{"qos": 1}"#).unwrap();
-    JsFuture::from(client.publish(topic.as_str().into(), "mine".into(), Some(qos1()))).await.unwrap();
-    JsFuture::from(other.publish(topic.as_str().into(), "theirs".into(), Some(qos1()))).await.unwrap();
+    publish_qos1(&client, topic.as_str(), "mine").await;
+    publish_qos1(&other, topic.as_str(), "theirs").await;
     wait_for(&messages, 1).await;
     sleep(200).await;
     let payloads: Vec<Vec<u8>> = messages.borrow().iter().map(|m| m.1.clone()).collect();
@@ -448,13 +440,7 @@ async fn outgoing_topic_aliases_are_used_within_the_servers_maximum() {
     let topic = unique("alias/a-rather-long-topic-name");
     JsFuture::from(listener.subscribe(topic.as_str().into(), None, None)).await.unwrap();
     for i in 0..3 {
-        JsFuture::from(client.publish(
-            topic.as_str().into(),
-            format!("{i}").into(),
-            Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
-        ))
-        .await
-        .unwrap();
+        publish_qos1(&client, topic.as_str(), format!("{i}")).await;
     }
     let got = wait_for(&messages, 3).await;
     assert_eq!(
@@ -469,19 +455,11 @@ async fn a_persistent_session_receives_what_was_published_while_it_was_away() {
     let topic = unique("persist");
     let o = format!(r#"{{"clientId": "{id}", "clean": false, "protocolVersion": 4}}"#);
     let first = connected(&o).await;
-    JsFuture::from(first.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
-        .await
-        .unwrap();
+    JsFuture::from(first.subscribe(topic.as_str().into(), qos1(), None)).await.unwrap();
     JsFuture::from(first.disconnect(None)).await.unwrap();
     let publisher = connected("{}").await;
     for i in 0..3 {
-        JsFuture::from(publisher.publish(
-            topic.as_str().into(),
-            format!("m{i}").into(),
-            Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
-        ))
-        .await
-        .unwrap();
+        publish_qos1(&publisher, topic.as_str(), format!("m{i}")).await;
     }
     let second = MqttClient::new(options(&o)).unwrap();
     let messages = inbox(&second);
@@ -569,7 +547,7 @@ async fn a_hostile_server_gets_the_connection_closed_with_a_precise_error() {
         let log = event_log(&client);
         JsFuture::from(client.connect()).await.unwrap_or_else(|_| panic!("{scenario}: CONNACK"));
         // Sent before the misbehaviour arrives and never acknowledged.
-        let pending = client.publish("t".into(), "x".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()));
+        let pending = client.publish("t".into(), "x".into(), qos1());
         let err = JsFuture::from(pending).await.expect_err(scenario);
         assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"), "{scenario}: the pending publish rejects");
         assert!(!client.connected(), "{scenario}");
@@ -671,7 +649,7 @@ async fn after_max_reconnect_attempts_the_client_gives_up_and_settles_everything
     let reconnects = reconnect_log(&client);
     let events = event_log(&client);
     JsFuture::from(client.connect()).await.unwrap();
-    let pending = client.publish("t".into(), "x".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()));
+    let pending = client.publish("t".into(), "x".into(), qos1());
     let err = JsFuture::from(pending).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
     assert_eq!(reconnects.borrow().len(), 2);
@@ -688,9 +666,7 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     let messages = inbox(&client);
     let events = event_log(&client);
     let topic = unique("resub");
-    JsFuture::from(client.subscribe(topic.as_str().into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap()), None))
-        .await
-        .unwrap();
+    JsFuture::from(client.subscribe(topic.as_str().into(), qos1(), None)).await.unwrap();
     // Another client with the same id takes the session over; the broker
     // drops us and we reconnect, taking it back.
     let thief = connected(&format!(r#"{{"clientId": "{id}", "protocolVersion": 5, "reconnectPeriod": 0}}"#)).await;
@@ -709,13 +685,7 @@ async fn a_session_taken_over_reconnects_and_resubscribes() {
     // renewed by the client and the message arrives.
     sleep(200).await;
     let publisher = connected("{}").await;
-    JsFuture::from(publisher.publish(
-        topic.as_str().into(),
-        "again".into(),
-        Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
-    ))
-    .await
-    .unwrap();
+    publish_qos1(&publisher, topic.as_str(), "again").await;
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| m.1.clone()), Some(b"again".to_vec()));
 }
@@ -745,10 +715,7 @@ async fn an_unacknowledged_publish_is_resent_with_dup_after_the_session_resumes(
     let client = MqttClient::new(o).unwrap();
     JsFuture::from(client.connect()).await.unwrap();
     // The server takes it, never acknowledges it, and drops the connection.
-    let result =
-        JsFuture::from(client.publish("r/t".into(), "again".into(), Some(JSON::parse(r#"{"qos": 1}"#).unwrap())))
-            .await
-            .unwrap();
+    let result = publish_qos1(&client, "r/t", "again").await;
     let reason = get(&get(&result, "properties"), "reasonString").as_string();
     assert_eq!(reason.as_deref(), Some("dup-ok"), "resent with DUP and the same packet id");
     JsFuture::from(client.disconnect(None)).await.unwrap();
@@ -778,13 +745,7 @@ async fn per_subscription_handlers_see_only_their_filters_messages() {
     JsFuture::from(client.subscribe(format!("$share/g/{base}/s/#").into(), None, Some(shared))).await.unwrap();
     JsFuture::from(client.subscribe(format!("{base}/plain").into(), None, None)).await.unwrap();
     for t in ["a/1", "b/1/2", "s/x", "plain", "a/1/deeper"] {
-        JsFuture::from(client.publish(
-            format!("{base}/{t}").into(),
-            "x".into(),
-            Some(JSON::parse(r#"{"qos": 1}"#).unwrap()),
-        ))
-        .await
-        .unwrap();
+        publish_qos1(&client, format!("{base}/{t}"), "x").await;
     }
     wait_for(&all, 4).await;
     sleep(200).await;

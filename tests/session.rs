@@ -110,10 +110,20 @@ impl Conv {
         self.s.publish(self.now(), p, qos)
     }
 
+    /// Subscribes to `filter` with default options and no properties.
+    fn subscribe(&mut self, filter: &str) -> OpId {
+        self.s.subscribe(self.now(), sub(filter), Properties::default()).unwrap()
+    }
+
     fn lose_connection(&mut self) {
         self.s.handle_transport_closed();
         assert!(matches!(self.events().last(), Some(Event::Lost(SessionError::ConnectionLost))));
     }
+}
+
+/// One subscription to `filter` with default options.
+fn sub(filter: &str) -> Vec<Subscription> {
+    vec![Subscription { filter: filter.into(), options: SubscriptionOptions::default() }]
 }
 
 fn success() -> ConnAck {
@@ -531,8 +541,7 @@ fn invalid_topics_and_filters_are_refused_before_anything_is_sent() {
     c.connected();
     assert!(matches!(c.publish("a/+", b"", QoS::AtMostOnce), Err(SessionError::InvalidTopic(_))));
     assert!(matches!(c.publish("", b"", QoS::AtMostOnce), Err(SessionError::InvalidTopic(_))));
-    let bad = vec![Subscription { filter: "a/#/b".into(), options: SubscriptionOptions::default() }];
-    assert!(matches!(c.s.subscribe(c.now(), bad, Properties::default()), Err(SessionError::InvalidTopic(_))));
+    assert!(matches!(c.s.subscribe(c.now(), sub("a/#/b"), Properties::default()), Err(SessionError::InvalidTopic(_))));
     let v5_only = vec![Subscription {
         filter: "a".into(),
         options: SubscriptionOptions { no_local: true, ..Default::default() },
@@ -545,12 +554,7 @@ fn invalid_topics_and_filters_are_refused_before_anything_is_sent() {
 fn mqtt_3_10_4_unsubscribe_removes_the_subscription_and_3_x_unsuback_reports_success() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
     c.connected();
-    c.s.subscribe(
-        c.now(),
-        vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }],
-        Properties::default(),
-    )
-    .unwrap();
+    c.subscribe("a/+");
     c.server_bytes(&hex("90 03 00 01 00"));
     assert!(c.s.is_subscribed("a/b"));
     c.sent();
@@ -568,13 +572,7 @@ fn mqtt_3_10_4_unsubscribe_removes_the_subscription_and_3_x_unsuback_reports_suc
 fn mqtt_3_9_3_refused_filter_is_reported_in_the_suback_not_registered() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected();
-    let op =
-        c.s.subscribe(
-            c.now(),
-            vec![Subscription { filter: "secret".into(), options: SubscriptionOptions::default() }],
-            Properties::default(),
-        )
-        .unwrap();
+    let op = c.subscribe("secret");
     c.sent();
     c.server(Packet::SubAck(SubAck {
         packet_id: pid(1),
@@ -598,12 +596,11 @@ fn mqtt_3_2_2_3_subscriptions_the_server_says_it_lacks_are_refused_locally() {
     });
     c.connected_with(ConnAck { properties: props, ..success() });
     c.events();
-    let sub = |filter: &str| vec![Subscription { filter: filter.into(), options: SubscriptionOptions::default() }];
-    let wild = c.s.subscribe(c.now(), sub("a/+"), Properties::default()).unwrap();
-    let shared = c.s.subscribe(c.now(), sub("$share/g/a"), Properties::default()).unwrap();
+    let wild = c.subscribe("a/+");
+    let shared = c.subscribe("$share/g/a");
     let with_id = Properties::from(PropertyValues { subscription_identifiers: vec![3], ..PropertyValues::default() });
     let id = c.s.subscribe(c.now(), sub("a"), with_id).unwrap();
-    c.s.subscribe(c.now(), sub("a/b"), Properties::default()).unwrap();
+    c.subscribe("a/b");
     assert_eq!(
         c.events(),
         vec![
@@ -793,13 +790,7 @@ fn mqtt_3_14_disconnect_sends_disconnect_and_fails_everything_pending_with_close
     c.events();
     let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap();
     let b = c.publish("t", b"b", QoS::AtLeastOnce).unwrap();
-    let s =
-        c.s.subscribe(
-            c.now(),
-            vec![Subscription { filter: "x".into(), options: SubscriptionOptions::default() }],
-            Properties::default(),
-        )
-        .unwrap();
+    let s = c.subscribe("x");
     c.sent();
     c.s.disconnect(c.now(), &Disconnect::normal()).unwrap();
     assert_eq!(c.sent(), hex("e0 00"));
