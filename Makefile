@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: demo test setup build bench bench-codec profile
+.PHONY: demo test setup build bench bench-codec profile size
 
 demo:
 	bash scripts/demo.sh
@@ -21,3 +21,6 @@ bench:
 
 profile:
 	bash scripts/profile.sh
+
+size:
+	bash scripts/size.sh

@@ -8,8 +8,8 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { printSizes, sizes } from "./size.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { MQTT_WS_URL, BROKER_TCP_PORT, SERVER_URL, RESULTS } = process.env;
@@ -28,19 +28,6 @@ function keepAwake() {
   s.write(Buffer.concat([Buffer.from([0x10, body.length]), body]));
   const timer = setInterval(() => s.write(Buffer.from([0xc0, 0x00])), 2);
   return () => { clearInterval(timer); s.destroy(); };
-}
-
-function sizes() {
-  const gz = (f) => zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length;
-  const raw = (f) => fs.statSync(f).size;
-  const pkg = ["pkg/mqtt_wasm_bg.wasm", "pkg/mqtt_wasm.js"].map((f) => path.join(root, f));
-  const snippet = fs.readdirSync(path.join(root, "pkg/snippets")).map((d) => path.join(root, "pkg/snippets", d, "src/wasm/host.js"));
-  const ours = [...pkg, ...snippet];
-  return {
-    "mqtt-wasm (.wasm + JS glue)": { raw: ours.reduce((a, f) => a + raw(f), 0), gzip: ours.reduce((a, f) => a + gz(f), 0) },
-    "mqtt.js (mqtt.min.js)": { raw: raw(path.join(root, "node_modules/mqtt/dist/mqtt.min.js")), gzip: gz(path.join(root, "node_modules/mqtt/dist/mqtt.min.js")) },
-    "paho (paho-mqtt-min.js)": { raw: raw(path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")), gzip: gz(path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")) },
-  };
 }
 
 const stop = keepAwake();
@@ -98,8 +85,7 @@ for (const [label, row] of Object.entries(results.workloads)) {
     `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${raw ? `${(100 * row["mqtt-wasm"] / raw).toFixed(0)}%` : ""}`,
   );
 }
-console.log("\nbundle size (bytes)");
-for (const [name, s] of Object.entries(results.bundle)) console.log(`${name.padEnd(30)} raw ${String(s.raw).padStart(8)}  gzip ${String(s.gzip).padStart(7)}`);
+printSizes(results.bundle);
 const h = results.heapFlatness;
 console.log(`\nmqtt-wasm heap (JS heap + wasm memory): ${h.after10k.toFixed(1)} MB after 10,000 QoS 0 messages, ${h.afterLong.toFixed(1)} MB after ${h.messages.toLocaleString("en")}`);
 const short = Object.entries(results.shortfalls || {});

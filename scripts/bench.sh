@@ -9,6 +9,7 @@
 cd "$ROOT"
 bash scripts/setup.sh
 bash scripts/build.sh
+build_floor
 start_broker tests/broker/mosquitto-bench.conf
 port=$(free_ports 1)
 mkdir -p bench-results

@@ -115,3 +115,14 @@ start_aedes() {
   start_node_server aedes-server.mjs
   AEDES_URL="ws://127.0.0.1:$NODE_SERVER_PORT/mqtt"
 }
+
+# Builds the protocol core alone (bench/floor) and optimises it with the
+# wasm-opt flags wasm-pack uses for the package: target/floor/floor.wasm.
+build_floor() {
+  cargo build --quiet --release --manifest-path bench/floor/Cargo.toml --target wasm32-unknown-unknown
+  local flags
+  flags=$(python3 -c 'import tomllib; print(" ".join(tomllib.load(open("Cargo.toml", "rb"))["package"]["metadata"]["wasm-pack"]["profile"]["release"]["wasm-opt"]))')
+  mkdir -p target/floor
+  # shellcheck disable=SC2086 # one word per flag
+  wasm-opt $flags bench/floor/target/wasm32-unknown-unknown/release/mqtt_wasm_floor.wasm -o target/floor/floor.wasm
+}

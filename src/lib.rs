@@ -6,7 +6,7 @@
 //! - [`session`]: the client's protocol state machine. Pure and
 //!   deterministic: it contains no networking code and never reads a clock;
 //!   time is an argument to every call that needs it.
-//! - `wasm` (wasm32 only): the browser edges, a `WebSocket` transport, one
+//! - `wasm` (wasm32 with the default `bindings` feature): the browser edges, a `WebSocket` transport, one
 //!   `setTimeout` timer, and the `MqttClient` class that JavaScript sees.
 //!
 //! Because the first two layers do no IO, every protocol behaviour is tested
@@ -19,5 +19,5 @@ pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod session;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 pub mod wasm;

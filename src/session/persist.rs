@@ -61,7 +61,7 @@ impl Session {
             put_record(&mut out, 4, &[q.qos as u8], &q.publish);
         }
         let mut incoming: Vec<_> = self.incoming.iter().collect();
-        incoming.sort_by_key(|(pid, _)| **pid);
+        incoming.sort_unstable_by_key(|(pid, _)| **pid);
         for (_, publish) in incoming {
             put_record(&mut out, 5, &[], publish);
         }
