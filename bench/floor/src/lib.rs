@@ -2,7 +2,8 @@
 //! the session as the browser bindings would: packets a client sends become
 //! commands (CONNECT configures and opens a session, PUBLISH publishes, and
 //! so on), packets a server sends arrive as bytes, PINGREQ stands for a timer
-//! firing. Every event is taken and every error rendered as its message, so
+//! firing and PINGRESP, while connected, for the socket closing (and the
+//! reconnect back-off being asked for its delay). Every event is taken and every error rendered as its message, so
 //! the linker keeps what a binding needs of the core and nothing else.
 
 use mqtt_wasm::codec::{Decoder, Packet, ProtocolVersion};
