@@ -2,7 +2,8 @@
 // Profiler domain): a build that keeps function names, three workloads (QoS 0,
 // QoS 1 and QoS 2 throughput to itself), and the self time of the top functions,
 // grouped as wasm (our Rust), JS glue (wasm-bindgen), the browser, and the
-// rest. Profiling shares, not rates: the page may be a managed one here.
+// rest; and the wasm allocations per message, from bench/counting's
+// allocator. Profiling shares, not rates: the page may be a managed one here.
 import { chromium } from "playwright-core";
 
 const { MQTT_WS_URL, SERVER_URL } = process.env;
@@ -23,7 +24,7 @@ await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
 
 async function profile(label, qos, n) {
   await cdp.send("Profiler.start");
-  const rate = await page.evaluate(async ({ url, qos, n }) => {
+  const { rate, allocs, bytes } = await page.evaluate(async ({ url, qos, n }) => {
     const client = new window.mqtt.MqttClient({ url, maxQueuedMessages: n + 1 });
     let received = 0, done;
     const all = new Promise((r) => (done = r));
@@ -31,13 +32,15 @@ async function profile(label, qos, n) {
     await client.connect();
     await client.subscribe("profile/t", { qos });
     const payload = new Uint8Array(64).fill(90);
+    const [allocs0, bytes0] = window.mqtt.allocationStats();
     const t0 = performance.now();
     const acks = [];
     for (let i = 0; i < n; i++) acks.push(client.publish("profile/t", payload, { qos }));
     await Promise.all([Promise.all(acks), all]);
     const ms = performance.now() - t0;
+    const [allocs1, bytes1] = window.mqtt.allocationStats();
     await client.disconnect();
-    return n / ms * 1000;
+    return { rate: n / ms * 1000, allocs: (allocs1 - allocs0) / n, bytes: (bytes1 - bytes0) / n };
   }, { url: MQTT_WS_URL, qos, n });
   const { profile: p } = await cdp.send("Profiler.stop");
   // Self time per function: samples x interval.
@@ -57,6 +60,7 @@ async function profile(label, qos, n) {
     self.set(key, (self.get(key) || 0) + 1);
   }
   console.log(`\n${label}: ${Math.round(rate)} msg/s; ${total} busy samples`);
+  console.log(`  wasm allocations per message (publish + receive): ${allocs.toFixed(2)}, ${Math.round(bytes)} bytes asked for (a reallocation counts its new size)`);
   for (const [g, c] of Object.entries(groups)) console.log(`  ${g.padEnd(30)} ${(100 * c / total).toFixed(1)}%`);
   console.log("  top functions by self time:");
   for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 16)) {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # CPU profiles of the client's hot paths in Chromium (bench/profile.mjs),
-# on a build that keeps function names.
+# on a build that keeps function names and counts allocations.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
-say "profile: release build, wasm-bindgen --keep-debug (function names kept, no wasm-opt)"
+say "profile: release build with a counting allocator (bench/counting), wasm-bindgen --keep-debug (function names kept, no wasm-opt)"
 rm -rf target/profile-pkg
-cargo build --quiet --release --target wasm32-unknown-unknown
-wasm-bindgen --target web --keep-debug --out-dir target/profile-pkg target/wasm32-unknown-unknown/release/mqtt_wasm.wasm
+cargo build --quiet --release --target wasm32-unknown-unknown --manifest-path bench/counting/Cargo.toml
+wasm-bindgen --target web --keep-debug --out-name mqtt_wasm --out-dir target/profile-pkg bench/counting/target/wasm32-unknown-unknown/release/mqtt_wasm_counting.wasm
 snippet=$(cd target/profile-pkg && ls snippets/*/src/wasm/host.js)
 printf '\nexport { MqttError } from "./%s";\n' "$snippet" >> target/profile-pkg/mqtt_wasm.js
 start_broker tests/broker/mosquitto-bench.conf

@@ -1,16 +1,19 @@
 //! Property tests: encode-then-decode is the identity for arbitrary valid
-//! packets of every version; decoding arbitrary bytes never panics; and the
+//! packets of every version; decoding arbitrary bytes never panics; the
 //! session, fed random server bytes and random commands, never panics and
-//! never leaves an operation pending once it ends.
+//! never leaves an operation pending once it ends; and the subscription trie
+//! agrees with the spec's matching rules, filter by filter.
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 
+use mqtt_wasm::codec::topic::{matches, validate_topic_filter, validate_topic_name};
 use mqtt_wasm::codec::{
     Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish,
     QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
     Unsubscribe,
 };
+use mqtt_wasm::session::TopicTrie;
 
 fn version() -> impl Strategy<Value = ProtocolVersion> {
     prop_oneof![Just(ProtocolVersion::V3_1), Just(ProtocolVersion::V3_1_1), Just(ProtocolVersion::V5)]
@@ -19,6 +22,13 @@ fn version() -> impl Strategy<Value = ProtocolVersion> {
 /// The version `mqtt_wasm::fuzzing` reads from a selector byte.
 fn selector_version(selector: u8) -> ProtocolVersion {
     [ProtocolVersion::V3_1, ProtocolVersion::V3_1_1, ProtocolVersion::V5][usize::from(selector % 3)]
+}
+
+/// Up to four levels from a small alphabet, wildcards included, so that
+/// filters and topics often meet (a valid filter or name is kept).
+fn levels(max: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(prop_oneof![Just("a"), Just("b"), Just(""), Just("$s"), Just("+"), Just("#")], 1..=max)
+        .prop_map(|levels| levels.join("/"))
 }
 
 fn qos() -> impl Strategy<Value = QoS> {
@@ -234,5 +244,23 @@ proptest! {
         }
         script.extend(junk);
         mqtt_wasm::fuzzing::decoder(&script);
+    }
+
+    #[test]
+    fn the_trie_matches_as_the_spec_does(
+        filters in proptest::collection::vec(levels(4).prop_filter("a valid filter", |f| validate_topic_filter(f).is_ok()), 0..12),
+        topics in proptest::collection::vec(levels(4).prop_filter("a valid name", |t| validate_topic_name(t).is_ok()), 1..8),
+    ) {
+        let mut trie = TopicTrie::default();
+        for (i, f) in filters.iter().enumerate() {
+            trie.insert(f, i);
+        }
+        for topic in &topics {
+            let mut found = Vec::new();
+            trie.for_each_match(topic, |i| found.push(*i));
+            found.sort_unstable();
+            let expected: Vec<usize> = (0..filters.len()).filter(|&i| matches(&filters[i], topic)).collect();
+            prop_assert_eq!(found, expected, "topic {:?} against {:?}", topic, filters);
+        }
     }
 }

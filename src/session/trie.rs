@@ -91,7 +91,9 @@ impl<T: PartialEq> TopicTrie<T> {
     /// name). A value stored under several matching filters is visited once
     /// per filter.
     pub fn for_each_match(&self, topic: &str, mut f: impl FnMut(&T)) {
-        fn walk<'a, T>(node: &'a Node<T>, levels: &[&str], first: bool, dollar: bool, f: &mut dyn FnMut(&'a T)) {
+        /// `levels` is what is left of the topic, `None` once every level
+        /// is matched (`Some("")` is an empty last level, as in "a/").
+        fn walk<'a, T>(node: &'a Node<T>, levels: Option<&str>, first: bool, dollar: bool, f: &mut dyn FnMut(&'a T)) {
             // No wildcard at the first level for a `$` topic.
             let wild = !(first && dollar);
             if wild {
@@ -100,11 +102,15 @@ impl<T: PartialEq> TopicTrie<T> {
                     hash.values.iter().for_each(&mut *f);
                 }
             }
-            let Some((level, rest)) = levels.split_first() else {
+            let Some(levels) = levels else {
                 node.values.iter().for_each(&mut *f);
                 return;
             };
-            if let Some(child) = node.children.get(*level) {
+            let (level, rest) = match levels.split_once('/') {
+                Some((level, rest)) => (level, Some(rest)),
+                None => (levels, None),
+            };
+            if let Some(child) = node.children.get(level) {
                 walk(child, rest, false, dollar, f);
             }
             if wild {
@@ -113,8 +119,11 @@ impl<T: PartialEq> TopicTrie<T> {
                 }
             }
         }
-        let levels: Vec<&str> = topic.split('/').collect();
-        walk(&self.root, &levels, true, topic.starts_with('$'), &mut f);
+        // Most messages of most clients match no per-subscription handler.
+        if self.is_empty() {
+            return;
+        }
+        walk(&self.root, Some(topic), true, topic.starts_with('$'), &mut f);
     }
 }
 

@@ -78,7 +78,7 @@ impl MqttClient {
         };
         let inner = Rc::new(Inner {
             driver: RefCell::new(driver),
-            handlers: RefCell::new(Vec::new()),
+            handlers: RefCell::default(),
             subscription_handlers: RefCell::new(TopicTrie::default()),
         });
         load_durable(&inner);
@@ -337,7 +337,7 @@ impl MqttClient {
         if event == "packetsend" || event == "packetreceive" {
             self.inner.driver.borrow_mut().session.set_trace(true);
         }
-        self.inner.handlers.borrow_mut().push((event, handler));
+        Rc::make_mut(&mut self.inner.handlers.borrow_mut()).push((event, handler));
         MqttClient { inner: self.inner.clone() }
     }
 
@@ -349,7 +349,7 @@ impl MqttClient {
     ) -> MqttClient {
         let mut handlers = self.inner.handlers.borrow_mut();
         if let Some(i) = handlers.iter().position(|(e, h)| *e == event && *h == handler) {
-            handlers.remove(i);
+            Rc::make_mut(&mut handlers).remove(i);
         }
         let tracing = handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
         drop(handlers);

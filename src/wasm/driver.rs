@@ -124,7 +124,10 @@ pub(super) struct Durable {
 
 pub(super) struct Inner {
     pub(super) driver: RefCell<Driver>,
-    pub(super) handlers: RefCell<Vec<(String, Function)>>,
+    /// Event handlers, `(event, handler)` in the order added. Shared, so
+    /// that `emit` can hold the list while handlers run (and add or remove
+    /// handlers, which copies it) without copying it for every event.
+    pub(super) handlers: RefCell<Rc<Vec<(String, Function)>>>,
     /// Per-subscription message handlers (`subscribe(filter, opts, handler)`).
     pub(super) subscription_handlers: RefCell<TopicTrie<Function>>,
 }
@@ -147,9 +150,8 @@ pub(super) fn fail_connect_waiters(inner: &Rc<Inner>, err: &JsValue) {
 /// Calls every handler of `event`. A throwing handler does not stop the
 /// others, nor the client.
 pub(super) fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
-    let handlers: Vec<Function> =
-        inner.handlers.borrow().iter().filter(|(e, _)| e == event).map(|(_, h)| h.clone()).collect();
-    for h in handlers {
+    let handlers = Rc::clone(&inner.handlers.borrow());
+    for (_, h) in handlers.iter().filter(|(e, _)| e == event) {
         let _ = match args {
             [] => h.call0(&JsValue::UNDEFINED),
             [a] => h.call1(&JsValue::UNDEFINED, a),
@@ -437,7 +439,7 @@ extern "C" {
 
 fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
     loop {
-        let events: Vec<Event> = {
+        {
             let mut guard = inner.driver.borrow_mut();
             let d = &mut *guard;
             match transmit {
@@ -456,16 +458,25 @@ fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
                 }
             }
             arm_timer(inner, d);
-            std::iter::from_fn(|| d.session.poll_event()).collect()
-        };
-        if events.is_empty() {
+        }
+        // Taken one at a time rather than collected first (an allocation
+        // per pump, so per received frame), in order even when a handler
+        // starts a pump of its own.
+        let mut dispatched = false;
+        while let Some(event) = next_event(inner) {
+            dispatched = true;
+            dispatch(inner, event);
+        }
+        if !dispatched {
             save_durable(inner);
             return;
         }
-        for event in events {
-            dispatch(inner, event);
-        }
     }
+}
+
+/// The session's next event, with the driver borrowed only for the call.
+fn next_event(inner: &Rc<Inner>) -> Option<Event> {
+    inner.driver.borrow_mut().session.poll_event()
 }
 
 /// Arms the host timer for the session's next deadline. A timer already

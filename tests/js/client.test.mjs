@@ -176,6 +176,34 @@ test("timers run in a dedicated worker, so keepalive survives a throttled page",
   assert.equal(r.connected, true);
 });
 
+test("off() stops a handler; handlers added or removed during an event apply from the next one", async () => {
+  const r = await env.page.evaluate(async (url) => {
+    const client = new window.mqtt.MqttClient({ url });
+    const calls = [];
+    const topic = `js/off/${Math.random()}`;
+    const late = (t, p) => calls.push(`late ${p[0]}`);
+    const once = (t, p) => {
+      calls.push(`once ${p[0]}`);
+      client.off("message", once);
+      client.on("message", late);
+    };
+    const gone = (t, p) => calls.push(`gone ${p[0]}`);
+    client.on("message", once).on("message", gone).on("message", (t, p) => calls.push(`all ${p[0]}`));
+    await client.connect();
+    await client.subscribe(topic, { qos: 1 });
+    await client.publish(topic, new Uint8Array([1]), { qos: 1 });
+    for (let i = 0; i < 100 && calls.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    client.off("message", gone);
+    await client.publish(topic, new Uint8Array([2]), { qos: 1 });
+    for (let i = 0; i < 100 && calls.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    await client.disconnect();
+    return calls;
+  }, brokerUrl);
+  // Like Node's EventEmitter: the handlers of an event are those registered
+  // when it fired.
+  assert.deepEqual(r, ["once 1", "gone 1", "all 1", "all 2", "late 2"]);
+});
+
 test("on() and off() return the client itself, for chaining", async () => {
   const r = await env.page.evaluate(() => {
     const client = new window.mqtt.MqttClient({ url: "ws://127.0.0.1:1/mqtt" });
