@@ -85,6 +85,12 @@ for (const [label, row] of Object.entries(results.workloads)) {
     `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${raw ? `${(100 * row["mqtt-wasm"] / raw).toFixed(0)}%` : ""}`,
   );
 }
+console.log("\nheap after each workload (MB; JS heap, plus wasm memory for mqtt-wasm, which never shrinks)");
+console.log(`${"workload".padEnd(36)}${"mqtt-wasm".padStart(11)}${"mqtt.js".padStart(10)}${"paho".padStart(10)}`);
+for (const label of Object.keys(results.workloads)) {
+  const heap = (name) => results.heap[`${label} / ${name}`];
+  console.log(`${label.padEnd(36)}${heap("mqtt-wasm").toFixed(1).padStart(11)}${heap("mqtt.js").toFixed(1).padStart(10)}${heap("paho").toFixed(1).padStart(10)}`);
+}
 printSizes(results.bundle);
 const h = results.heapFlatness;
 console.log(`\nmqtt-wasm heap (JS heap + wasm memory): ${h.after10k.toFixed(1)} MB after 10,000 QoS 0 messages, ${h.afterLong.toFixed(1)} MB after ${h.messages.toLocaleString("en")}`);

@@ -248,10 +248,11 @@ impl Session {
         (!self.transmit.is_empty()).then(|| mem::take(&mut self.transmit))
     }
 
-    /// Whether `poll_transmit` has something: a driver that sends later
-    /// (to batch what several inputs produce) knows whether to schedule it.
-    pub fn has_transmit(&self) -> bool {
-        !self.transmit.is_empty()
+    /// How many bytes `poll_transmit` holds: a driver that sends later (to
+    /// batch what several inputs produce) knows whether to schedule it, and
+    /// when the batch has grown enough to send at once.
+    pub fn transmit_len(&self) -> usize {
+        self.transmit.len()
     }
 
     /// When `handle_timeout` must be called next.

@@ -445,7 +445,7 @@ fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
             match transmit {
                 Transmit::Now => d.transmit(),
                 Transmit::AfterQueuedEvents => {
-                    if d.session.has_transmit() && !d.flush_scheduled {
+                    if d.session.transmit_len() > 0 && !d.flush_scheduled {
                         d.flush_scheduled = true;
                         let weak = Rc::downgrade(inner);
                         after_queued_events(Closure::once_into_js(move || {

@@ -141,6 +141,38 @@ test("a burst of received messages is acknowledged in a few frames, and every fl
   }
 });
 
+test("the publishes of one turn share sends of at most 64 KiB, so wasm memory does not grow with the burst", async () => {
+  const n = 1000;
+  const r = await env.page.evaluate(async ({ url, n }) => {
+    const client = new window.mqtt.MqttClient({ url });
+    let received = 0;
+    client.on("message", () => received++);
+    await client.connect();
+    const topic = `js/batch/${Math.random()}`;
+    await client.subscribe(topic, { qos: 0 });
+    const sizes = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      sizes.push(data.byteLength);
+      return send.call(this, data);
+    };
+    const payload = new Uint8Array(1024).fill(7);
+    const acks = [];
+    for (let i = 0; i < n; i++) acks.push(client.publish(topic, payload));
+    WebSocket.prototype.send = send;
+    const settled = await Promise.allSettled(acks);
+    const deadline = performance.now() + 10000;
+    while (received < n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await client.disconnect();
+    return { sizes, fulfilled: settled.filter((a) => a.status === "fulfilled").length, received };
+  }, { url: brokerUrl, n });
+  assert.equal(r.fulfilled, n);
+  assert.equal(r.received, n);
+  const packet = 1024 + 2 + 2 + "js/batch/0.1234567890123456".length + 2;
+  assert.ok(r.sizes.length >= 15, `${r.sizes.length} sends during the loop for ${n} KiB`);
+  assert.ok(Math.max(...r.sizes) < 64 * 1024 + 2 * packet, `largest send ${Math.max(...r.sizes)} bytes`);
+});
+
 test("no uncaught errors on the page", () => {
   assert.deepEqual(env.page.pageErrors.map(String), []);
 });
