@@ -6,8 +6,9 @@
 //! - [`session`]: the client's protocol state machine. Pure and
 //!   deterministic: it contains no networking code and never reads a clock;
 //!   time is an argument to every call that needs it.
-//! - `wasm` (wasm32 with the default `bindings` feature): the browser edges, a `WebSocket` transport, one
-//!   `setTimeout` timer, and the `MqttClient` class that JavaScript sees.
+//! - `wasm` (wasm32, with the default `bindings` feature): the browser
+//!   edges, a `WebSocket` transport, one `setTimeout` timer, and the
+//!   `MqttClient` class that JavaScript sees.
 //!
 //! Because the first two layers do no IO, every protocol behaviour is tested
 //! natively with `cargo test`, byte for byte and with simulated time.
