@@ -403,14 +403,6 @@ impl MqttClient {
         match command(&mut d.session, now()) {
             Ok(op) => {
                 d.ops.insert(op, PendingOp { resolvers, filters, handler });
-                // The commands of one JS turn share one send, from the pump
-                // scheduled below, but not without bound: a loop of 20,000
-                // 1 KiB publishes grew the buffer, and so wasm memory (which
-                // never shrinks), to 42 MB. Past `SEND_AT` the bytes go to
-                // the socket at once, which queues them outside wasm memory.
-                if d.session.transmit_len() >= SEND_AT {
-                    d.transmit();
-                }
                 drop(d);
                 schedule_pump(&self.inner);
             }
@@ -425,10 +417,6 @@ impl MqttClient {
         promise
     }
 }
-
-/// Bytes of commands from one JS turn held back for a shared send; see
-/// `MqttClient::operation`.
-const SEND_AT: usize = 64 * 1024;
 
 /// Deserializes optional options: absent (`undefined` or `null`) gives the defaults.
 fn optional<T: Default + serde::de::DeserializeOwned>(value: Option<JsValue>, what: &str) -> Result<T, JsValue> {

@@ -282,8 +282,19 @@ fn on_socket(inner: &Rc<Inner>, generation: u64, event: SocketEvent) {
     pump(inner);
 }
 
+/// Bytes of commands from one JS turn held back for a shared send.
+const SEND_AT: usize = 64 * 1024;
+
+/// After a command: the commands of one JS turn share one send, from a pump
+/// scheduled here, but not without bound: a loop of 20,000 1 KiB publishes
+/// grew the buffer, and so wasm memory (which never shrinks), to 42 MB.
+/// Past `SEND_AT` the bytes go to the socket at once, which queues them
+/// outside wasm memory.
 pub(super) fn schedule_pump(inner: &Rc<Inner>) {
     let mut d = inner.driver.borrow_mut();
+    if d.session.transmit_len() >= SEND_AT {
+        d.transmit();
+    }
     if d.pump_scheduled {
         return;
     }
