@@ -112,12 +112,7 @@ test("a burst of received messages is acknowledged in a few frames, and every fl
       const topic = `js/burst/${qos}/${Math.random()}`;
       await client.subscribe(topic, { qos });
       // Count this client's WebSocket sends from here on.
-      let sends = 0;
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (data) {
-        sends++;
-        return send.call(this, data);
-      };
+      const recorder = window.recordSends();
       const pending = Array.from({ length: n }, (_, i) => client.publish(topic, `m${i}`, { qos }));
       // Keep the page busy while the answers arrive, so that they queue up.
       const busy = performance.now() + 200;
@@ -125,8 +120,8 @@ test("a burst of received messages is acknowledged in a few frames, and every fl
       const acks = await Promise.allSettled(pending);
       const deadline = performance.now() + 10000;
       while (received < n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      WebSocket.prototype.send = send;
-      results[qos] = { fulfilled: acks.filter((a) => a.status === "fulfilled").length, received, sends };
+      recorder.stop();
+      results[qos] = { fulfilled: acks.filter((a) => a.status === "fulfilled").length, received, sends: recorder.sizes.length };
       await client.disconnect();
     }
     return results;
@@ -150,21 +145,16 @@ test("the publishes of one turn share sends of at most 64 KiB, so wasm memory do
     await client.connect();
     const topic = `js/batch/${Math.random()}`;
     await client.subscribe(topic, { qos: 0 });
-    const sizes = [];
-    const send = WebSocket.prototype.send;
-    WebSocket.prototype.send = function (data) {
-      sizes.push(data.byteLength);
-      return send.call(this, data);
-    };
+    const recorder = window.recordSends();
     const payload = new Uint8Array(1024).fill(7);
     const acks = [];
     for (let i = 0; i < n; i++) acks.push(client.publish(topic, payload));
-    WebSocket.prototype.send = send;
+    recorder.stop();
     const settled = await Promise.allSettled(acks);
     const deadline = performance.now() + 10000;
     while (received < n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await client.disconnect();
-    return { sizes, fulfilled: settled.filter((a) => a.status === "fulfilled").length, received };
+    return { sizes: recorder.sizes, fulfilled: settled.filter((a) => a.status === "fulfilled").length, received };
   }, { url: brokerUrl, n });
   assert.equal(r.fulfilled, n);
   assert.equal(r.received, n);

@@ -32,7 +32,11 @@ export async function launch() {
   });
 }
 
-/** A page on the test server with the package loaded as `window.mqtt`. */
+/**
+ * A page on the test server with the package loaded as `window.mqtt`, and
+ * `window.recordSends()`: from then on the size of every WebSocket send is
+ * pushed to the returned `sizes`, until its `stop()`.
+ */
 export async function packagePage(browser, serverUrl) {
   const page = await browser.newPage();
   const errors = [];
@@ -42,6 +46,15 @@ export async function packagePage(browser, serverUrl) {
     const mod = await import("/pkg/mqtt_wasm.js");
     await mod.default();
     window.mqtt = mod;
+    window.recordSends = () => {
+      const sizes = [];
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (data) {
+        sizes.push(data.byteLength);
+        return send.call(this, data);
+      };
+      return { sizes, stop: () => { WebSocket.prototype.send = send; } };
+    };
   });
   page.pageErrors = errors;
   return page;

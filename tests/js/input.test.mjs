@@ -9,12 +9,8 @@ const env = useBrowser({ withPage: true });
 
 test("all packets of one event-loop turn go out in one WebSocket send", async () => {
   const r = await env.page.evaluate(async (url) => {
-    const sends = [];
-    const original = WebSocket.prototype.send;
-    WebSocket.prototype.send = function (data) {
-      sends.push(data.byteLength);
-      return original.call(this, data);
-    };
+    const recorder = window.recordSends();
+    const sends = recorder.sizes;
     try {
       const client = new window.mqtt.MqttClient({ url });
       await client.connect();
@@ -26,7 +22,7 @@ test("all packets of one event-loop turn go out in one WebSocket send", async ()
       await client.disconnect();
       return result;
     } finally {
-      WebSocket.prototype.send = original;
+      recorder.stop();
     }
   }, brokerUrl);
   // 10 PUBLISH of 2 + 2 + 6 + 10 = 20 bytes each, in one frame.
