@@ -44,6 +44,14 @@ pub enum SessionError {
     ServerDisconnected(ReasonCode),
     /// The network connection closed.
     ConnectionLost,
+    /// The WebSocket closed, with this close code (1006 when it failed or
+    /// broke without a closing handshake).
+    TransportClosed(u16),
+    /// The credentials provider threw or rejected. Its own error is not
+    /// kept: it may hold secrets.
+    CredentialsFailed,
+    /// The durable store failed; the session goes on in memory.
+    Storage(&'static str),
 }
 
 impl SessionError {
@@ -62,7 +70,46 @@ impl SessionError {
             Self::NotConnected => "NotConnected",
             Self::Closed => "Closed",
             Self::ServerDisconnected(_) => "ServerDisconnected",
-            Self::ConnectionLost => "ConnectionLost",
+            Self::ConnectionLost | Self::TransportClosed(_) => "ConnectionLost",
+            Self::CredentialsFailed => "InvalidArgument",
+            Self::Storage(_) => "Storage",
+        }
+    }
+
+    /// The WebSocket close code, for a connection that closed underneath.
+    pub fn close_code(self) -> Option<u16> {
+        match self {
+            Self::TransportClosed(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether another attempt may succeed where this one failed: the
+    /// network, a timeout, a server that is unavailable, busy, over a quota
+    /// or sending us elsewhere. Refusals that retrying cannot fix (bad
+    /// credentials, not authorized, banned, ...) and protocol errors are not.
+    pub fn is_transient(self) -> bool {
+        match self {
+            Self::ConnectionLost
+            | Self::TransportClosed(_)
+            | Self::ConnectTimeout
+            | Self::KeepAliveTimeout
+            | Self::CredentialsFailed => true,
+            Self::ConnectionRefused(r) | Self::ServerDisconnected(r) => matches!(
+                r,
+                ReasonCode::ServerUnavailable
+                    | ReasonCode::ServerBusy
+                    | ReasonCode::QuotaExceeded
+                    | ReasonCode::UseAnotherServer
+                    | ReasonCode::ServerMoved
+                    | ReasonCode::ConnectionRateExceeded
+                    | ReasonCode::ServerShuttingDown
+                    | ReasonCode::KeepAliveTimeout
+                    | ReasonCode::SessionTakenOver
+                    | ReasonCode::AdministrativeAction
+                    | ReasonCode::UnspecifiedError
+            ),
+            _ => false,
         }
     }
 
@@ -94,6 +141,9 @@ impl SessionError {
             Self::Closed => "the client ended before the operation completed",
             Self::ServerDisconnected(_) => "the server sent DISCONNECT",
             Self::ConnectionLost => "the connection closed",
+            Self::TransportClosed(_) => "the WebSocket closed",
+            Self::CredentialsFailed => "credentialsProvider failed",
+            Self::Storage(what) => what,
         }
     }
 }

@@ -34,10 +34,13 @@
 //! `publish` holds application messages (queue, QoS 1 and 2 flows,
 //! resumption), `control` SUBSCRIBE and UNSUBSCRIBE, `persist` the state
 //! that outlives a page, `alias` topic aliases, `pid` packet identifiers,
-//! `timer` the deadlines, `trie` topic-filter matching.
+//! `timer` the deadlines, `trie` topic-filter matching. Above the session,
+//! `client` decides about connections: which server, when to retry or give
+//! up, credentials, the durable store, `disconnect()` and `free()`.
 
 mod alias;
 mod backoff;
+mod client;
 mod config;
 mod control;
 mod error;
@@ -56,6 +59,7 @@ use core::mem;
 use core::time::Duration;
 
 pub use backoff::Backoff;
+pub use client::{Action, Client, ClientEvent, Credentials, Redirect, Settings, SocketId};
 pub use config::Config;
 pub use error::SessionError;
 pub use event::{Event, OpId, PacketInfo, PublishAck};
@@ -149,6 +153,8 @@ pub struct Session {
     connected_before: bool,
     /// Bumped whenever what `export_state` returns changes.
     generation: u64,
+    /// Where the server sent us (see `take_server_reference`).
+    server_reference: Option<String>,
 }
 
 impl Session {
@@ -184,6 +190,7 @@ impl Session {
             subscriptions: Registry::default(),
             connected_before: false,
             generation: 0,
+            server_reference: None,
         }
     }
 
@@ -274,7 +281,7 @@ impl Session {
             _ => return Err(SessionError::InvalidArgument("already connecting or connected")),
         }
         self.state = State::Opening;
-        self.timers.stop_all();
+        self.timers.stop_connection();
         self.timers.set(Timer::ConnAck, now + self.config.connect_timeout);
         Ok(())
     }
@@ -294,7 +301,7 @@ impl Session {
     pub fn shutdown(&mut self) {
         self.touched();
         self.state = State::Ended;
-        self.timers.stop_all();
+        self.timers.stop_connection();
         for o in mem::take(&mut self.outgoing) {
             self.events.push_back(Event::PublishDone(o.op, Err(SessionError::Closed)));
         }
@@ -494,6 +501,8 @@ impl Session {
             match timer {
                 Timer::ConnAck => self.lose(SessionError::ConnectTimeout, None),
                 Timer::PingResp => self.lose(SessionError::KeepAliveTimeout, None),
+                // The client's timer: `take_expired` yields connection timers only.
+                Timer::Reconnect => {}
                 Timer::KeepAlive => {
                     // The answer to an earlier PINGREQ is still due by its own deadline.
                     if self.send(now, &Packet::PingReq).is_ok() && self.timers.get(Timer::PingResp).is_none() {
@@ -506,9 +515,22 @@ impl Session {
 
     /// The transport closed, whoever closed it.
     pub fn handle_transport_closed(&mut self) {
+        self.end_connection(SessionError::ConnectionLost);
+    }
+
+    /// Ends the connection or the attempt under way for `error`: the
+    /// transport closed (with its close code) or never came (the
+    /// credentials failed). A `Lost` with `error` follows.
+    pub(crate) fn end_connection(&mut self, error: SessionError) {
         if matches!(self.state, State::Opening | State::AwaitConnAck | State::Connected) {
-            self.lose(SessionError::ConnectionLost, None);
+            self.lose(error, None);
         }
+    }
+
+    /// The Server Reference of the last CONNACK or DISCONNECT that sent the
+    /// client elsewhere (0x9C Use another server, 0x9D Server moved), once.
+    pub(crate) fn take_server_reference(&mut self) -> Option<String> {
+        self.server_reference.take()
     }
 
     // ----- internals -----------------------------------------------------
@@ -525,7 +547,7 @@ impl Session {
             }
         }
         self.state = State::Idle;
-        self.timers.stop_all();
+        self.timers.stop_connection();
         // SUBSCRIBE and UNSUBSCRIBE are not resent by the protocol: retry them,
         // in their order, on the next connection.
         for mut c in mem::take(&mut self.controls_inflight).into_iter().rev() {
@@ -566,6 +588,7 @@ impl Session {
             Packet::Auth(auth) => self.handle_auth(auth),
             Packet::Disconnect(d) => {
                 let reason = d.reason_code;
+                self.note_redirect(reason, &d.properties);
                 self.events.push_back(Event::ServerDisconnect(d));
                 self.lose(SessionError::ServerDisconnected(reason), None);
                 Ok(())
@@ -589,6 +612,7 @@ impl Session {
 
     fn handle_connack(&mut self, now: Instant, connack: ConnAck) -> Result<(), SessionError> {
         if connack.reason_code.is_error() {
+            self.note_redirect(connack.reason_code, &connack.properties);
             self.lose(SessionError::ConnectionRefused(connack.reason_code), None);
             return Ok(());
         }
@@ -634,6 +658,14 @@ impl Session {
         self.flush_controls(now);
         self.flush_queue(now);
         Ok(())
+    }
+
+    /// Keeps the Server Reference of a refusal or DISCONNECT that names
+    /// another server [MQTT-4.11], for the client's next attempt.
+    fn note_redirect(&mut self, reason: ReasonCode, properties: &Properties) {
+        if matches!(reason, ReasonCode::UseAnotherServer | ReasonCode::ServerMoved) {
+            self.server_reference.clone_from(&properties.server_reference);
+        }
     }
 
     fn handle_auth(&mut self, auth: Auth) -> Result<(), SessionError> {

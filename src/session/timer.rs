@@ -1,7 +1,10 @@
 //! The session's timers: a fixed table of deadlines, one per purpose, as in
 //! quinn-proto's `TimerTable`. The transport arms a single host timer for
-//! the earliest deadline and calls `Session::handle_timeout` when it fires;
-//! early or extra calls do nothing.
+//! the earliest deadline and calls `Client::handle_timeout` when it fires;
+//! early or extra calls do nothing. The three connection timers belong to
+//! the [`Session`](super::Session); `Reconnect` to the
+//! [`Client`](super::Client) above it, in the same table so that one
+//! deadline covers both.
 
 use super::time::Instant;
 
@@ -13,12 +16,15 @@ pub(crate) enum Timer {
     KeepAlive = 1,
     /// A PINGREQ went out and nothing has come back since.
     PingResp = 2,
+    /// The back-off before the next connection attempt is over.
+    Reconnect = 3,
 }
 
-const COUNT: usize = 3;
-/// In the order they are handled when several expire at once: a missing
-/// PINGRESP ends the connection before another PINGREQ could go out.
-const ALL: [Timer; COUNT] = [Timer::ConnAck, Timer::PingResp, Timer::KeepAlive];
+const COUNT: usize = 4;
+/// The timers of one connection, in the order they are handled when several
+/// expire at once: a missing PINGRESP ends the connection before another
+/// PINGREQ could go out.
+const CONNECTION: [Timer; 3] = [Timer::ConnAck, Timer::PingResp, Timer::KeepAlive];
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TimerTable {
@@ -38,18 +44,31 @@ impl TimerTable {
         self.deadlines[timer as usize]
     }
 
-    pub(crate) fn stop_all(&mut self) {
-        self.deadlines = [None; COUNT];
+    /// Stops the timers of the connection; `Reconnect` stays.
+    pub(crate) fn stop_connection(&mut self) {
+        for t in CONNECTION {
+            self.stop(t);
+        }
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.deadlines.iter().flatten().min().copied()
     }
 
-    /// Stops and returns the first timer whose deadline is at or before `now`.
+    /// Stops and returns the first connection timer whose deadline is at or
+    /// before `now`.
     pub(crate) fn take_expired(&mut self, now: Instant) -> Option<Timer> {
-        let timer = ALL.into_iter().find(|t| self.get(*t).is_some_and(|at| at <= now))?;
+        let timer = CONNECTION.into_iter().find(|t| self.get(*t).is_some_and(|at| at <= now))?;
         self.stop(timer);
         Some(timer)
+    }
+
+    /// Stops `timer` and says whether it had expired by `now`.
+    pub(crate) fn take(&mut self, timer: Timer, now: Instant) -> bool {
+        let expired = self.get(timer).is_some_and(|at| at <= now);
+        if expired {
+            self.stop(timer);
+        }
+        expired
     }
 }
