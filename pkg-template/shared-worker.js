@@ -1,19 +1,30 @@
 // The SharedWorker behind `SharedMqttClient`: one MqttClient, one WebSocket
 // and one session for every tab of the origin. Each tab (a MessagePort)
 // gets the messages of its own subscriptions only; a filter is unsubscribed
-// at the broker when the last tab using it lets go.
+// at the broker when the last tab using it lets go. It only routes: the
+// lifecycle (reconnects, giving up, what disconnect and connect mean) is
+// the client's.
 import init, { MqttClient } from "./mqtt_wasm.js";
 
 const ready = init();
 let client = null;
 /** filter -> Set of ports subscribed to it */
 const filters = new Map();
+/** filter -> the one message handler installed for it in the client: tabs
+ * that come and go share it, so they never pile up handlers. */
+const routes = new Map();
+/** The tabs that receive the client's events: those whose connect() is under way or done. */
 const ports = new Set();
 /** The message last delivered to each port: a tab gets a message once even
  * if several of its filters match it. */
 const lastDelivered = new WeakMap();
 
-const plain = (e) => ({ code: e?.code ?? "Protocol", message: e?.message ?? String(e), reasonCode: e?.reasonCode });
+const plain = (e) => ({
+  code: e?.code ?? "Protocol",
+  message: e?.message ?? String(e),
+  reasonCode: e?.reasonCode,
+  closeCode: e?.closeCode,
+});
 
 function broadcast(event, arg) {
   for (const port of ports) port.postMessage({ event, arg: event === "error" ? plain(arg) : arg });
@@ -28,12 +39,18 @@ function ensureClient(options) {
   return client;
 }
 
-function handlerFor(port, filter) {
-  return (topic, payload, packet) => {
-    if (!filters.get(filter)?.has(port) || lastDelivered.get(port) === payload) return;
-    lastDelivered.set(port, payload);
-    port.postMessage({ event: "message", arg: [topic, payload, packet] });
+/** The handler of `filter`, new only for a filter no tab uses yet. */
+function routeFor(filter) {
+  if (routes.has(filter)) return undefined;
+  const route = (topic, payload, packet) => {
+    for (const port of filters.get(filter) ?? []) {
+      if (lastDelivered.get(port) === payload) continue;
+      lastDelivered.set(port, payload);
+      port.postMessage({ event: "message", arg: [topic, payload, packet] });
+    }
   };
+  routes.set(filter, route);
+  return route;
 }
 
 /** Drops `port`'s use of `list`; unsubscribes what no tab uses any more. */
@@ -44,6 +61,7 @@ async function release(port, list) {
     if (!users?.delete(port)) continue;
     if (users.size === 0) {
       filters.delete(filter);
+      routes.delete(filter);
       orphaned.push(filter);
     }
   }
@@ -53,6 +71,8 @@ async function release(port, list) {
 
 const operations = {
   async connect(port, { options }) {
+    // A tab that left (disconnect()) and connects again hears events again.
+    ports.add(port);
     const ack = await ensureClient(options).connect();
     return { connack: ack, clientId: client.clientId };
   },
@@ -64,8 +84,17 @@ const operations = {
       if (!filters.has(name)) filters.set(name, new Set());
       filters.get(name).add(port);
     }
-    // One SUBSCRIBE per filter, each with this tab's handler.
-    const acks = await Promise.all(list.map((f, i) => client.subscribe(f, opts, handlerFor(port, names[i]))));
+    // One SUBSCRIBE per filter; the handler routes to every tab using it.
+    const installed = names.map(routeFor);
+    // A refused or failed filter loses the handler it installed: the next tab installs one again.
+    const settled = await Promise.allSettled(list.map((f, i) => client.subscribe(f, opts, installed[i])));
+    settled.forEach((s, i) => {
+      const refused = s.status === "rejected" || s.value.granted[0]?.reasonCode >= 0x80;
+      if (installed[i] && refused) routes.delete(names[i]);
+    });
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    const acks = settled.map((s) => s.value);
     return { packetId: acks[0].packetId, granted: acks.flatMap((a) => a.granted), properties: acks[0].properties };
   },
   unsubscribe: (port, { filter }) => release(port, Array.isArray(filter) ? filter : [filter]),

@@ -4,7 +4,7 @@
 // is missing.
 import { MqttClient, MqttError } from "./mqtt_wasm.js";
 
-const toError = (e) => new MqttError(e.code, e.message, e.reasonCode);
+const toError = (e) => new MqttError(e.code, e.message, e.reasonCode, e.closeCode);
 
 /** MQTT topic-filter matching, for this tab's per-subscription handlers. */
 function matches(filter, topic) {
@@ -108,6 +108,8 @@ export class SharedMqttClient {
   async disconnect(opts) {
     if (this.#local) return this.#local.disconnect(opts);
     await this.#call("bye");
+    // The worker let go of this tab's subscriptions; so do its handlers.
+    this.#subscriptionHandlers = [];
     this.#connected = false;
   }
 

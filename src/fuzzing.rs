@@ -5,10 +5,16 @@
 
 use std::collections::HashSet;
 
+use core::time::Duration;
+
 use crate::codec::{
-    Bytes, Decoder, Packet, Properties, ProtocolVersion, Publish, QoS, Subscription, SubscriptionOptions,
+    Bytes, Decoder, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscription,
+    SubscriptionOptions,
 };
-use crate::session::{Config, Event, Instant, Session};
+use crate::session::{
+    Action, Backoff, Client, ClientEvent, Config, Credentials, Event, Instant, OpId, Redirect, Session, Settings,
+    SocketId,
+};
 
 fn version(selector: u8) -> ProtocolVersion {
     match selector % 3 {
@@ -94,63 +100,57 @@ fn check_roundtrip(packet: &Packet, version: ProtocolVersion) {
     }
 }
 
-/// Runs a session on a script read from `data`: each step is an action
-/// byte, a time step byte and, for actions with data, a length byte and
-/// that many bytes. The session must not panic, its durable state must
-/// survive export and import, and once it shuts down every operation it
-/// accepted must have completed exactly once.
+/// Runs a [`Client`] (and so its session) on a script read from `data`:
+/// the first byte picks the version and the client's settings; then each
+/// step is an action byte, a time step byte and, for actions with data, a
+/// length byte and that many bytes. Actions are the application's commands
+/// (connect, disconnect, reconnect, publish, ...), the host's reports
+/// (socket opened, bytes, closed, credentials, store reads and writes,
+/// redirects, timeouts) and reports about older sockets. The client must
+/// not panic, its durable state must survive export and import, and once
+/// it is freed every operation it accepted (connects and disconnects
+/// included) must have completed exactly once.
 pub fn session(data: &[u8]) {
     let Some((&selector, mut script)) = data.split_first() else { return };
     let protocol = version(selector);
     let config = Config { protocol, client_id: "c".into(), keep_alive: 5, max_queued: 4, ..Config::default() };
-    let mut s = Session::new(config);
-    let mut now = 0u64;
-    let mut accepted = HashSet::new();
-    let mut completed = HashSet::new();
+    let settings = Settings {
+        urls: vec!["ws://a/".into(), "ws://b/".into()],
+        backoff: Backoff {
+            base: Duration::from_millis(u64::from(selector / 3 % 2) * 100),
+            max: Duration::from_millis(1000),
+        },
+        max_reconnect_attempts: u32::from(selector / 6 % 4),
+        credentials_provider: selector & 0x20 != 0,
+        durable: selector & 0x40 != 0,
+        redirect: if selector & 0x80 != 0 { Redirect::Ask } else { Redirect::KnownHosts },
+        seed: u64::from(selector),
+    };
+    let mut h = Host {
+        c: Client::new(config, settings),
+        now: 0,
+        accepted: HashSet::new(),
+        completed: HashSet::new(),
+        sockets: Vec::new(),
+        credentials: None,
+        loading: false,
+        saving: false,
+        redirecting: false,
+    };
+    h.drain();
     while let [action, step, rest @ ..] = script {
+        let with_data = matches!(action % 16, 2 | 3 | 11);
         let (bytes, rest) = match rest.split_first() {
-            Some((&len, tail)) if action % 8 >= 2 && action % 8 <= 3 => tail.split_at(usize::from(len).min(tail.len())),
+            Some((&len, tail)) if with_data => tail.split_at(usize::from(len).min(tail.len())),
             _ => (&[][..], rest),
         };
         script = rest;
-        now += u64::from(*step) * 100;
-        let at = Instant::from_millis(now);
-        match action % 8 {
-            0 => {
-                let _ = s.connect(at);
-                s.handle_transport_open(at);
-            }
-            1 => {
-                // A server that accepts; what it says next comes from the script.
-                let connack: &[u8] = if protocol.is_v5() { &[0x20, 0x03, 0, 0, 0] } else { &[0x20, 0x02, 0, 0] };
-                s.handle_bytes(at, Bytes::from_static(connack));
-            }
-            2 => s.handle_bytes(at, Bytes::copy_from_slice(bytes)),
-            3 => {
-                let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(step % 3)];
-                let topic = if step % 7 == 0 { "bad/#" } else { "t" };
-                let p = Publish::new(topic, Bytes::copy_from_slice(bytes));
-                if let Ok(op) = s.publish(at, p, qos) {
-                    accepted.insert(op);
-                }
-            }
-            4 => {
-                let subs = vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }];
-                if let Ok(op) = s.subscribe(at, subs, Properties::default()) {
-                    accepted.insert(op);
-                }
-            }
-            5 => {
-                if let Ok(op) = s.unsubscribe(at, vec!["a/+".into()], Properties::default()) {
-                    accepted.insert(op);
-                }
-            }
-            6 => s.handle_transport_closed(),
-            _ => s.handle_timeout(at),
-        }
-        drain(&mut s, &mut completed);
+        h.now += u64::from(*step) * 100;
+        h.step(*action, *step, bytes, protocol);
+        h.drain();
     }
     // Whatever state the script left, it survives export and import whole.
+    let s = h.c.session();
     let state = s.export_state();
     let mut restored = Session::new(Config { protocol, client_id: "c".into(), ..Config::default() });
     if let Err(e) = restored.import_state(&state) {
@@ -162,16 +162,137 @@ pub fn session(data: &[u8]) {
         "the restored session holds what was exported"
     );
     assert_eq!(restored.export_state(), state, "export, import, export is stable");
-    s.shutdown();
-    drain(&mut s, &mut completed);
-    assert_eq!(accepted, completed, "an accepted operation never completed");
+    h.c.free(Instant::from_millis(h.now));
+    h.drain();
+    assert!(h.c.poll_timeout().is_none(), "a freed client has no deadline");
+    assert_eq!(h.accepted, h.completed, "an accepted operation never completed");
 }
 
-fn drain(s: &mut Session, completed: &mut HashSet<crate::session::OpId>) {
-    let _ = s.poll_transmit();
-    while let Some(e) = s.poll_event() {
-        if let Event::PublishDone(op, _) | Event::SubscribeDone(op, _) | Event::UnsubscribeDone(op, _) = e {
-            assert!(completed.insert(op), "an operation completed twice");
+/// The fuzzed client and what it asked its host for.
+struct Host {
+    c: Client,
+    now: u64,
+    accepted: HashSet<OpId>,
+    completed: HashSet<OpId>,
+    /// Every socket opened, newest last.
+    sockets: Vec<SocketId>,
+    credentials: Option<SocketId>,
+    loading: bool,
+    saving: bool,
+    redirecting: bool,
+}
+
+impl Host {
+    fn step(&mut self, action: u8, step: u8, bytes: &[u8], protocol: ProtocolVersion) {
+        let at = Instant::from_millis(self.now);
+        let socket = self.sockets.last().copied();
+        let c = &mut self.c;
+        let mut accept = |r: Result<OpId, _>| {
+            if let Ok(op) = r {
+                self.accepted.insert(op);
+            }
+        };
+        match action % 16 {
+            0 => accept(Ok(c.connect(at))),
+            1 => {
+                // A server that accepts; what it says next comes from the script.
+                let connack: &[u8] = if protocol.is_v5() { &[0x20, 0x03, 0, 0, 0] } else { &[0x20, 0x02, 0, 0] };
+                if let Some(s) = socket {
+                    c.handle_open(at, s);
+                    c.handle_bytes(at, s, Bytes::from_static(connack));
+                }
+            }
+            2 => {
+                if let Some(s) = socket {
+                    c.handle_bytes(at, s, Bytes::copy_from_slice(bytes));
+                }
+            }
+            3 => {
+                let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(step % 3)];
+                let topic = if step % 7 == 0 { "bad/#" } else { "t" };
+                accept(c.publish(at, Publish::new(topic, Bytes::copy_from_slice(bytes)), qos));
+            }
+            4 => {
+                let subs = vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }];
+                accept(c.subscribe(at, subs, Properties::default()));
+            }
+            5 => accept(c.unsubscribe(at, vec!["a/+".into()], Properties::default())),
+            6 => {
+                if let Some(s) = socket {
+                    c.handle_closed(at, s, 1006);
+                }
+            }
+            7 => c.handle_timeout(at),
+            8 => {
+                let d = Disconnect { reason_code: ReasonCode::Success, properties: Properties::default() };
+                accept(c.disconnect(at, &d));
+            }
+            9 => accept(Ok(c.reconnect(at))),
+            10 => {
+                if let Some(s) = self.credentials.take() {
+                    let answer = if step % 2 == 0 { Ok(Credentials::default()) } else { Err(()) };
+                    c.handle_credentials(at, s, answer);
+                }
+            }
+            11 => {
+                if std::mem::take(&mut self.loading) {
+                    let answer = match step % 3 {
+                        0 => Ok(None),
+                        1 => Ok(Some(bytes.to_vec())),
+                        _ => Err(()),
+                    };
+                    c.handle_loaded(at, answer);
+                }
+            }
+            12 => {
+                if std::mem::take(&mut self.saving) {
+                    c.handle_saved(if step % 4 == 0 { Err(()) } else { Ok(()) });
+                }
+            }
+            13 => {
+                if std::mem::take(&mut self.redirecting) {
+                    let url = (step % 2 == 0).then(|| "ws://c/".to_owned());
+                    c.handle_redirect(at, url);
+                }
+            }
+            14 => {
+                if let Some(s) = socket {
+                    c.handle_open(at, s);
+                }
+            }
+            _ => {
+                // Reports about an older socket.
+                if let Some(&old) = self.sockets.iter().rev().nth(1) {
+                    c.handle_bytes(at, old, Bytes::from_static(&[0x20, 0x02, 0, 0]));
+                    c.handle_closed(at, old, 1000);
+                }
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        let c = &mut self.c;
+        let _ = c.poll_transmit();
+        while let Some(action) = c.poll_action() {
+            match action {
+                Action::Open { socket, .. } => self.sockets.push(socket),
+                Action::FetchCredentials { socket } => self.credentials = Some(socket),
+                Action::Load { .. } => self.loading = true,
+                Action::Save { .. } => self.saving = true,
+                Action::ResolveRedirect { .. } => self.redirecting = true,
+                Action::Close { .. } => {}
+            }
+        }
+        while let Some(e) = c.poll_event() {
+            let op = match e {
+                ClientEvent::Session(
+                    Event::PublishDone(op, _) | Event::SubscribeDone(op, _) | Event::UnsubscribeDone(op, _),
+                )
+                | ClientEvent::ConnectDone(op, _)
+                | ClientEvent::DisconnectDone(op) => op,
+                _ => continue,
+            };
+            assert!(self.completed.insert(op), "an operation completed twice");
         }
     }
 }

@@ -210,9 +210,9 @@ async fn invalid_topic_rejects_with_mqtt_error_code() {
 }
 
 #[wasm_bindgen_test]
-async fn unreachable_broker_rejects_connect_with_an_error_code() {
+async fn unreachable_broker_without_reconnect_rejects_connect_with_an_error_code() {
     let url = option_env!("MQTT_CLOSED_URL").expect("MQTT_CLOSED_URL must name a port nothing listens on");
-    let o = JSON::parse(r#"{"url": "ws://unset", "connectTimeout": 3000}"#).unwrap();
+    let o = JSON::parse(r#"{"url": "ws://unset", "connectTimeout": 3000, "reconnectPeriod": 0}"#).unwrap();
     Reflect::set(&o, &"url".into(), &url.into()).unwrap();
     let client = MqttClient::new(o).unwrap();
     let err = JsFuture::from(client.connect()).await.unwrap_err();
@@ -221,6 +221,63 @@ async fn unreachable_broker_rejects_connect_with_an_error_code() {
     // Operations queued meanwhile are not left pending.
     let err = JsFuture::from(client.publish("t".into(), "x".into(), None)).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
+}
+
+#[wasm_bindgen_test]
+async fn a_first_connect_that_fails_is_retried_until_a_broker_answers() {
+    let closed = option_env!("MQTT_CLOSED_URL").expect("MQTT_CLOSED_URL must name a port nothing listens on");
+    let o = JSON::parse(r#"{"reconnectPeriod": 40, "maxReconnectPeriod": 100}"#).unwrap();
+    Reflect::set(&o, &"url".into(), &closed.into()).unwrap();
+    Reflect::set(&o, &"servers".into(), &Array::of1(&broker_url().into())).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let reconnects = reconnect_log(&client);
+    let events = event_log(&client);
+    // Attempt 0 and reconnect 1 go to the closed port, reconnect 2 to the broker.
+    JsFuture::from(client.connect()).await.expect("connect() waits for a broker that answers");
+    let urls: Vec<String> = reconnects.borrow().iter().map(|r| r.1.clone()).collect();
+    assert_eq!(urls, [closed.to_owned(), broker_url().to_owned()]);
+    let errors = events.borrow().iter().filter(|e| *e == "error:ConnectionLost").count();
+    assert_eq!(errors, 2, "each failed attempt is reported: {:?}", events.borrow());
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_pending_first_connect_rejects_once_max_reconnect_attempts_are_used_up() {
+    let closed = option_env!("MQTT_CLOSED_URL").expect("MQTT_CLOSED_URL must name a port nothing listens on");
+    let o = JSON::parse(r#"{"reconnectPeriod": 20, "maxReconnectAttempts": 2}"#).unwrap();
+    Reflect::set(&o, &"url".into(), &closed.into()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let reconnects = reconnect_log(&client);
+    let err = JsFuture::from(client.connect()).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("ConnectionLost"));
+    assert_eq!(get(&err, "closeCode").as_f64(), Some(1006.0));
+    assert_eq!(reconnects.borrow().len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn connect_called_right_after_disconnect_settles_and_connects_again() {
+    let client = connected("{}").await;
+    let bye = client.disconnect(None);
+    let again = JsFuture::from(client.connect()).await.expect("connect() after a disconnect() not awaited");
+    assert_eq!(get(&again, "reasonCode").as_f64(), Some(0.0));
+    JsFuture::from(bye).await.unwrap();
+    assert!(client.connected());
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn free_rejects_every_pending_promise_and_fires_end() {
+    let client = connected(r#"{"protocolVersion": 5}"#).await;
+    let events = event_log(&client);
+    // Sent but not acknowledged yet when the client is freed.
+    let pending = client.publish("free/t".into(), "x".into(), qos1());
+    let subscribing = client.subscribe("free/#".into(), None, None);
+    drop(client);
+    for p in [pending, subscribing] {
+        let err = JsFuture::from(p).await.expect_err("settled by free()");
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
+    }
+    assert_eq!(events.borrow().last().map(String::as_str), Some("end"));
 }
 
 #[wasm_bindgen_test]
@@ -353,19 +410,38 @@ fn packet_log(client: &MqttClient) -> Rc<RefCell<Vec<String>>> {
     log
 }
 
+/// Closes the newest WebSocket the page opened, behind the client's back.
+/// Every socket is recorded by a wrapper of the global `WebSocket`,
+/// installed by the first call; so the client of interest must be created
+/// after that first call.
+fn record_sockets() {
+    js_sys::Function::new_no_args(
+        "if (!globalThis.__sockets) { const N = WebSocket; globalThis.__sockets = []; \
+         globalThis.WebSocket = class extends N { constructor(...a) { super(...a); globalThis.__sockets.push(this); } }; }",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+}
+
+fn close_last_socket_underneath() {
+    js_sys::Function::new_no_args("globalThis.__sockets.at(-1).close()").call0(&JsValue::UNDEFINED).unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn the_will_is_published_when_the_connection_drops_without_disconnect() {
+    record_sockets();
     let topic = unique("will");
     let watcher = connected("{}").await;
     let messages = inbox(&watcher);
     JsFuture::from(watcher.subscribe(topic.as_str().into(), None, None)).await.unwrap();
     let o = format!(
-        r#"{{"protocolVersion": 5, "will": {{"topic": "{topic}", "payload": "gone", "qos": 1, "properties": {{"contentType": "text/plain"}}}}}}"#
+        r#"{{"protocolVersion": 5, "reconnectPeriod": 0, "will": {{"topic": "{topic}", "payload": "gone", "qos": 1, "properties": {{"contentType": "text/plain"}}}}}}"#
     );
     let dying = connected(&o).await;
-    // Dropping the client closes its socket without an MQTT DISCONNECT, as a
-    // closed tab does: an abnormal end for the broker.
-    drop(dying);
+    // The socket closes without an MQTT DISCONNECT, as when a tab is
+    // closed: an abnormal end for the broker.
+    close_last_socket_underneath();
+    let _ = &dying;
     let got = wait_for(&messages, 1).await;
     assert_eq!(got.first().map(|m| m.1.clone()), Some(b"gone".to_vec()));
     // A graceful disconnect() does not publish the will.

@@ -1,9 +1,8 @@
-//! `MqttClient`, the class JavaScript sees: it validates arguments, turns
-//! calls into session commands and hands the rest to the driver
-//! (`driver.rs`).
+//! `MqttClient`, the class JavaScript sees: each method parses its
+//! arguments, hands a command to the core's [`Client`] and returns the
+//! promise its completion settles; the driver (`driver.rs`) does the rest.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
@@ -11,20 +10,34 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, from_js, Checked, FilterIn, PropertiesIn, SubscribeOptionsIn};
-use super::driver::{
-    deferred, drop_handler, emit, fail_connect_waiters, load_durable, pump, schedule_pump, start_attempt,
-    wait_for_load, Driver, Durable, Inner, PendingOp,
-};
+use super::driver::{deferred, drop_handler, pump, schedule_pump, Driver, Inner, PendingOp};
 use super::error::{error, invalid_topic};
 use super::options::{self, ClientOptions};
 use super::timer::now;
 use crate::codec::{Auth, Disconnect, Properties, Publish, Subscription};
-use crate::session::{Instant, OpId, Session, SessionError, State, TopicTrie};
+use crate::session::{Client, Instant, OpId, SessionError, TopicTrie};
 
 /// An MQTT client over a browser WebSocket.
 #[wasm_bindgen]
 pub struct MqttClient {
     inner: Rc<Inner>,
+    /// The object `new MqttClient` made, whose `free()` ends the client; the
+    /// second wrappers that `on()` and `off()` return (freed at once by the
+    /// package entry) do not.
+    owner: bool,
+}
+
+impl Drop for MqttClient {
+    /// `free()` and `Symbol.dispose`: the client ends, DISCONNECT is sent if
+    /// connected, every pending promise settles and `end` fires.
+    fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
+        self.inner.driver.borrow_mut().client.free(now());
+        pump(&self.inner);
+        self.inner.driver.borrow_mut().release();
+    }
 }
 
 impl core::fmt::Debug for MqttClient {
@@ -42,86 +55,31 @@ impl MqttClient {
     ) -> Result<MqttClient, JsValue> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
-        let ClientOptions { config, urls, credentials_provider, backoff, max_reconnect_attempts, durable } =
-            options::parse(options)?;
-        let durable = durable.then(|| Durable {
-            key: config.client_id.clone(),
-            loaded: false,
-            loading: false,
-            saving: false,
-            saved: 0,
-            connect_after_load: false,
-        });
-        let driver = Driver {
-            session: Session::new(config),
-            urls,
-            url_index: 0,
-            credentials_provider,
-            backoff,
-            max_reconnect_attempts,
-            transport: None,
-            generation: 0,
-            timer: None,
-            reconnect_timer: None,
-            failed_attempts: 0,
-            reconnecting: false,
-            connected_at: None,
-            last_connack: JsValue::UNDEFINED,
-            last_close_code: 0,
-            connect_waiters: Vec::new(),
-            disconnect_waiters: Vec::new(),
-            ending: false,
-            ops: HashMap::new(),
-            pump_scheduled: false,
-            flush_scheduled: false,
-            durable,
-        };
+        let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(options)?;
         let inner = Rc::new(Inner {
-            driver: RefCell::new(driver),
+            driver: RefCell::new(Driver::new(Client::new(config, settings))),
             handlers: RefCell::default(),
             subscription_handlers: RefCell::new(TopicTrie::default()),
+            credentials_provider,
+            redirect,
         });
-        load_durable(&inner);
-        Ok(MqttClient { inner })
+        // A durable store is read at once.
+        pump(&inner);
+        Ok(MqttClient { inner, owner: true })
     }
 
-    /// Connects; resolves with the CONNACK.
+    /// Connects; resolves with the CONNACK. A transient failure of the
+    /// first attempt is retried with the reconnect back-off.
     #[wasm_bindgen(unchecked_return_type = "Promise<ConnAck>")]
     pub fn connect(&self) -> Promise {
-        let (promise, resolvers) = deferred();
-        let Some(resolvers) = resolvers else { return promise };
-        let start = {
-            let mut d = self.inner.driver.borrow_mut();
-            match d.session.state() {
-                State::Connected => {
-                    resolvers.resolve(&d.last_connack);
-                    return promise;
-                }
-                State::Idle | State::Ended if d.reconnect_timer.is_none() && !d.ending => {
-                    d.connect_waiters.push(resolvers);
-                    d.failed_attempts = 0;
-                    d.reconnecting = false;
-                    d.url_index = 0;
-                    true
-                }
-                _ => {
-                    d.connect_waiters.push(resolvers);
-                    false
-                }
-            }
-        };
-        if start && !wait_for_load(&self.inner) {
-            start_attempt(&self.inner);
-        }
-        promise
+        self.operation(Vec::new(), None, |c, now| Ok(c.connect(now)))
     }
 
-    /// Connects again after `disconnect()` or after giving up; resolves with
-    /// the CONNACK.
+    /// Connects now, after `disconnect()`, after giving up, or cutting the
+    /// back-off of a pending reconnect short; resolves with the CONNACK.
     #[wasm_bindgen(unchecked_return_type = "Promise<ConnAck>")]
     pub fn reconnect(&self) -> Promise {
-        self.inner.driver.borrow_mut().reconnect_timer = None;
-        self.connect()
+        self.operation(Vec::new(), None, |c, now| Ok(c.reconnect(now)))
     }
 
     /// Publishes a message; resolves when it is written (QoS 0) or
@@ -156,7 +114,7 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), None, |s, now| s.publish(now, publish, qos))
+        self.operation(Vec::new(), None, |c, now| c.publish(now, publish, qos))
     }
 
     /// Subscribes; resolves with the SUBACK, where refused filters carry a
@@ -198,7 +156,7 @@ impl MqttClient {
                 trie.insert(f, h.clone());
             }
         }
-        self.operation(filters, handler, |s, now| s.subscribe(now, subscriptions, properties))
+        self.operation(filters, handler, |c, now| c.subscribe(now, subscriptions, properties))
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
@@ -232,7 +190,7 @@ impl MqttClient {
                 trie.remove_where(f, |_| true);
             }
         }
-        self.operation(Vec::new(), None, |s, now| s.unsubscribe(now, filters, properties))
+        self.operation(Vec::new(), None, |c, now| c.unsubscribe(now, filters, properties))
     }
 
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
@@ -261,37 +219,7 @@ impl MqttClient {
             Ok(d) => d,
             Err(e) => return Promise::reject(&e),
         };
-        let (promise, resolvers) = deferred();
-        let Some(resolvers) = resolvers else { return promise };
-        let waiting = {
-            let mut guard = self.inner.driver.borrow_mut();
-            let dr = &mut *guard;
-            if let Err(e) = dr.session.disconnect(now(), &d) {
-                resolvers.reject(&error(e));
-                return promise;
-            }
-            dr.reconnect_timer = None;
-            dr.timer = None;
-            dr.transmit();
-            match &dr.transport {
-                Some(t) => {
-                    t.close();
-                    dr.ending = true;
-                    dr.disconnect_waiters.push(resolvers);
-                    true
-                }
-                None => {
-                    resolvers.resolve(&JsValue::UNDEFINED);
-                    false
-                }
-            }
-        };
-        fail_connect_waiters(&self.inner, &error(SessionError::Closed));
-        pump(&self.inner);
-        if !waiting {
-            emit(&self.inner, "end", &[]);
-        }
-        promise
+        self.operation(Vec::new(), None, |c, now| c.disconnect(now, &d))
     }
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
@@ -313,7 +241,7 @@ impl MqttClient {
             })
         });
         let result = match auth {
-            Ok(auth) => self.inner.driver.borrow_mut().session.auth(now(), auth).map_err(error),
+            Ok(auth) => self.inner.driver.borrow_mut().client.auth(now(), auth).map_err(error),
             Err(e) => Err(e),
         };
         match result {
@@ -335,10 +263,10 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "never")] handler: Function,
     ) -> MqttClient {
         if event == "packetsend" || event == "packetreceive" {
-            self.inner.driver.borrow_mut().session.set_trace(true);
+            self.inner.driver.borrow_mut().client.set_trace(true);
         }
         Rc::make_mut(&mut self.inner.handlers.borrow_mut()).push((event, handler));
-        MqttClient { inner: self.inner.clone() }
+        MqttClient { inner: self.inner.clone(), owner: false }
     }
 
     /// Removes an event handler added with `on` (typed like `on`).
@@ -353,54 +281,54 @@ impl MqttClient {
         }
         let tracing = handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
         drop(handlers);
-        self.inner.driver.borrow_mut().session.set_trace(tracing);
-        MqttClient { inner: self.inner.clone() }
+        self.inner.driver.borrow_mut().client.set_trace(tracing);
+        MqttClient { inner: self.inner.clone(), owner: false }
     }
 
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
-        self.inner.driver.borrow().session.is_connected()
+        self.inner.driver.borrow().client.session().is_connected()
     }
 
     #[wasm_bindgen(getter, js_name = clientId)]
     pub fn client_id(&self) -> String {
-        self.inner.driver.borrow().session.client_id().to_owned()
+        self.inner.driver.borrow().client.session().client_id().to_owned()
     }
 
     #[wasm_bindgen(getter, js_name = protocolVersion)]
     pub fn protocol_version(&self) -> u8 {
-        self.inner.driver.borrow().session.protocol() as u8
+        self.inner.driver.borrow().client.session().protocol() as u8
     }
 
     #[wasm_bindgen(getter, js_name = serverProperties, unchecked_return_type = "Properties")]
     pub fn server_properties(&self) -> Object {
-        convert::properties(self.inner.driver.borrow().session.server_properties())
+        convert::properties(self.inner.driver.borrow().client.session().server_properties())
     }
 
     #[wasm_bindgen(getter, js_name = inflightCount)]
     pub fn inflight_count(&self) -> u32 {
-        self.inner.driver.borrow().session.inflight_count() as u32
+        self.inner.driver.borrow().client.session().inflight_count() as u32
     }
 
     #[wasm_bindgen(getter, js_name = queuedCount)]
     pub fn queued_count(&self) -> u32 {
-        self.inner.driver.borrow().session.queued_count() as u32
+        self.inner.driver.borrow().client.session().queued_count() as u32
     }
 }
 
 impl MqttClient {
-    /// Runs a session command that completes later, and returns the promise
+    /// Runs a client command that completes later, and returns the promise
     /// its completion event settles.
     fn operation(
         &self,
         filters: Vec<String>,
         handler: Option<Function>,
-        command: impl FnOnce(&mut Session, Instant) -> Result<OpId, SessionError>,
+        command: impl FnOnce(&mut Client, Instant) -> Result<OpId, SessionError>,
     ) -> Promise {
         let (promise, resolvers) = deferred();
         let Some(resolvers) = resolvers else { return promise };
         let mut d = self.inner.driver.borrow_mut();
-        match command(&mut d.session, now()) {
+        match command(&mut d.client, now()) {
             Ok(op) => {
                 d.ops.insert(op, PendingOp { resolvers, filters, handler });
                 drop(d);

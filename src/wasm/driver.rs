@@ -1,16 +1,20 @@
-//! The driver: runs a [`Session`] on a [`Transport`] and one [`Timeout`],
-//! for `MqttClient` (`client.rs`).
+//! The driver: runs a [`Client`] on a [`Transport`] and one [`Timeout`],
+//! for `MqttClient` (`client.rs`). It decides nothing: it executes the
+//! client's [`Action`]s (open and close sockets, call the credentials
+//! provider and the redirect policy, read and write the store), arms one
+//! timer for the client's next deadline, and turns the client's events into
+//! promise settlements and handler calls.
 //!
-//! Every entry point (a JS call, a socket event, a timer) does the same:
-//! borrow the driver, feed the session, release the borrow, then `pump`:
-//! send what the session produced (in one WebSocket frame), re-arm the timer,
-//! and dispatch its events (settle promises, call handlers) with no borrow
-//! held, so handlers may call back into the client. Commands from JS do not
-//! pump at once: they schedule one pump per turn of the event loop, which
-//! is how all the packets of one turn share one `send`. What received
-//! frames produce (acknowledgements) is sent once the frames already
-//! waiting have been handled, so a burst of messages is acknowledged in one
-//! `send`, not one per frame (see [`Transmit`]).
+//! Every entry point (a JS call, a socket event, a timer, a completed
+//! store or provider call) does the same: borrow the driver, feed the
+//! client, release the borrow, then `pump`: send what the session produced
+//! (in one WebSocket frame), execute actions, re-arm the timer, and
+//! dispatch events with no borrow held, so handlers may call back into the
+//! client. Commands from JS do not pump at once: they schedule one pump per
+//! turn of the event loop, which is how all the packets of one turn share
+//! one `send`. What received frames produce (acknowledgements) is sent once
+//! the frames already waiting have been handled, so a burst of messages is
+//! acknowledged in one `send`, not one per frame (see [`Transmit`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,12 +24,14 @@ use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
-use super::error::{error, invalid, socket_closed, storage};
+use super::error::error;
 use super::options;
 use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
-use crate::session::{Backoff, Event, Instant, OpId, PacketInfo, Session, SessionError, State, TopicTrie};
+use crate::session::{
+    Action, Client, ClientEvent, Event, Instant, OpId, PacketInfo, SessionError, SocketId, TopicTrie,
+};
 
 pub(super) struct Resolvers {
     pub(super) resolve: Function,
@@ -49,7 +55,7 @@ pub(super) fn deferred() -> (Promise, Option<Resolvers>) {
     (promise, slot)
 }
 
-/// An operation waiting for the session's answer.
+/// An operation waiting for the client's answer.
 pub(super) struct PendingOp {
     pub(super) resolvers: Resolvers,
     /// The filters of a SUBSCRIBE, to name them in `granted`.
@@ -60,66 +66,43 @@ pub(super) struct PendingOp {
 }
 
 pub(super) struct Driver {
-    pub(super) session: Session,
-    pub(super) urls: Vec<String>,
-    /// Which of `urls` the next attempt uses.
-    pub(super) url_index: usize,
-    pub(super) credentials_provider: Option<Function>,
-    pub(super) backoff: Backoff,
-    pub(super) max_reconnect_attempts: u32,
-    pub(super) transport: Option<Transport>,
-    /// Identifies the current socket; events of older ones are ignored.
-    pub(super) generation: u64,
-    pub(super) timer: Option<(Instant, Timeout)>,
-    pub(super) reconnect_timer: Option<Timeout>,
-    /// Automatic reconnect attempts that failed in a row.
-    pub(super) failed_attempts: u32,
-    /// The current connection attempt, or connection, came from an
-    /// automatic reconnect (not from `connect()` / `reconnect()`).
-    pub(super) reconnecting: bool,
-    pub(super) connected_at: Option<Instant>,
-    pub(super) last_connack: JsValue,
-    pub(super) last_close_code: u16,
-    pub(super) connect_waiters: Vec<Resolvers>,
-    pub(super) disconnect_waiters: Vec<Resolvers>,
-    /// `disconnect()` is closing the socket.
-    pub(super) ending: bool,
+    pub(super) client: Client,
+    /// The socket of the client's last `Action::Open`, kept until it closes
+    /// or the next one replaces it.
+    transport: Option<(SocketId, Transport)>,
+    timer: Option<(Instant, Timeout)>,
     pub(super) ops: HashMap<OpId, PendingOp>,
-    pub(super) pump_scheduled: bool,
+    pump_scheduled: bool,
     /// A [`Transmit::AfterQueuedEvents`] send is scheduled.
-    pub(super) flush_scheduled: bool,
-    /// `store: "indexeddb"`.
-    pub(super) durable: Option<Durable>,
+    flush_scheduled: bool,
 }
 
 impl Driver {
-    /// Sends what the session has for the socket, in one frame; with no
-    /// socket it is dropped (the session resends what it must after a
-    /// reconnect).
-    pub(super) fn transmit(&mut self) {
-        if let (Some(t), Some(bytes)) = (&self.transport, self.session.poll_transmit()) {
+    pub(super) fn new(client: Client) -> Self {
+        Self {
+            client,
+            transport: None,
+            timer: None,
+            ops: HashMap::new(),
+            pump_scheduled: false,
+            flush_scheduled: false,
+        }
+    }
+
+    /// Sends what the session has for the open socket, in one frame.
+    fn transmit(&mut self) {
+        if let (Some((_, t)), Some(bytes)) = (&self.transport, self.client.poll_transmit()) {
             // A failed send means the socket is closing: its close event
             // follows and ends the connection.
             let _ = t.send(&bytes);
         }
     }
-}
 
-/// Where the durable state stands (see `Session::export_state`).
-pub(super) struct Durable {
-    /// The IndexedDB key: the client id.
-    pub(super) key: String,
-    /// The stored state was read and imported into the session. Until then
-    /// nothing is saved (it would overwrite it) and no connection starts.
-    pub(super) loaded: bool,
-    /// A read is in flight.
-    pub(super) loading: bool,
-    /// A write is in flight; the next one waits for it.
-    pub(super) saving: bool,
-    /// The session's state generation last written.
-    pub(super) saved: u64,
-    /// A `connect()` waits for the load.
-    pub(super) connect_after_load: bool,
+    /// Lets go of the socket and the timer (the client was freed).
+    pub(super) fn release(&mut self) {
+        self.transport = None;
+        self.timer = None;
+    }
 }
 
 pub(super) struct Inner {
@@ -130,6 +113,10 @@ pub(super) struct Inner {
     pub(super) handlers: RefCell<Rc<Vec<(String, Function)>>>,
     /// Per-subscription message handlers (`subscribe(filter, opts, handler)`).
     pub(super) subscription_handlers: RefCell<TopicTrie<Function>>,
+    /// `credentialsProvider`.
+    pub(super) credentials_provider: Option<Function>,
+    /// `redirect`: maps a Server Reference to a URL.
+    pub(super) redirect: Option<Function>,
 }
 
 /// Removes `handler` from `filters` (a refused or failed subscription).
@@ -137,13 +124,6 @@ pub(super) fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Func
     let mut trie = inner.subscription_handlers.borrow_mut();
     for f in filters {
         trie.remove_where(f, |h| h == handler);
-    }
-}
-
-pub(super) fn fail_connect_waiters(inner: &Rc<Inner>, err: &JsValue) {
-    let waiters = std::mem::take(&mut inner.driver.borrow_mut().connect_waiters);
-    for w in waiters {
-        w.reject(err);
     }
 }
 
@@ -161,125 +141,102 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
     }
 }
 
-/// Starts a connection attempt: the credentials provider first (if any),
-/// then the socket. The session's connect timeout covers both.
-pub(super) fn start_attempt(inner: &Rc<Inner>) {
-    let provider = {
-        let mut d = inner.driver.borrow_mut();
-        if let Err(e) = d.session.connect(now()) {
-            drop(d);
-            fail_connect_waiters(inner, &error(e));
-            return;
-        }
-        d.generation += 1;
-        d.credentials_provider.clone()
-    };
+/// Feeds the client with the driver borrowed only for the call, then pumps.
+fn feed(inner: &Rc<Inner>, input: impl FnOnce(&mut Client, Instant)) {
+    input(&mut inner.driver.borrow_mut().client, now());
     pump(inner);
-    let Some(provider) = provider else {
-        open_socket(inner, None);
-        return;
-    };
-    let weak = Rc::downgrade(inner);
-    let generation = inner.driver.borrow().generation;
-    wasm_bindgen_futures::spawn_local(async move {
-        let result = match provider.call0(&JsValue::UNDEFINED) {
-            Ok(value) => wasm_bindgen_futures::JsFuture::from(Promise::resolve(&value)).await,
-            Err(e) => Err(e),
-        };
-        let Some(inner) = weak.upgrade() else { return };
-        {
-            let d = inner.driver.borrow();
-            if d.generation != generation || d.session.state() != State::Opening {
-                return; // timed out or ended meanwhile
-            }
-        }
-        match result.and_then(options::credentials) {
-            Ok(creds) => open_socket(&inner, Some(creds)),
-            Err(_) => {
-                // The provider's own error may hold secrets: do not pass it on.
-                let e = invalid("credentialsProvider failed");
-                inner.driver.borrow_mut().session.handle_transport_closed();
-                emit(&inner, "error", &[e]);
-                pump(&inner);
-            }
-        }
-    });
 }
 
-fn open_socket(inner: &Rc<Inner>, creds: Option<options::Credentials>) {
-    let opened = {
-        let mut guard = inner.driver.borrow_mut();
-        let d = &mut *guard;
-        if let Some(creds) = creds {
-            if let Some(url) = creds.url {
-                let i = d.url_index % d.urls.len().max(1);
-                if let Some(slot) = d.urls.get_mut(i) {
-                    *slot = url;
+fn on_socket(inner: &Rc<Inner>, socket: SocketId, event: SocketEvent) {
+    match event {
+        SocketEvent::Open => feed(inner, |c, now| c.handle_open(now, socket)),
+        SocketEvent::Data(bytes) => {
+            inner.driver.borrow_mut().client.handle_bytes(now(), socket, bytes.into());
+            pump_as(inner, Transmit::AfterQueuedEvents);
+        }
+        SocketEvent::Closed { code } => {
+            {
+                let mut d = inner.driver.borrow_mut();
+                if d.transport.as_ref().is_some_and(|(s, _)| *s == socket) {
+                    d.transport = None;
                 }
             }
-            if creds.username.is_some() || creds.password.is_some() {
-                d.session.set_credentials(creds.username, creds.password);
-            }
+            feed(inner, |c, now| c.handle_closed(now, socket, code));
         }
-        let url = d.urls.get(d.url_index % d.urls.len().max(1)).cloned().unwrap_or_default();
-        let protocol = d.session.protocol().websocket_protocol();
-        let generation = d.generation;
-        let weak = Rc::downgrade(inner);
-        let t = Transport::open(&url, protocol, move |event| {
-            if let Some(inner) = weak.upgrade() {
-                on_socket(&inner, generation, event);
-            }
-        });
-        match t {
-            Ok(t) => {
-                d.transport = Some(t);
-                true
-            }
-            Err(_) => {
-                d.last_close_code = 1006;
-                false
-            }
-        }
-    };
-    if !opened {
-        inner.driver.borrow_mut().session.handle_transport_closed();
-        pump(inner);
     }
 }
 
-fn on_socket(inner: &Rc<Inner>, generation: u64, event: SocketEvent) {
-    {
-        let mut d = inner.driver.borrow_mut();
-        if d.generation != generation {
-            return;
-        }
-        match event {
-            SocketEvent::Open => d.session.handle_transport_open(now()),
-            SocketEvent::Data(bytes) => {
-                d.session.handle_bytes(now(), bytes.into());
-                drop(d);
-                pump_as(inner, Transmit::AfterQueuedEvents);
-                return;
+/// Does what the client asked for.
+fn execute(inner: &Rc<Inner>, action: Action) {
+    match action {
+        Action::Open { socket, url, protocol } => {
+            let weak = Rc::downgrade(inner);
+            let opened = Transport::open(&url, protocol, move |event| {
+                if let Some(inner) = weak.upgrade() {
+                    on_socket(&inner, socket, event);
+                }
+            });
+            match opened {
+                Ok(t) => inner.driver.borrow_mut().transport = Some((socket, t)),
+                // A URL the browser refuses: as a socket that failed at once.
+                Err(_) => inner.driver.borrow_mut().client.handle_closed(now(), socket, 1006),
             }
-            SocketEvent::Closed { code } => {
-                d.transport = None;
-                d.last_close_code = code;
-                if d.ending {
-                    d.ending = false;
-                    let waiters = std::mem::take(&mut d.disconnect_waiters);
-                    drop(d);
-                    for w in waiters {
-                        w.resolve(&JsValue::UNDEFINED);
+        }
+        Action::Close { socket, bytes } => {
+            if let Some((s, t)) = &inner.driver.borrow().transport {
+                if *s == socket {
+                    if !bytes.is_empty() {
+                        let _ = t.send(&bytes);
                     }
-                    emit(inner, "close", &[]);
-                    emit(inner, "end", &[]);
-                    return;
+                    t.close();
                 }
-                d.session.handle_transport_closed();
             }
         }
+        Action::FetchCredentials { socket } => {
+            let Some(provider) = inner.credentials_provider.clone() else {
+                return feed(inner, |c, now| c.handle_credentials(now, socket, Err(())));
+            };
+            let weak = Rc::downgrade(inner);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = match provider.call0(&JsValue::UNDEFINED) {
+                    Ok(value) => wasm_bindgen_futures::JsFuture::from(Promise::resolve(&value)).await,
+                    Err(e) => Err(e),
+                };
+                // The provider's own error may hold secrets: it is not passed on.
+                let credentials = result.and_then(options::credentials).map_err(drop);
+                if let Some(inner) = weak.upgrade() {
+                    feed(&inner, |c, now| c.handle_credentials(now, socket, credentials));
+                }
+            });
+        }
+        Action::ResolveRedirect { reference } => {
+            let url = inner
+                .redirect
+                .as_ref()
+                .and_then(|f| f.call1(&JsValue::UNDEFINED, &reference.as_str().into()).ok())
+                .and_then(|url| url.as_string())
+                .filter(|url| options::check_url(url).is_ok());
+            inner.driver.borrow_mut().client.handle_redirect(now(), url);
+        }
+        Action::Load { key } => {
+            let weak = Rc::downgrade(inner);
+            wasm_bindgen_futures::spawn_local(async move {
+                let loaded = store::load(&key).await.map_err(drop);
+                if let Some(inner) = weak.upgrade() {
+                    feed(&inner, |c, now| c.handle_loaded(now, loaded));
+                }
+            });
+        }
+        Action::Save { key, bytes } => {
+            let weak = Rc::downgrade(inner);
+            wasm_bindgen_futures::spawn_local(async move {
+                let saved = store::save(&key, &bytes).await.map_err(drop);
+                if let Some(inner) = weak.upgrade() {
+                    feed(&inner, |c, _| c.handle_saved(saved));
+                }
+            });
+        }
     }
-    pump(inner);
 }
 
 /// Bytes of commands from one JS turn held back for a shared send.
@@ -292,7 +249,7 @@ const SEND_AT: usize = 64 * 1024;
 /// outside wasm memory.
 pub(super) fn schedule_pump(inner: &Rc<Inner>) {
     let mut d = inner.driver.borrow_mut();
-    if d.session.transmit_len() >= SEND_AT {
+    if d.client.transmit_len() >= SEND_AT {
         d.transmit();
     }
     if d.pump_scheduled {
@@ -308,124 +265,8 @@ pub(super) fn schedule_pump(inner: &Rc<Inner>) {
     });
 }
 
-/// Reads the durable state, if the client has a store, and imports it into
-/// the session; then starts a `connect()` that waited for it. A store that
-/// fails leaves the client in memory, with a `Storage` error event.
-pub(super) fn load_durable(inner: &Rc<Inner>) {
-    let key = match &mut inner.driver.borrow_mut().durable {
-        Some(d) if !d.loaded && !d.loading => {
-            d.loading = true;
-            d.key.clone()
-        }
-        _ => return,
-    };
-    let weak = Rc::downgrade(inner);
-    wasm_bindgen_futures::spawn_local(async move {
-        let loaded = store::load(&key).await;
-        let Some(inner) = weak.upgrade() else { return };
-        let (problem, connect) = {
-            let mut guard = inner.driver.borrow_mut();
-            let d = &mut *guard;
-            let problem = match &loaded {
-                Ok(Some(bytes)) => d
-                    .session
-                    .import_state(bytes)
-                    .err()
-                    .map(|_| "the stored session state is unreadable; starting empty"),
-                Ok(None) => None,
-                Err(_) => Some("IndexedDB is not available; the session stays in memory"),
-            };
-            if loaded.is_err() {
-                d.durable = None;
-            }
-            let connect = match &mut d.durable {
-                Some(s) => {
-                    s.loaded = true;
-                    s.loading = false;
-                    std::mem::take(&mut s.connect_after_load)
-                }
-                None => true,
-            };
-            (problem, connect && !d.connect_waiters.is_empty())
-        };
-        if let Some(message) = problem {
-            emit(&inner, "error", &[storage(message)]);
-        }
-        if connect {
-            start_attempt(&inner);
-        }
-        pump(&inner);
-    });
-}
-
-/// Whether `connect()` must wait for the durable state to load (starting
-/// the load if none is under way).
-pub(super) fn wait_for_load(inner: &Rc<Inner>) -> bool {
-    let wait = match &mut inner.driver.borrow_mut().durable {
-        Some(d) if !d.loaded => {
-            d.connect_after_load = true;
-            true
-        }
-        _ => false,
-    };
-    if wait {
-        load_durable(inner);
-    }
-    wait
-}
-
-/// The client ends by failure, not by `disconnect()`: what is stored stays
-/// stored (the session is about to drop it from memory), and the next
-/// `connect()` reads it again.
-fn keep_durable_state(inner: &Rc<Inner>) {
-    if let Some(d) = &mut inner.driver.borrow_mut().durable {
-        d.loaded = false;
-    }
-}
-
-/// Writes the durable state if it changed since the last write; one write
-/// at a time, the next one starting when it completes.
-fn save_durable(inner: &Rc<Inner>) {
-    let (key, bytes, generation) = {
-        let mut guard = inner.driver.borrow_mut();
-        let d = &mut *guard;
-        let generation = d.session.state_generation();
-        match &mut d.durable {
-            Some(s) if s.loaded && !s.saving && s.saved != generation => {
-                s.saving = true;
-                (s.key.clone(), d.session.export_state(), generation)
-            }
-            _ => return,
-        }
-    };
-    let weak = Rc::downgrade(inner);
-    wasm_bindgen_futures::spawn_local(async move {
-        let saved = store::save(&key, &bytes).await;
-        let Some(inner) = weak.upgrade() else { return };
-        let failed = {
-            let mut d = inner.driver.borrow_mut();
-            match (&mut d.durable, saved.is_ok()) {
-                (Some(s), true) => {
-                    s.saving = false;
-                    s.saved = generation;
-                    false
-                }
-                (Some(_), false) => {
-                    d.durable = None;
-                    true
-                }
-                (None, _) => false,
-            }
-        };
-        if failed {
-            emit(&inner, "error", &[storage("writing to IndexedDB failed; the session stays in memory")]);
-        } else {
-            save_durable(&inner);
-        }
-    });
-}
-
-/// Sends, re-arms the timer and dispatches events until the session is quiet.
+/// Sends, executes actions, re-arms the timer and dispatches events until
+/// the client is quiet.
 pub(super) fn pump(inner: &Rc<Inner>) {
     pump_as(inner, Transmit::Now);
 }
@@ -456,7 +297,7 @@ fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
             match transmit {
                 Transmit::Now => d.transmit(),
                 Transmit::AfterQueuedEvents => {
-                    if d.session.transmit_len() > 0 && !d.flush_scheduled {
+                    if d.client.transmit_len() > 0 && !d.flush_scheduled {
                         d.flush_scheduled = true;
                         let weak = Rc::downgrade(inner);
                         after_queued_events(Closure::once_into_js(move || {
@@ -468,34 +309,41 @@ fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
                     }
                 }
             }
-            arm_timer(inner, d);
         }
-        // Taken one at a time rather than collected first (an allocation
-        // per pump, so per received frame), in order even when a handler
-        // starts a pump of its own.
-        let mut dispatched = false;
+        // Actions and events are taken one at a time, the driver borrowed
+        // only for the take: executing and dispatching call into JS, which
+        // may call back into the client (and start a pump of its own).
+        let mut busy = false;
+        while let Some(action) = next_action(inner) {
+            busy = true;
+            execute(inner, action);
+        }
+        arm_timer(inner);
         while let Some(event) = next_event(inner) {
-            dispatched = true;
+            busy = true;
             dispatch(inner, event);
         }
-        if !dispatched {
-            save_durable(inner);
+        if !busy {
             return;
         }
     }
 }
 
-/// The session's next event, with the driver borrowed only for the call.
-fn next_event(inner: &Rc<Inner>) -> Option<Event> {
-    inner.driver.borrow_mut().session.poll_event()
+fn next_action(inner: &Rc<Inner>) -> Option<Action> {
+    inner.driver.borrow_mut().client.poll_action()
 }
 
-/// Arms the host timer for the session's next deadline. A timer already
+fn next_event(inner: &Rc<Inner>) -> Option<ClientEvent> {
+    inner.driver.borrow_mut().client.poll_event()
+}
+
+/// Arms the host timer for the client's next deadline. A timer already
 /// armed for an earlier instant is kept: firing early is harmless (the
-/// session ignores it and the timer is re-armed), and keepalive pushes the
+/// client ignores it and the timer is re-armed), and keepalive pushes the
 /// deadline later on every send, which would otherwise re-arm it each time.
-fn arm_timer(inner: &Rc<Inner>, d: &mut Driver) {
-    let Some(deadline) = d.session.poll_timeout() else { return };
+fn arm_timer(inner: &Rc<Inner>) {
+    let mut d = inner.driver.borrow_mut();
+    let Some(deadline) = d.client.poll_timeout() else { return };
     if d.timer.as_ref().is_some_and(|(at, _)| *at <= deadline) {
         return;
     }
@@ -503,32 +351,35 @@ fn arm_timer(inner: &Rc<Inner>, d: &mut Driver) {
     let delay = deadline.as_millis().saturating_sub(now().as_millis());
     let timeout = Timeout::new(delay, move || {
         if let Some(inner) = weak.upgrade() {
-            {
-                let mut d = inner.driver.borrow_mut();
-                d.timer = None;
-                d.session.handle_timeout(now());
-            }
-            pump(&inner);
+            inner.driver.borrow_mut().timer = None;
+            feed(&inner, Client::handle_timeout);
         }
     });
     d.timer = Some((deadline, timeout));
 }
 
-fn dispatch(inner: &Rc<Inner>, event: Event) {
+fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
     match event {
-        Event::Connected(ack) => {
-            let ack = JsValue::from(convert::connack(&ack));
-            let waiters = {
-                let mut d = inner.driver.borrow_mut();
-                d.connected_at = Some(now());
-                d.last_connack = ack.clone();
-                std::mem::take(&mut d.connect_waiters)
-            };
-            for w in waiters {
-                w.resolve(&ack);
-            }
-            emit(inner, "connect", &[ack]);
+        ClientEvent::Session(event) => dispatch_session(inner, event),
+        ClientEvent::ConnectDone(op, result) => settle(inner, op, |_| result.map(|ack| convert::connack(&ack).into())),
+        ClientEvent::DisconnectDone(op) => settle(inner, op, |_| Ok(JsValue::UNDEFINED)),
+        ClientEvent::Reconnect { attempt, delay, url } => {
+            let info = Object::new();
+            set(&info, "attempt", attempt);
+            set(&info, "delayMs", delay.as_millis() as f64);
+            set(&info, "url", url.as_str());
+            emit(inner, "reconnect", &[info.into()]);
         }
+        ClientEvent::Close => emit(inner, "close", &[]),
+        ClientEvent::Offline => emit(inner, "offline", &[]),
+        ClientEvent::End => emit(inner, "end", &[]),
+    }
+}
+
+/// What the session reported.
+fn dispatch_session(inner: &Rc<Inner>, event: Event) {
+    match event {
+        Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack).into()]),
         Event::Message(p) => {
             let packet = Object::new();
             set(&packet, "qos", p.qos_pid.qos() as u8);
@@ -615,7 +466,8 @@ fn dispatch(inner: &Rc<Inner>, event: Event) {
             emit(inner, "disconnect", &[convert::reason_and_properties(d.reason_code, &d.properties).into()])
         }
         Event::Error(e) => emit(inner, "error", &[error(e)]),
-        Event::Lost(e) => lost(inner, e),
+        // The client handles the end of a connection and never passes it on.
+        Event::Lost(_) => {}
         Event::PacketSent(info) => emit(inner, "packetsend", &[packet_info(&info)]),
         Event::PacketReceived(info) => emit(inner, "packetreceive", &[packet_info(&info)]),
     }
@@ -642,92 +494,4 @@ fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<
         Ok(value) => pending.resolvers.resolve(&value),
         Err(e) => pending.resolvers.reject(&error(e)),
     }
-}
-
-/// The connection is over: close the socket, then reconnect, or give up.
-fn lost(inner: &Rc<Inner>, e: SessionError) {
-    enum Next {
-        /// An explicit connect() failed: reject it and end.
-        FailConnect,
-        Reconnect,
-        GiveUp,
-    }
-    let (err, was_connected, next) = {
-        let mut guard = inner.driver.borrow_mut();
-        let d = &mut *guard;
-        // What the session still has for this socket goes before it is
-        // closed: acknowledgements held for the end of a burst, and the v5
-        // DISCONNECT telling the server why the session gave up.
-        d.transmit();
-        d.transport = None;
-        d.generation += 1;
-        let err = match e {
-            SessionError::ConnectionLost => socket_closed(d.last_close_code),
-            other => error(other),
-        };
-        let uptime = d.connected_at.take().map(|at| now().saturating_since(at));
-        let was_connected = uptime.is_some();
-        // An automatic attempt failed unless it gave a connection that
-        // stayed up; a connection that dropped at once counts as failed, so
-        // the back-off grows and `servers` rotate past a server that
-        // accepts and then drops us.
-        if uptime.is_some_and(|u| d.backoff.resets_after(u)) {
-            d.failed_attempts = 0;
-            d.reconnecting = false;
-        } else if d.reconnecting {
-            d.failed_attempts += 1;
-        }
-        let next = if !d.connect_waiters.is_empty() {
-            Next::FailConnect
-        } else if d.backoff.base.is_zero() {
-            Next::GiveUp
-        } else {
-            if d.max_reconnect_attempts > 0 && d.failed_attempts >= d.max_reconnect_attempts {
-                Next::GiveUp
-            } else {
-                Next::Reconnect
-            }
-        };
-        (err, was_connected, next)
-    };
-    emit(inner, "close", &[]);
-    if was_connected {
-        emit(inner, "offline", &[]);
-    }
-    emit(inner, "error", std::slice::from_ref(&err));
-    match next {
-        Next::FailConnect => {
-            fail_connect_waiters(inner, &err);
-            keep_durable_state(inner);
-            inner.driver.borrow_mut().session.shutdown();
-        }
-        Next::GiveUp => {
-            keep_durable_state(inner);
-            inner.driver.borrow_mut().session.shutdown();
-            emit(inner, "end", &[]);
-        }
-        Next::Reconnect => schedule_reconnect(inner),
-    }
-}
-
-fn schedule_reconnect(inner: &Rc<Inner>) {
-    let mut d = inner.driver.borrow_mut();
-    d.reconnecting = true;
-    let attempt = d.failed_attempts + 1;
-    let delay = d.backoff.delay(attempt, js_sys::Math::random());
-    // Attempt n uses url, then servers[0], ... round robin.
-    d.url_index = (attempt as usize - 1) % d.urls.len().max(1);
-    let url = d.urls.get(d.url_index).cloned().unwrap_or_default();
-    let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-    let weak = Rc::downgrade(inner);
-    d.reconnect_timer = Some(Timeout::new(delay_ms, move || {
-        let Some(inner) = weak.upgrade() else { return };
-        inner.driver.borrow_mut().reconnect_timer = None;
-        let info = Object::new();
-        set(&info, "attempt", attempt);
-        set(&info, "delayMs", delay_ms as f64);
-        set(&info, "url", url.as_str());
-        emit(&inner, "reconnect", &[info.into()]);
-        start_attempt(&inner);
-    }));
 }

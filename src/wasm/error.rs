@@ -13,7 +13,7 @@ extern "C" {
 /// An `MqttError` for a session error. Messages are fixed strings: nothing
 /// from the application (passwords, authentication data) can leak into one.
 pub(crate) fn error(e: SessionError) -> JsValue {
-    make_error(e.code(), e.message(), e.reason_code().map(|r| r as u8), None)
+    make_error(e.code(), e.message(), e.reason_code().map(|r| r as u8), e.close_code())
 }
 
 /// An `InvalidArgument` error.
@@ -24,15 +24,4 @@ pub(crate) fn invalid(message: &str) -> JsValue {
 /// An `InvalidTopic` error for a topic or filter of the wrong type.
 pub(crate) fn invalid_topic(message: &str) -> JsValue {
     make_error("InvalidTopic", message, None, None)
-}
-
-/// The durable store failed; the client goes on with its state in memory.
-pub(crate) fn storage(message: &str) -> JsValue {
-    make_error("Storage", message, None, None)
-}
-
-/// The socket closed underneath the session, with the WebSocket close code.
-pub(crate) fn socket_closed(close_code: u16) -> JsValue {
-    let e = SessionError::ConnectionLost;
-    make_error(e.code(), "the WebSocket closed", None, Some(close_code))
 }

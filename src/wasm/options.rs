@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use super::convert::{self, from_js, Checked, PropertiesIn};
 use super::error::invalid;
 use crate::codec::{topic, Properties, ProtocolVersion, Secret, Will};
-use crate::session::{Backoff, Config};
+use crate::session::{Backoff, Config, Credentials, Redirect, Settings};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -77,6 +77,14 @@ export interface ClientOptions {
   autoTopicAlias?: boolean;
   /** Where the session's unacknowledged and queued messages live: "indexeddb" survives a reload. */
   store?: "memory" | "indexeddb";
+  /**
+   * MQTT 5.0 server redirection (CONNACK or DISCONNECT 0x9C / 0x9D with a
+   * Server Reference such as "host:port"): returns the URL to use, or null
+   * to refuse. Without it a reference is followed only to a host of `url`
+   * or `servers`, so credentials never go to a host the application did
+   * not name.
+   */
+  redirect?: (serverReference: string) => string | null | undefined;
 }
 
 export interface ConnAck { sessionPresent: boolean; reasonCode: number; properties: Properties }
@@ -144,6 +152,8 @@ struct OptionsIn {
     max_incoming_packet_size: Option<u32>,
     auto_topic_alias: Option<bool>,
     store: Option<String>,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    redirect: JsValue,
 }
 
 #[derive(Deserialize)]
@@ -156,26 +166,16 @@ struct WillIn {
     properties: Option<Checked<PropertiesIn>>,
 }
 
-/// What the constructor needs besides the session's own `Config`.
+/// What the constructor needs: the session's `Config`, the client's
+/// `Settings`, and the functions the driver calls.
 pub(crate) struct ClientOptions {
     pub(crate) config: Config,
-    /// `url`, then `servers`.
-    pub(crate) urls: Vec<String>,
+    pub(crate) settings: Settings,
     pub(crate) credentials_provider: Option<Function>,
-    pub(crate) backoff: Backoff,
-    pub(crate) max_reconnect_attempts: u32,
-    /// `store: "indexeddb"`: keep the durable state across page loads.
-    pub(crate) durable: bool,
+    pub(crate) redirect: Option<Function>,
 }
 
-/// Fresh credentials from `credentialsProvider`.
-pub(crate) struct Credentials {
-    pub(crate) url: Option<String>,
-    pub(crate) username: Option<String>,
-    pub(crate) password: Option<Secret>,
-}
-
-fn check_url(url: &str) -> Result<(), JsValue> {
+pub(crate) fn check_url(url: &str) -> Result<(), JsValue> {
     if url.starts_with("ws://") || url.starts_with("wss://") {
         Ok(())
     } else {
@@ -259,15 +259,8 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     if !v5 && password.is_some() && o.username.is_none() {
         return Err(invalid("options.password: MQTT 3.x needs a username with a password"));
     }
-    let credentials_provider = if o.credentials_provider.is_undefined() || o.credentials_provider.is_null() {
-        None
-    } else {
-        Some(
-            o.credentials_provider
-                .dyn_into::<Function>()
-                .map_err(|_| invalid("options.credentialsProvider: must be a function"))?,
-        )
-    };
+    let credentials_provider = function(o.credentials_provider, "options.credentialsProvider: must be a function")?;
+    let redirect = function(o.redirect, "options.redirect: must be a function")?;
     let config = Config {
         protocol,
         client_id,
@@ -294,17 +287,27 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     }
     let mut urls = vec![o.url];
     urls.extend(o.servers);
-    Ok(ClientOptions {
-        config,
+    let settings = Settings {
         urls,
-        credentials_provider,
         backoff: Backoff {
             base: Duration::from_millis(u64::from(o.reconnect_period.unwrap_or(1000))),
             max: Duration::from_millis(u64::from(o.max_reconnect_period.unwrap_or(30_000))),
         },
         max_reconnect_attempts: o.max_reconnect_attempts.unwrap_or(0),
+        credentials_provider: credentials_provider.is_some(),
         durable,
-    })
+        redirect: if redirect.is_some() { Redirect::Ask } else { Redirect::KnownHosts },
+        seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
+    };
+    Ok(ClientOptions { config, settings, credentials_provider, redirect })
+}
+
+/// An optional function option.
+fn function(value: JsValue, message: &str) -> Result<Option<Function>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.dyn_into::<Function>().map(Some).map_err(|_| invalid(message))
 }
 
 /// The value `credentialsProvider` resolved with.

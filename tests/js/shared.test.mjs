@@ -70,3 +70,52 @@ test("two tabs share one connection and each gets its own messages", async () =>
   await two.evaluate(() => window.client.disconnect());
   await context.close();
 });
+
+test("a tab that disconnects and connects again gets events again, with one handler per filter", async () => {
+  const context = await env.browser.newContext();
+  const [one, two] = [await tab(context), await tab(context)];
+  const base = `shared-again/${Date.now()}`;
+  await join(two, `${base}/stay`);
+  await join(one, `${base}/a`);
+  // Tab one leaves and comes back, twice, subscribing each time.
+  for (let i = 0; i < 2; i++) {
+    await one.evaluate(async ({ topic }) => {
+      await window.client.disconnect();
+      window.events = [];
+      window.client.on("connect", () => window.events.push("connect"));
+      await window.client.connect();
+      await window.client.subscribe(topic, { qos: 1 }, (t) => window.received.push(t));
+    }, { topic: `${base}/a` });
+  }
+  const publisher = await packagePage(env.browser, env.server.url);
+  await publisher.evaluate(async ({ url, base }) => {
+    const pub = new window.mqtt.MqttClient({ url });
+    await pub.connect();
+    await pub.publish(`${base}/a`, "x", { qos: 1 });
+    await pub.publish(`${base}/stay`, "y", { qos: 1 });
+  }, { url: brokerUrl, base });
+  await one.waitForFunction(() => window.received.length >= 1, null, { timeout: 5000 });
+  await two.waitForFunction(() => window.received.length >= 1, null, { timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(await one.evaluate(() => window.received), [`${base}/a`], "delivered once to the tab that came back");
+  assert.deepEqual(await two.evaluate(() => window.received), [`${base}/stay`]);
+  await one.evaluate(() => window.client.disconnect());
+  await two.evaluate(() => window.client.disconnect());
+  await context.close();
+});
+
+test("a connection error reaches the tab with its close code", async () => {
+  const context = await env.browser.newContext();
+  const page = await tab(context);
+  const error = await page.evaluate(async (url) => {
+    const client = new window.mqtt.SharedMqttClient({ url, reconnectPeriod: 0 });
+    try {
+      await client.connect();
+      return null;
+    } catch (e) {
+      return { name: e.name, code: e.code, closeCode: e.closeCode };
+    }
+  }, process.env.MQTT_CLOSED_URL);
+  assert.deepEqual(error, { name: "MqttError", code: "ConnectionLost", closeCode: 1006 });
+  await context.close();
+});
