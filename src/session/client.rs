@@ -371,10 +371,7 @@ impl Client {
 
     /// See [`Session::publish`].
     pub fn publish(&mut self, now: Instant, publish: Publish, qos: QoS) -> Result<OpId, SessionError> {
-        self.live()?;
-        let op = self.session.publish(now, publish, qos);
-        self.absorb(now);
-        op
+        self.forward(now, |s| s.publish(now, publish, qos))
     }
 
     /// See [`Session::subscribe`].
@@ -384,10 +381,7 @@ impl Client {
         subscriptions: Vec<Subscription>,
         properties: Properties,
     ) -> Result<OpId, SessionError> {
-        self.live()?;
-        let op = self.session.subscribe(now, subscriptions, properties);
-        self.absorb(now);
-        op
+        self.forward(now, |s| s.subscribe(now, subscriptions, properties))
     }
 
     /// See [`Session::unsubscribe`].
@@ -397,18 +391,12 @@ impl Client {
         filters: Vec<String>,
         properties: Properties,
     ) -> Result<OpId, SessionError> {
-        self.live()?;
-        let op = self.session.unsubscribe(now, filters, properties);
-        self.absorb(now);
-        op
+        self.forward(now, |s| s.unsubscribe(now, filters, properties))
     }
 
     /// See [`Session::auth`].
     pub fn auth(&mut self, now: Instant, auth: Auth) -> Result<(), SessionError> {
-        self.live()?;
-        let done = self.session.auth(now, auth);
-        self.absorb(now);
-        done
+        self.forward(now, |s| s.auth(now, auth))
     }
 
     /// See [`Session::set_trace`].
@@ -549,13 +537,19 @@ impl Client {
 
     // ----- internals -----------------------------------------------------
 
-    /// Operations are refused once freed; otherwise the session decides.
-    fn live(&self) -> Result<(), SessionError> {
+    /// Runs a session command: refused once freed, otherwise the session
+    /// decides, and what it reports joins the client's events.
+    fn forward<T>(
+        &mut self,
+        now: Instant,
+        command: impl FnOnce(&mut Session) -> Result<T, SessionError>,
+    ) -> Result<T, SessionError> {
         if self.is_freed() {
-            Err(SessionError::Closed)
-        } else {
-            Ok(())
+            return Err(SessionError::Closed);
         }
+        let result = command(&mut self.session);
+        self.absorb(now);
+        result
     }
 
     /// Whether `socket` is the current one (and, with `open`, opened).
