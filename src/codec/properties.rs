@@ -191,43 +191,264 @@ pub(crate) enum Context {
     Auth,
 }
 
-const fn mask(ids: &[u8]) -> u64 {
-    let mut m = 0u64;
+/// How a property's value is written (section 2.2.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A byte, 0 or 1.
+    Flag,
+    /// A byte, QoS 0 or 1 (Maximum QoS).
+    QoS,
+    /// Two Byte Integer.
+    U16,
+    /// Four Byte Integer.
+    U32,
+    /// Variable Byte Integer (Subscription Identifier).
+    Varint,
+    /// UTF-8 Encoded String.
+    Str,
+    /// Binary Data.
+    Bin,
+    /// UTF-8 String Pair (User Property).
+    Pair,
+}
+
+/// One row of the property table: everything about a property that is not
+/// its value.
+#[derive(Debug)]
+pub struct Property {
+    pub id: u8,
+    /// Its name in JavaScript (MQTT.js's).
+    pub name: &'static str,
+    pub kind: Kind,
+    /// The packets it may appear on, one bit per [`Context`].
+    contexts: u16,
+}
+
+impl Property {
+    /// Whether a client may send it on some packet (what the JavaScript API
+    /// accepts as input); the others only come from servers.
+    pub fn sent_by_clients(&self) -> bool {
+        const CLIENT: u16 = ctx_bits(&[
+            Context::Connect,
+            Context::Will,
+            Context::Publish,
+            Context::PubAck,
+            Context::Subscribe,
+            Context::Unsubscribe,
+            Context::Disconnect,
+            Context::Auth,
+        ]);
+        self.contexts & CLIENT != 0
+    }
+
+    /// Whether one packet may carry it more than once.
+    pub fn repeats(&self) -> bool {
+        matches!(self.kind, Kind::Pair | Kind::Varint)
+    }
+}
+
+/// A property's value, borrowed from a [`PropertyValues`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    Flag(bool),
+    QoS(QoS),
+    /// `U16`.
+    U16(u16),
+    /// `U32` and `Varint`.
+    U32(u32),
+    Str(&'a str),
+    Bin(&'a [u8]),
+    Pair(&'a str, &'a str),
+}
+
+/// A property's value, to store in a [`PropertyValues`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Flag(bool),
+    QoS(QoS),
+    U16(u16),
+    U32(u32),
+    Str(String),
+    Bin(Vec<u8>),
+    Pair(String, String),
+}
+
+/// Why [`PropertyValues::put`] refused a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutError {
+    /// A single-valued property that is set already.
+    Duplicate,
+    /// The value is not of the property's kind, or the id is unknown.
+    Mismatch,
+}
+
+/// A field of [`PropertyValues`]: how its values are visited and stored.
+trait Slot {
+    fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>));
+    fn put(&mut self, value: Value) -> Result<(), PutError>;
+}
+
+fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Result<(), PutError> {
+    match (slot.is_some(), value) {
+        (_, None) => Err(PutError::Mismatch),
+        (true, Some(_)) => Err(PutError::Duplicate),
+        (false, value) => {
+            *slot = value;
+            Ok(())
+        }
+    }
+}
+
+macro_rules! slot {
+    ($t:ty, $variant:ident, |$v:ident| $get:expr, $put:pat => $stored:expr) => {
+        impl Slot for Option<$t> {
+            fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>)) {
+                if let Some($v) = self {
+                    f(ValueRef::$variant($get));
+                }
+            }
+            fn put(&mut self, value: Value) -> Result<(), PutError> {
+                once(self, match value { $put => Some($stored), _ => None })
+            }
+        }
+    };
+}
+
+slot!(bool, Flag, |v| *v, Value::Flag(v) => v);
+slot!(QoS, QoS, |v| *v, Value::QoS(v) => v);
+slot!(u16, U16, |v| *v, Value::U16(v) => v);
+slot!(u32, U32, |v| *v, Value::U32(v) => v);
+slot!(String, Str, |v| v, Value::Str(v) => v);
+slot!(Vec<u8>, Bin, |v| v, Value::Bin(v) => v);
+slot!(Secret, Bin, |v| &v.0, Value::Bin(v) => Secret(v));
+
+impl Slot for Vec<u32> {
+    fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>)) {
+        self.iter().for_each(|&v| f(ValueRef::U32(v)));
+    }
+    fn put(&mut self, value: Value) -> Result<(), PutError> {
+        let Value::U32(v) = value else { return Err(PutError::Mismatch) };
+        self.push(v);
+        Ok(())
+    }
+}
+
+impl Slot for Vec<(String, String)> {
+    fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>)) {
+        self.iter().for_each(|(n, v)| f(ValueRef::Pair(n, v)));
+    }
+    fn put(&mut self, value: Value) -> Result<(), PutError> {
+        let Value::Pair(n, v) = value else { return Err(PutError::Mismatch) };
+        self.push((n, v));
+        Ok(())
+    }
+}
+
+const fn ctx_bits(contexts: &[Context]) -> u16 {
+    let mut bits = 0;
     let mut i = 0;
-    while i < ids.len() {
-        m |= 1 << ids[i];
+    while i < contexts.len() {
+        bits |= 1 << contexts[i] as u16;
+        i += 1;
+    }
+    bits
+}
+
+/// The property table (section 2.2.2.2): each property once, with its
+/// field, identifier, JavaScript name, wire kind and the packets it may
+/// appear on. It drives decoding, encoding, validation and the JavaScript
+/// conversion both ways, in identifier order (the order they are encoded).
+macro_rules! table {
+    ($($id:literal $field:ident $name:literal $kind:ident [$($ctx:ident)*],)*) => {
+        /// Every MQTT 5.0 property, in identifier order.
+        pub const PROPERTIES: &[Property] = &[
+            $(Property { id: $id, name: $name, kind: Kind::$kind, contexts: ctx_bits(&[$(Context::$ctx),*]) },)*
+        ];
+
+        impl PropertyValues {
+            /// Calls `f` with every value set, in table order (repeated
+            /// properties once per value, in order).
+            pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'static Property, ValueRef<'a>)) {
+                let mut rows = PROPERTIES.iter();
+                $(
+                    let row = rows.next().unwrap_or(&PROPERTIES[0]);
+                    self.$field.each(&mut |v| f(row, v));
+                )*
+            }
+
+            /// Stores a value of property `id`: set for a single-valued
+            /// property, appended for a repeated one.
+            pub fn put(&mut self, id: u8, value: Value) -> Result<(), PutError> {
+                match id {
+                    $($id => self.$field.put(value),)*
+                    _ => Err(PutError::Mismatch),
+                }
+            }
+        }
+    };
+}
+
+table! {
+    0x01 payload_format_indicator "payloadFormatIndicator" Flag [Will Publish],
+    0x02 message_expiry_interval "messageExpiryInterval" U32 [Will Publish],
+    0x03 content_type "contentType" Str [Will Publish],
+    0x08 response_topic "responseTopic" Str [Will Publish],
+    0x09 correlation_data "correlationData" Bin [Will Publish],
+    0x0B subscription_identifiers "subscriptionIdentifier" Varint [Publish Subscribe],
+    0x11 session_expiry_interval "sessionExpiryInterval" U32 [Connect ConnAck Disconnect],
+    0x12 assigned_client_identifier "assignedClientIdentifier" Str [ConnAck],
+    0x13 server_keep_alive "serverKeepAlive" U16 [ConnAck],
+    0x15 authentication_method "authenticationMethod" Str [Connect ConnAck Auth],
+    0x16 authentication_data "authenticationData" Bin [Connect ConnAck Auth],
+    0x17 request_problem_information "requestProblemInformation" Flag [Connect],
+    0x18 will_delay_interval "willDelayInterval" U32 [Will],
+    0x19 request_response_information "requestResponseInformation" Flag [Connect],
+    0x1A response_information "responseInformation" Str [ConnAck],
+    0x1C server_reference "serverReference" Str [ConnAck Disconnect],
+    0x1F reason_string "reasonString" Str [ConnAck PubAck SubAck UnsubAck Disconnect Auth],
+    0x21 receive_maximum "receiveMaximum" U16 [Connect ConnAck],
+    0x22 topic_alias_maximum "topicAliasMaximum" U16 [Connect ConnAck],
+    0x23 topic_alias "topicAlias" U16 [Publish],
+    0x24 maximum_qos "maximumQoS" QoS [ConnAck],
+    0x25 retain_available "retainAvailable" Flag [ConnAck],
+    0x26 user_properties "userProperties" Pair [Connect Will ConnAck Publish PubAck Subscribe SubAck Unsubscribe UnsubAck Disconnect Auth],
+    0x27 maximum_packet_size "maximumPacketSize" U32 [Connect ConnAck],
+    0x28 wildcard_subscription_available "wildcardSubscriptionAvailable" Flag [ConnAck],
+    0x29 subscription_identifier_available "subscriptionIdentifiersAvailable" Flag [ConnAck],
+    0x2A shared_subscription_available "sharedSubscriptionAvailable" Flag [ConnAck],
+}
+
+/// The row of property `id`, if MQTT 5.0 defines one.
+pub fn property(id: u32) -> Option<&'static Property> {
+    PROPERTIES.iter().find(|p| u32::from(p.id) == id)
+}
+
+const fn masks() -> [u64; 11] {
+    let mut m = [0u64; 11];
+    let mut i = 0;
+    while i < PROPERTIES.len() {
+        let p = &PROPERTIES[i];
+        let mut c = 0;
+        while c < 11 {
+            if p.contexts & (1 << c) != 0 {
+                m[c] |= 1 << p.id;
+            }
+            c += 1;
+        }
         i += 1;
     }
     m
 }
 
-impl Context {
-    /// The property identifiers allowed here, one bit each (all ids are < 64).
-    fn allowed(self) -> u64 {
-        const USER: u8 = 0x26;
-        const REASON: u8 = 0x1F;
-        match self {
-            Self::Connect => mask(&[0x11, 0x15, 0x16, 0x17, 0x19, 0x21, 0x22, 0x27, USER]),
-            Self::Will => mask(&[0x01, 0x02, 0x03, 0x08, 0x09, 0x18, USER]),
-            Self::ConnAck => mask(&[
-                0x11, 0x12, 0x13, 0x15, 0x16, 0x1A, 0x1C, REASON, 0x21, 0x22, 0x24, 0x25, USER, 0x27, 0x28, 0x29, 0x2A,
-            ]),
-            Self::Publish => mask(&[0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x23, USER]),
-            Self::PubAck | Self::SubAck | Self::UnsubAck => mask(&[REASON, USER]),
-            Self::Subscribe => mask(&[0x0B, USER]),
-            Self::Unsubscribe => mask(&[USER]),
-            Self::Disconnect => mask(&[0x11, 0x1C, REASON, USER]),
-            Self::Auth => mask(&[0x15, 0x16, REASON, USER]),
-        }
-    }
-}
+/// Per context, one bit per property identifier allowed there (all ids are
+/// < 64), computed from the table at compile time.
+const ALLOWED: [u64; 11] = masks();
 
-fn once<T>(slot: &mut Option<T>, value: T) -> Result<(), DecodeError> {
-    if slot.is_some() {
-        return Err(DecodeError::DuplicateProperty);
+impl Context {
+    /// The property identifiers allowed here.
+    fn allowed(self) -> u64 {
+        ALLOWED[self as usize]
     }
-    *slot = Some(value);
-    Ok(())
 }
 
 fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
@@ -236,6 +457,43 @@ fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
         1 => Ok(true),
         _ => Err(DecodeError::InvalidPropertyValue),
     }
+}
+
+/// Reads one value of `kind`.
+fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Value, DecodeError> {
+    Ok(match kind {
+        Kind::Flag => Value::Flag(flag(r)?),
+        Kind::QoS => Value::QoS(match r.u8("property")? {
+            0 => QoS::AtMostOnce,
+            1 => QoS::AtLeastOnce,
+            _ => return Err(DecodeError::InvalidPropertyValue),
+        }),
+        Kind::U16 => Value::U16(r.u16("property")?),
+        Kind::U32 => Value::U32(r.u32("property")?),
+        Kind::Varint => Value::U32(r.varint("property")?),
+        Kind::Str => Value::Str(r.string("property")?),
+        Kind::Bin => Value::Bin(r.binary("property")?.to_vec()),
+        Kind::Pair => Value::Pair(r.string("property")?, r.string("property")?),
+    })
+}
+
+/// Writes one value of `kind`, its identifier first.
+fn write(buf: &mut Vec<u8>, p: &Property, value: ValueRef<'_>) -> Result<(), EncodeError> {
+    buf.push(p.id);
+    match (p.kind, value) {
+        (_, ValueRef::Flag(v)) => buf.push(u8::from(v)),
+        (_, ValueRef::QoS(q)) => buf.push(q as u8),
+        (_, ValueRef::U16(v)) => wire::put_u16(buf, v),
+        (Kind::Varint, ValueRef::U32(v)) => wire::put_varint(buf, v),
+        (_, ValueRef::U32(v)) => wire::put_u32(buf, v),
+        (_, ValueRef::Str(s)) => wire::put_string(buf, s)?,
+        (_, ValueRef::Bin(b)) => wire::put_binary(buf, b)?,
+        (_, ValueRef::Pair(n, v)) => {
+            wire::put_string(buf, n)?;
+            wire::put_string(buf, v)?;
+        }
+    }
+    Ok(())
 }
 
 /// Why a set of property values is out of range, before it becomes a
@@ -254,38 +512,7 @@ impl PropertyValues {
     /// One bit per property that is set.
     fn present(&self) -> u64 {
         let mut bits = 0u64;
-        let mut set = |id: u8, on: bool| {
-            if on {
-                bits |= 1 << id;
-            }
-        };
-        set(0x01, self.payload_format_indicator.is_some());
-        set(0x02, self.message_expiry_interval.is_some());
-        set(0x03, self.content_type.is_some());
-        set(0x08, self.response_topic.is_some());
-        set(0x09, self.correlation_data.is_some());
-        set(0x0B, !self.subscription_identifiers.is_empty());
-        set(0x11, self.session_expiry_interval.is_some());
-        set(0x12, self.assigned_client_identifier.is_some());
-        set(0x13, self.server_keep_alive.is_some());
-        set(0x15, self.authentication_method.is_some());
-        set(0x16, self.authentication_data.is_some());
-        set(0x17, self.request_problem_information.is_some());
-        set(0x18, self.will_delay_interval.is_some());
-        set(0x19, self.request_response_information.is_some());
-        set(0x1A, self.response_information.is_some());
-        set(0x1C, self.server_reference.is_some());
-        set(0x1F, self.reason_string.is_some());
-        set(0x21, self.receive_maximum.is_some());
-        set(0x22, self.topic_alias_maximum.is_some());
-        set(0x23, self.topic_alias.is_some());
-        set(0x24, self.maximum_qos.is_some());
-        set(0x25, self.retain_available.is_some());
-        set(0x26, !self.user_properties.is_empty());
-        set(0x27, self.maximum_packet_size.is_some());
-        set(0x28, self.wildcard_subscription_available.is_some());
-        set(0x29, self.subscription_identifier_available.is_some());
-        set(0x2A, self.shared_subscription_available.is_some());
+        self.for_each(|p, _| bits |= 1 << p.id);
         bits
     }
 
@@ -319,58 +546,11 @@ impl Properties {
         let allowed = ctx.allowed();
         while !r.is_empty() {
             let id = r.varint("property identifier")?;
-            if id >= 64 || allowed & (1 << id) == 0 {
-                return Err(if id < 64 && Context::all_ids() & (1 << id) != 0 {
-                    DecodeError::PropertyNotAllowed
-                } else {
-                    DecodeError::UnknownProperty
-                });
+            let row = property(id).ok_or(DecodeError::UnknownProperty)?;
+            if allowed & (1 << row.id) == 0 {
+                return Err(DecodeError::PropertyNotAllowed);
             }
-            match id {
-                0x01 => once(&mut p.payload_format_indicator, flag(&mut r)?)?,
-                0x02 => once(&mut p.message_expiry_interval, r.u32("property")?)?,
-                0x03 => once(&mut p.content_type, r.string("property")?)?,
-                0x08 => once(&mut p.response_topic, r.string("property")?)?,
-                0x09 => once(&mut p.correlation_data, r.binary("property")?.to_vec())?,
-                0x0B => {
-                    let id = r.varint("property")?;
-                    p.subscription_identifiers.push(id);
-                }
-                0x11 => once(&mut p.session_expiry_interval, r.u32("property")?)?,
-                0x12 => once(&mut p.assigned_client_identifier, r.string("property")?)?,
-                0x13 => once(&mut p.server_keep_alive, r.u16("property")?)?,
-                0x15 => once(&mut p.authentication_method, r.string("property")?)?,
-                0x16 => once(&mut p.authentication_data, Secret(r.binary("property")?.to_vec()))?,
-                0x17 => once(&mut p.request_problem_information, flag(&mut r)?)?,
-                0x18 => once(&mut p.will_delay_interval, r.u32("property")?)?,
-                0x19 => once(&mut p.request_response_information, flag(&mut r)?)?,
-                0x1A => once(&mut p.response_information, r.string("property")?)?,
-                0x1C => once(&mut p.server_reference, r.string("property")?)?,
-                0x1F => once(&mut p.reason_string, r.string("property")?)?,
-                0x21 => once(&mut p.receive_maximum, r.u16("property")?)?,
-                0x22 => once(&mut p.topic_alias_maximum, r.u16("property")?)?,
-                0x23 => once(&mut p.topic_alias, r.u16("property")?)?,
-                0x24 => {
-                    let qos = match r.u8("property")? {
-                        0 => QoS::AtMostOnce,
-                        1 => QoS::AtLeastOnce,
-                        _ => return Err(DecodeError::InvalidPropertyValue),
-                    };
-                    once(&mut p.maximum_qos, qos)?
-                }
-                0x25 => once(&mut p.retain_available, flag(&mut r)?)?,
-                0x26 => {
-                    let name = r.string("property")?;
-                    let value = r.string("property")?;
-                    p.user_properties.push((name, value));
-                }
-                0x27 => once(&mut p.maximum_packet_size, r.u32("property")?)?,
-                0x28 => once(&mut p.wildcard_subscription_available, flag(&mut r)?)?,
-                0x29 => once(&mut p.subscription_identifier_available, flag(&mut r)?)?,
-                0x2A => once(&mut p.shared_subscription_available, flag(&mut r)?)?,
-                // `allowed` holds only the ids matched above.
-                _ => return Err(DecodeError::UnknownProperty),
-            }
+            p.put(row.id, read(&mut r, row.kind)?).map_err(|_| DecodeError::DuplicateProperty)?;
         }
         if ctx == Context::Subscribe && p.subscription_identifiers.len() > 1 {
             return Err(DecodeError::DuplicateProperty);
@@ -389,85 +569,14 @@ impl Properties {
         }
         self.check_values(ctx).map_err(|_| EncodeError::InvalidPropertyValue)?;
         wire::put_length_prefixed(buf, None, |buf| {
-            let flag = |buf: &mut Vec<u8>, id: u8, v: Option<bool>| {
-                if let Some(v) = v {
-                    buf.extend_from_slice(&[id, u8::from(v)]);
+            let mut result = Ok(());
+            self.for_each(|p, v| {
+                if result.is_ok() {
+                    result = write(buf, p, v);
                 }
-            };
-            let u16p = |buf: &mut Vec<u8>, id: u8, v: Option<u16>| {
-                if let Some(v) = v {
-                    buf.push(id);
-                    wire::put_u16(buf, v);
-                }
-            };
-            let u32p = |buf: &mut Vec<u8>, id: u8, v: Option<u32>| {
-                if let Some(v) = v {
-                    buf.push(id);
-                    wire::put_u32(buf, v);
-                }
-            };
-            let bin = |buf: &mut Vec<u8>, id: u8, v: Option<&[u8]>| -> Result<(), EncodeError> {
-                if let Some(v) = v {
-                    buf.push(id);
-                    wire::put_binary(buf, v)?;
-                }
-                Ok(())
-            };
-            let string = |buf: &mut Vec<u8>, id: u8, v: &Option<String>| -> Result<(), EncodeError> {
-                if let Some(v) = v {
-                    buf.push(id);
-                    wire::put_string(buf, v)?;
-                }
-                Ok(())
-            };
-            flag(buf, 0x01, self.payload_format_indicator);
-            u32p(buf, 0x02, self.message_expiry_interval);
-            string(buf, 0x03, &self.content_type)?;
-            string(buf, 0x08, &self.response_topic)?;
-            bin(buf, 0x09, self.correlation_data.as_deref())?;
-            for &id in &self.subscription_identifiers {
-                buf.push(0x0B);
-                wire::put_varint(buf, id);
-            }
-            u32p(buf, 0x11, self.session_expiry_interval);
-            string(buf, 0x12, &self.assigned_client_identifier)?;
-            u16p(buf, 0x13, self.server_keep_alive);
-            string(buf, 0x15, &self.authentication_method)?;
-            bin(buf, 0x16, self.authentication_data.as_ref().map(|s| s.0.as_slice()))?;
-            flag(buf, 0x17, self.request_problem_information);
-            u32p(buf, 0x18, self.will_delay_interval);
-            flag(buf, 0x19, self.request_response_information);
-            string(buf, 0x1A, &self.response_information)?;
-            string(buf, 0x1C, &self.server_reference)?;
-            string(buf, 0x1F, &self.reason_string)?;
-            u16p(buf, 0x21, self.receive_maximum);
-            u16p(buf, 0x22, self.topic_alias_maximum);
-            u16p(buf, 0x23, self.topic_alias);
-            if let Some(qos) = self.maximum_qos {
-                buf.extend_from_slice(&[0x24, qos as u8]);
-            }
-            flag(buf, 0x25, self.retain_available);
-            for (name, value) in &self.user_properties {
-                buf.push(0x26);
-                wire::put_string(buf, name)?;
-                wire::put_string(buf, value)?;
-            }
-            u32p(buf, 0x27, self.maximum_packet_size);
-            flag(buf, 0x28, self.wildcard_subscription_available);
-            flag(buf, 0x29, self.subscription_identifier_available);
-            flag(buf, 0x2A, self.shared_subscription_available);
-            Ok(())
+            });
+            result
         })
-    }
-}
-
-impl Context {
-    /// Every identifier MQTT 5.0 defines, to tell "not here" from "unknown".
-    const fn all_ids() -> u64 {
-        mask(&[
-            0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x11, 0x12, 0x13, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1C, 0x1F, 0x21,
-            0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A,
-        ])
     }
 }
 
@@ -499,7 +608,10 @@ mod tests {
         ]
         .iter()
         .fold(0, |acc, c| acc | c.allowed());
-        assert_eq!(union, Context::all_ids());
+        let all = PROPERTIES.iter().fold(0u64, |acc, p| acc | 1 << p.id);
+        assert_eq!(union, all);
+        assert_eq!(PROPERTIES.len(), 27);
+        assert!(PROPERTIES.windows(2).all(|w| w[0].id < w[1].id), "in identifier order");
     }
 
     #[test]
@@ -557,6 +669,29 @@ mod tests {
         // Length 2 but the u16 value needs 3 bytes after the id.
         let bytes = [2, 0x21, 0, 5];
         assert_eq!(decode(&bytes, Context::ConnAck), Err(DecodeError::MissingData("property")));
+    }
+
+    #[test]
+    fn every_row_visits_and_stores_its_own_field() {
+        for row in PROPERTIES {
+            let value = match row.kind {
+                Kind::Flag => Value::Flag(true),
+                Kind::QoS => Value::QoS(QoS::AtLeastOnce),
+                Kind::U16 => Value::U16(7),
+                Kind::U32 | Kind::Varint => Value::U32(7),
+                Kind::Str => Value::Str("s".into()),
+                Kind::Bin => Value::Bin(vec![1]),
+                Kind::Pair => Value::Pair("n".into(), "v".into()),
+            };
+            let mut p = PropertyValues::default();
+            p.put(row.id, value.clone()).unwrap();
+            let mut seen = Vec::new();
+            p.for_each(|r, v| seen.push((r.id, format!("{v:?}"))));
+            assert_eq!(seen.len(), 1, "{}", row.name);
+            assert_eq!(seen[0].0, row.id, "{} is stored in its own field", row.name);
+            let again = p.put(row.id, value);
+            assert_eq!(again.is_ok(), row.repeats(), "{}", row.name);
+        }
     }
 
     #[test]

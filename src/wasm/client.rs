@@ -6,15 +6,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, from_js, Checked, FilterIn, PropertiesIn, SubscribeOptionsIn};
+use super::convert;
 use super::driver::{deferred, drop_handler, pump, schedule_pump, Driver, Inner, PendingOp};
 use super::error::{error, invalid_topic};
 use super::options::{self, ClientOptions};
+use super::read::{self, expected, Fields};
 use super::timer::now;
-use crate::codec::{Auth, Disconnect, Properties, Publish, Subscription};
+use crate::codec::{Auth, Disconnect, Publish, Subscription};
 use crate::session::{Client, Instant, OpId, SessionError, TopicTrie};
 
 /// An MQTT client over a browser WebSocket.
@@ -91,24 +91,16 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] payload: JsValue,
         #[wasm_bindgen(unchecked_param_type = "PublishOptions")] opts: Option<JsValue>,
     ) -> Promise {
-        #[derive(Default, Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct PublishOptions {
-            qos: Option<u8>,
-            retain: Option<bool>,
-            properties: Option<Checked<PropertiesIn>>,
-        }
         let request = (|| {
             let topic = topic.as_string().ok_or_else(|| invalid_topic("topic must be a string"))?;
             let payload = convert::payload(&payload, "payload")?;
-            let opts: PublishOptions = optional(opts, "publish options")?;
-            let qos = convert::qos(opts.qos)?;
+            let opts = Fields::optional(opts.as_ref(), "publish options", &["qos", "retain", "properties"])?;
             let publish = Publish {
-                retain: opts.retain.unwrap_or(false),
-                properties: opts.properties.map(Properties::from).unwrap_or_default(),
+                retain: opts.as_ref().map_or(Ok(None), |o| o.bool("retain"))?.unwrap_or(false),
+                properties: convert::properties_field(opts.as_ref())?,
                 ..Publish::new(topic, payload)
             };
-            Ok::<_, JsValue>((publish, qos))
+            Ok::<_, JsValue>((publish, convert::qos(opts.as_ref(), "qos")?))
         })();
         let (publish, qos) = match request {
             Ok(r) => r,
@@ -129,21 +121,24 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "MqttEvents[\"message\"]")] handler: Option<Function>,
     ) -> Promise {
         let request = (|| {
-            let mut defaults: SubscribeOptionsIn = optional(opts, "subscribe options")?;
+            let defaults = Fields::optional(opts.as_ref(), "subscribe options", convert::SUBSCRIBE_OPTIONS)?;
             let items = if Array::is_array(&filter) { Array::from(&filter).to_vec() } else { vec![filter] };
             let mut subscriptions = Vec::with_capacity(items.len());
             for item in items {
-                let f = match item.as_string() {
+                let subscription = match item.as_string() {
                     Some(topic) => {
-                        FilterIn { topic, qos: None, no_local: None, retain_as_published: None, retain_handling: None }
+                        Subscription { options: convert::subscription_options(None, defaults.as_ref())?, filter: topic }
                     }
-                    None if item.is_object() => from_js(item, "subscription")?,
+                    None if item.is_object() => {
+                        let f = Fields::new(&item, "subscription", convert::FILTER_OPTIONS)?;
+                        let topic = f.string("topic")?.ok_or_else(|| invalid_topic("subscription.topic: expected a topic filter"))?;
+                        Subscription { options: convert::subscription_options(Some(&f), defaults.as_ref())?, filter: topic }
+                    }
                     None => return Err(invalid_topic("a filter must be a string or { topic, ... }")),
                 };
-                subscriptions.push(Subscription { options: f.options(&defaults)?, filter: f.topic });
+                subscriptions.push(subscription);
             }
-            let properties = defaults.properties.take().map(Properties::from).unwrap_or_default();
-            Ok::<_, JsValue>((subscriptions, properties))
+            Ok::<_, JsValue>((subscriptions, convert::properties_field(defaults.as_ref())?))
         })();
         let (subscriptions, properties) = match request {
             Ok(r) => r,
@@ -166,18 +161,13 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] filter: JsValue,
         #[wasm_bindgen(unchecked_param_type = "{ properties?: Properties }")] opts: Option<JsValue>,
     ) -> Promise {
-        #[derive(Default, Deserialize)]
-        struct UnsubscribeOptions {
-            properties: Option<Checked<PropertiesIn>>,
-        }
         let request = (|| {
-            let opts: UnsubscribeOptions = optional(opts, "unsubscribe options")?;
-            let filters: Vec<String> = if filter.is_string() {
-                from_js(Array::of1(&filter).into(), "filter")?
-            } else {
-                from_js(filter, "filter")?
+            let opts = Fields::optional(opts.as_ref(), "unsubscribe options", &["properties"])?;
+            let filters = match filter.as_string() {
+                Some(f) => vec![f],
+                None => read::strings(&filter, "filter")?,
             };
-            Ok::<_, JsValue>((filters, opts.properties.map(Properties::from).unwrap_or_default()))
+            Ok::<_, JsValue>((filters, convert::properties_field(opts.as_ref())?))
         })();
         let (filters, properties) = match request {
             Ok(r) => r,
@@ -202,17 +192,11 @@ impl MqttClient {
             JsValue,
         >,
     ) -> Promise {
-        #[derive(Default, Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct DisconnectOptions {
-            reason_code: Option<u8>,
-            properties: Option<Checked<PropertiesIn>>,
-        }
         let d = (|| {
-            let opts: DisconnectOptions = optional(opts, "disconnect options")?;
+            let opts = Fields::optional(opts.as_ref(), "disconnect options", &["reasonCode", "properties"])?;
             Ok::<_, JsValue>(Disconnect {
-                reason_code: convert::reason_code(opts.reason_code)?,
-                properties: opts.properties.map(Properties::from).unwrap_or_default(),
+                reason_code: convert::reason_code(opts.as_ref())?,
+                properties: convert::properties_field(opts.as_ref())?,
             })
         })();
         let d = match d {
@@ -228,18 +212,13 @@ impl MqttClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ reasonCode: number, properties?: Properties }")] opts: JsValue,
     ) -> Promise {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct AuthOptions {
-            reason_code: u8,
-            properties: Option<Checked<PropertiesIn>>,
-        }
-        let auth = from_js::<AuthOptions>(opts, "auth options").and_then(|o| {
-            Ok(Auth {
-                reason_code: convert::reason_code(Some(o.reason_code))?,
-                properties: o.properties.map(Properties::from).unwrap_or_default(),
-            })
-        });
+        let auth = (|| {
+            let o = Fields::new(&opts, "auth options", &["reasonCode", "properties"])?;
+            if o.get("reasonCode").is_none() {
+                return Err(expected("auth options.reasonCode", "a reason code", &JsValue::UNDEFINED));
+            }
+            Ok(Auth { reason_code: convert::reason_code(Some(&o))?, properties: convert::properties_field(Some(&o))? })
+        })();
         let result = match auth {
             Ok(auth) => self.inner.driver.borrow_mut().client.auth(now(), auth).map_err(error),
             Err(e) => Err(e),
@@ -343,13 +322,5 @@ impl MqttClient {
             }
         }
         promise
-    }
-}
-
-/// Deserializes optional options: absent (`undefined` or `null`) gives the defaults.
-fn optional<T: Default + serde::de::DeserializeOwned>(value: Option<JsValue>, what: &str) -> Result<T, JsValue> {
-    match value {
-        Some(value) => from_js(value, what),
-        None => Ok(T::default()),
     }
 }

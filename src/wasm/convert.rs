@@ -1,287 +1,121 @@
 //! JavaScript values to session types and back.
 //!
-//! Inputs are deserialized with serde-wasm-bindgen inside fallible methods
+//! Inputs are read field by field (`read.rs`) inside fallible methods
 //! (never at the ABI boundary, which can only throw a string and leaks what
-//! was already converted), and an error names the offending field.
+//! was already converted), and an error names the offending field. MQTT 5
+//! properties go through the codec's property table both ways: their names,
+//! kinds and the packets they may appear on are written once, there.
 //! Outputs are plain objects built field by field.
 
-use core::fmt;
-
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
-use serde_bytes::ByteBuf;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::invalid;
-use crate::codec::{ConnAck, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, Secret, SubscriptionOptions};
+use super::read::{expected, uint, Fields};
+use crate::codec::{
+    ConnAck, Kind, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, SubscriptionOptions, Value, ValueRef,
+    MAX_VARINT, PROPERTIES,
+};
 
-/// The field names serde gives a struct, read by asking `T` to deserialize
-/// itself from a deserializer that only records them.
-fn struct_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
-    struct Probe(Option<&'static [&'static str]>);
-    impl<'de> Deserializer<'de> for &mut Probe {
-        type Error = serde::de::value::Error;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-            Err(serde::de::Error::custom("probe"))
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Self::Error> {
-            self.0 = Some(fields);
-            Err(serde::de::Error::custom("probe"))
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
-        }
+/// The names of the properties a client may send: what a properties object
+/// may hold.
+fn client_property_names() -> Vec<&'static str> {
+    PROPERTIES.iter().filter(|p| p.sent_by_clients()).map(|p| p.name).collect()
+}
+
+/// A properties object (`{ contentType, userProperties, ... }`) at `path`.
+/// The codec refuses, when the packet is built, any that this packet may
+/// not carry.
+pub(crate) fn properties_in(value: &JsValue, path: &str) -> Result<Properties, JsValue> {
+    let fields = Fields::new(value, path, &client_property_names())?;
+    let mut values = PropertyValues::default();
+    for row in PROPERTIES.iter().filter(|p| p.sent_by_clients()) {
+        let Some(v) = fields.get(row.name) else { continue };
+        let path = fields.path(row.name);
+        let value = match row.kind {
+            Kind::Flag => Value::Flag(v.as_bool().ok_or_else(|| expected(&path, "true or false", &v))?),
+            Kind::U16 => Value::U16(uint(&v, &path, 0, u32::from(u16::MAX), "")? as u16),
+            Kind::U32 => Value::U32(uint(&v, &path, 0, u32::MAX, "")?),
+            Kind::Varint => Value::U32(uint(&v, &path, 1, MAX_VARINT, "")?),
+            Kind::Str => Value::Str(v.as_string().ok_or_else(|| expected(&path, "a string", &v))?),
+            Kind::Bin => Value::Bin(
+                v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec).ok_or_else(|| expected(&path, "a Uint8Array", &v))?,
+            ),
+            Kind::Pair => {
+                user_properties(&v, &path, &mut values)?;
+                continue;
+            }
+            // Maximum QoS is the server's to send.
+            Kind::QoS => continue,
+        };
+        // One value per single-valued property: it cannot be set twice here.
+        let _ = values.put(row.id, value);
     }
-    let mut probe = Probe(None);
-    let _ = T::deserialize(&mut probe);
-    probe.0.unwrap_or(&[])
+    Ok(if values.is_empty() { Properties::NONE } else { Properties::from(values) })
 }
 
-/// Deserializes `value` as `T`; an error names the path of the bad field.
-/// An object with a key `T` does not know is refused too, so that a
-/// misspelt option (`keepAlive`) is an error rather than silently ignored;
-/// serde's `deny_unknown_fields` cannot do this, as serde-wasm-bindgen only
-/// reads the keys a struct declares. Nested objects are checked through
-/// [`Checked`]. Only the deserialization itself is generic: the rest is
-/// shared by the dozen option types rather than copied into each.
-fn parse<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, (String, String)> {
-    refuse_unknown_keys(&value, struct_fields::<T>())?;
-    deserialize::<T>(value.clone())
-        .map_err(|message| (culprit(&value, &|v| deserialize::<T>(v).map(drop)), redact(&message)))
-}
-
-fn deserialize<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    T::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(message)
-}
-
-/// serde-wasm-bindgen's errors are JS `Error`s, shown as "Error: ...".
-fn message(error: serde_wasm_bindgen::Error) -> String {
-    let message = error.to_string();
-    message.strip_prefix("Error: ").map(str::to_owned).unwrap_or(message)
-}
-
-fn refuse_unknown_keys(value: &JsValue, fields: &[&str]) -> Result<(), (String, String)> {
-    if fields.is_empty() || !value.is_object() || Array::is_array(value) {
-        return Ok(());
+/// `userProperties`: `{ name: value | [values] }`, kept in order, repeated
+/// names expanded into repeated pairs.
+fn user_properties(v: &JsValue, path: &str, values: &mut PropertyValues) -> Result<(), JsValue> {
+    const WHAT: &str = "an object of string or string[] values";
+    if !v.is_object() || Array::is_array(v) {
+        return Err(expected(path, WHAT, v));
     }
-    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !fields.contains(&key.as_str()) {
-            return Err((key, "unknown field".into()));
+    let object: &Object = v.unchecked_ref();
+    for entry in Object::entries(object).iter() {
+        let entry: Array = entry.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let value = entry.get(1);
+        let list = if Array::is_array(&value) { Array::from(&value).to_vec() } else { vec![value] };
+        for item in list {
+            let item = item.as_string().ok_or_else(|| expected(&[path, ".", &name].concat(), WHAT, &item))?;
+            values.user_properties.push((name.clone(), item));
         }
     }
     Ok(())
 }
 
-/// Which key of the object `value` makes `attempt` fail: the first whose
-/// removal lets it succeed, or whose removal is reported as that required
-/// field missing; empty if none. Runs only after a failure, to name the
-/// field in the error (a small stand-in for `serde_path_to_error`, which
-/// cost 30 KB of wasm); nested objects name their own keys through
-/// [`Checked`].
-fn culprit(value: &JsValue, attempt: &dyn Fn(JsValue) -> Result<(), String>) -> String {
-    if !value.is_object() || Array::is_array(value) {
-        return String::new();
+/// The optional `properties` field of an options object.
+pub(crate) fn properties_field(fields: Option<&Fields<'_>>) -> Result<Properties, JsValue> {
+    match fields.and_then(|f| f.get("properties").map(|v| (f.path("properties"), v))) {
+        Some((path, v)) => properties_in(&v, &path),
+        None => Ok(Properties::NONE),
     }
-    let object: &Object = value.unchecked_ref();
-    for key in Object::keys(object).iter() {
-        let without = Object::assign(&Object::new(), object);
-        let Some(name) = key.as_string() else { continue };
-        if Reflect::delete_property(&without, &key).is_err() {
-            continue;
-        }
-        match attempt(without.into()) {
-            Ok(()) => return name,
-            // serde names a field in backticks: "missing field `url`".
-            Err(e) if e.split('`').skip(1).step_by(2).any(|quoted| quoted == name) => return name,
-            Err(_) => {}
-        }
-    }
-    String::new()
 }
 
-/// serde's messages quote the offending value (`invalid type: string
-/// "hunter2", expected ...`), and that value may be a password: every
-/// quoted or backticked part is replaced by `…`, keeping what was expected.
-fn redact(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quote = None;
-    for c in message.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '`' => {
-                quote = Some(c);
-                out.push('…');
-            }
-            None => out.push(c),
-        }
-    }
-    out
+/// A QoS field: 0, 1 or 2 (0 when absent).
+pub(crate) fn qos(fields: Option<&Fields<'_>>, key: &str) -> Result<QoS, JsValue> {
+    let Some((f, v)) = fields.and_then(|f| f.get(key).map(|v| (f, v))) else { return Ok(QoS::AtMostOnce) };
+    v.as_f64()
+        .filter(|n| *n == n.trunc() && (0.0..=2.0).contains(n))
+        .and_then(|n| QoS::from_u8(n as u8).ok())
+        .ok_or_else(|| expected(&f.path(key), "0, 1 or 2", &v))
 }
 
-/// [`parse`], with errors as `InvalidArgument` prefixed with `what` (e.g.
-/// "options").
-pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    parse(value).map_err(|(path, message)| {
-        let sep = if path.is_empty() { "" } else { "." };
-        invalid(&[what, sep, &path, ": ", &message].concat())
+/// The keys of `subscribe`'s options, and of one filter given as an object.
+pub(crate) const SUBSCRIBE_OPTIONS: &[&str] = &["qos", "noLocal", "retainAsPublished", "retainHandling", "properties"];
+pub(crate) const FILTER_OPTIONS: &[&str] = &["topic", "qos", "noLocal", "retainAsPublished", "retainHandling"];
+
+/// The subscription options of `filter` (one filter given as an object),
+/// falling back to `defaults` (`subscribe`'s options) field by field.
+pub(crate) fn subscription_options(
+    filter: Option<&Fields<'_>>,
+    defaults: Option<&Fields<'_>>,
+) -> Result<SubscriptionOptions, JsValue> {
+    // The filter's own field if it has one, else the default.
+    let pick = |key: &str| if filter.is_some_and(|f| f.get(key).is_some()) { filter } else { defaults };
+    let flag = |key: &str| pick(key).map_or(Ok(None), |f| f.bool(key)).map(Option::unwrap_or_default);
+    let retain_handling = match pick("retainHandling").map_or(Ok(None), |f| f.uint("retainHandling", 0, 2, ""))? {
+        Some(n) => RetainHandling::from_u8(n as u8).unwrap_or_default(),
+        None => RetainHandling::default(),
+    };
+    Ok(SubscriptionOptions {
+        qos: qos(pick("qos"), "qos")?,
+        no_local: flag("noLocal")?,
+        retain_as_published: flag("retainAsPublished")?,
+        retain_handling,
     })
-}
-
-/// A nested object, checked for unknown keys like a top-level one.
-#[derive(Debug)]
-pub(crate) struct Checked<T>(pub(crate) T);
-
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Checked<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_wasm_bindgen::preserve::deserialize(d)?;
-        parse(value).map(Checked).map_err(|(path, message)| {
-            let sep = if path.is_empty() { "" } else { ": " };
-            serde::de::Error::custom([&path, sep, &message].concat())
-        })
-    }
-}
-
-impl From<Checked<PropertiesIn>> for Properties {
-    fn from(p: Checked<PropertiesIn>) -> Self {
-        p.0.into()
-    }
-}
-
-/// `userProperties`: `{ name: value | [values] }`, kept in order, repeated
-/// names expanded into repeated pairs.
-#[derive(Debug, Default)]
-pub(crate) struct UserProperties(pub(crate) Vec<(String, String)>);
-
-impl<'de> Deserialize<'de> for UserProperties {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum OneOrMany {
-            One(String),
-            Many(Vec<String>),
-        }
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = UserProperties;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of string or string[] values")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((name, value)) = map.next_entry::<String, OneOrMany>()? {
-                    match value {
-                        OneOrMany::One(v) => pairs.push((name, v)),
-                        OneOrMany::Many(vs) => pairs.extend(vs.into_iter().map(|v| (name.clone(), v))),
-                    }
-                }
-                Ok(UserProperties(pairs))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// Every MQTT 5.0 property a client may send, under its MQTT.js name. The
-/// codec refuses any that the packet at hand may not carry.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PropertiesIn {
-    payload_format_indicator: Option<bool>,
-    message_expiry_interval: Option<u32>,
-    content_type: Option<String>,
-    response_topic: Option<String>,
-    correlation_data: Option<ByteBuf>,
-    subscription_identifier: Option<u32>,
-    session_expiry_interval: Option<u32>,
-    authentication_method: Option<String>,
-    authentication_data: Option<ByteBuf>,
-    request_problem_information: Option<bool>,
-    will_delay_interval: Option<u32>,
-    request_response_information: Option<bool>,
-    receive_maximum: Option<u16>,
-    topic_alias_maximum: Option<u16>,
-    maximum_packet_size: Option<u32>,
-    reason_string: Option<String>,
-    server_reference: Option<String>,
-    user_properties: Option<UserProperties>,
-}
-
-impl From<PropertiesIn> for Properties {
-    fn from(p: PropertiesIn) -> Self {
-        Properties::from(PropertyValues {
-            payload_format_indicator: p.payload_format_indicator,
-            message_expiry_interval: p.message_expiry_interval,
-            content_type: p.content_type,
-            response_topic: p.response_topic,
-            correlation_data: p.correlation_data.map(ByteBuf::into_vec),
-            subscription_identifiers: p.subscription_identifier.into_iter().collect(),
-            session_expiry_interval: p.session_expiry_interval,
-            authentication_method: p.authentication_method,
-            authentication_data: p.authentication_data.map(|b| Secret(b.into_vec())),
-            request_problem_information: p.request_problem_information,
-            will_delay_interval: p.will_delay_interval,
-            request_response_information: p.request_response_information,
-            receive_maximum: p.receive_maximum,
-            topic_alias_maximum: p.topic_alias_maximum,
-            maximum_packet_size: p.maximum_packet_size,
-            reason_string: p.reason_string,
-            server_reference: p.server_reference,
-            user_properties: p.user_properties.unwrap_or_default().0,
-            ..PropertyValues::default()
-        })
-    }
-}
-
-pub(crate) fn qos(value: Option<u8>) -> Result<QoS, JsValue> {
-    QoS::from_u8(value.unwrap_or(0)).map_err(|_| invalid("qos must be 0, 1 or 2"))
-}
-
-pub(crate) fn retain_handling(value: Option<u8>) -> Result<RetainHandling, JsValue> {
-    RetainHandling::from_u8(value.unwrap_or(0)).ok_or_else(|| invalid("retainHandling must be 0, 1 or 2"))
-}
-
-/// The per-filter options of `subscribe`, also its defaults in `opts`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SubscribeOptionsIn {
-    pub(crate) qos: Option<u8>,
-    pub(crate) no_local: Option<bool>,
-    pub(crate) retain_as_published: Option<bool>,
-    pub(crate) retain_handling: Option<u8>,
-    pub(crate) properties: Option<Checked<PropertiesIn>>,
-}
-
-/// One filter given as an object.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct FilterIn {
-    pub(crate) topic: String,
-    pub(crate) qos: Option<u8>,
-    pub(crate) no_local: Option<bool>,
-    pub(crate) retain_as_published: Option<bool>,
-    pub(crate) retain_handling: Option<u8>,
-}
-
-impl FilterIn {
-    /// Options of this filter, falling back to `defaults` field by field.
-    pub(crate) fn options(&self, defaults: &SubscribeOptionsIn) -> Result<SubscriptionOptions, JsValue> {
-        Ok(SubscriptionOptions {
-            qos: qos(self.qos.or(defaults.qos))?,
-            no_local: self.no_local.or(defaults.no_local).unwrap_or(false),
-            retain_as_published: self.retain_as_published.or(defaults.retain_as_published).unwrap_or(false),
-            retain_handling: retain_handling(self.retain_handling.or(defaults.retain_handling))?,
-        })
-    }
 }
 
 /// A payload: a string (sent as UTF-8), a `Uint8Array` or an `ArrayBuffer`.
@@ -296,12 +130,17 @@ pub(crate) fn payload(value: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
     } else if value.is_undefined() || value.is_null() {
         Ok(Vec::new())
     } else {
-        Err(invalid(&[what, " must be a string, Uint8Array or ArrayBuffer"].concat()))
+        Err(expected(what, "a string, Uint8Array or ArrayBuffer", value))
     }
 }
 
-pub(crate) fn reason_code(value: Option<u8>) -> Result<ReasonCode, JsValue> {
-    ReasonCode::from_u8(value.unwrap_or(0)).ok_or_else(|| invalid("reasonCode is not an MQTT 5.0 reason code"))
+/// A `reasonCode` field (0, Success, when absent).
+pub(crate) fn reason_code(fields: Option<&Fields<'_>>) -> Result<ReasonCode, JsValue> {
+    let code = fields.map_or(Ok(None), |f| f.uint("reasonCode", 0, 255, ""))?.unwrap_or(0);
+    ReasonCode::from_u8(code as u8).ok_or_else(|| {
+        let path = fields.map(|f| f.path("reasonCode")).unwrap_or_default();
+        invalid(&[&path, ": not an MQTT 5.0 reason code"].concat())
+    })
 }
 
 // ----- outputs ----------------------------------------------------------------
@@ -312,65 +151,56 @@ pub(crate) fn set(obj: &Object, key: &'static str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &JsValue::from_str(wasm_bindgen::intern(key)), &value.into());
 }
 
-fn set_opt<T: Into<JsValue>>(obj: &Object, key: &'static str, value: Option<T>) {
-    if let Some(v) = value {
-        set(obj, key, v);
-    }
-}
-
 pub(crate) fn bytes(data: &[u8]) -> Uint8Array {
     Uint8Array::from(data)
 }
 
-/// The properties as a plain object, with the same names `PropertiesIn`
-/// takes. Empty when there are none.
+/// The properties as a plain object, under the names of the property
+/// table (those `properties_in` takes). Empty when there are none.
 pub(crate) fn properties(p: &Properties) -> Object {
     let o = Object::new();
-    set_opt(&o, "payloadFormatIndicator", p.payload_format_indicator);
-    set_opt(&o, "messageExpiryInterval", p.message_expiry_interval);
-    set_opt(&o, "contentType", p.content_type.as_deref());
-    set_opt(&o, "responseTopic", p.response_topic.as_deref());
-    set_opt(&o, "correlationData", p.correlation_data.as_deref().map(bytes));
-    if !p.subscription_identifiers.is_empty() {
-        let ids: Array = p.subscription_identifiers.iter().map(|&id| JsValue::from(id)).collect();
+    let mut users: Option<Object> = None;
+    let mut ids: Option<Array> = None;
+    p.for_each(|row, value| match value {
+        ValueRef::Pair(name, value) => add_user_property(users.get_or_insert_with(Object::new), name, value),
+        ValueRef::U32(id) if row.kind == Kind::Varint => {
+            ids.get_or_insert_with(Array::new).push(&id.into());
+        }
+        // Resolved before the message event: the alias is the transport's.
+        _ if row.id == 0x23 => {}
+        ValueRef::Flag(b) => set(&o, row.name, b),
+        ValueRef::QoS(q) => set(&o, row.name, q as u8),
+        ValueRef::U16(n) => set(&o, row.name, n),
+        ValueRef::U32(n) => set(&o, row.name, n),
+        ValueRef::Str(s) => set(&o, row.name, s),
+        // Authentication data is handed only to the application (the
+        // `auth` event, CONNACK), which needs it to answer a challenge;
+        // never to logs or errors.
+        ValueRef::Bin(b) => set(&o, row.name, bytes(b)),
+    });
+    if let Some(ids) = ids {
         set(&o, "subscriptionIdentifier", ids);
     }
-    set_opt(&o, "sessionExpiryInterval", p.session_expiry_interval);
-    set_opt(&o, "assignedClientIdentifier", p.assigned_client_identifier.as_deref());
-    set_opt(&o, "serverKeepAlive", p.server_keep_alive);
-    set_opt(&o, "authenticationMethod", p.authentication_method.as_deref());
-    // Handed only to the application (the `auth` event, CONNACK), which
-    // needs it to answer a challenge; never to logs or errors.
-    set_opt(&o, "authenticationData", p.authentication_data.as_ref().map(|s| bytes(&s.0)));
-    set_opt(&o, "responseInformation", p.response_information.as_deref());
-    set_opt(&o, "serverReference", p.server_reference.as_deref());
-    set_opt(&o, "reasonString", p.reason_string.as_deref());
-    set_opt(&o, "receiveMaximum", p.receive_maximum);
-    set_opt(&o, "topicAliasMaximum", p.topic_alias_maximum);
-    set_opt(&o, "maximumQoS", p.maximum_qos.map(|q| q as u8));
-    set_opt(&o, "retainAvailable", p.retain_available);
-    set_opt(&o, "maximumPacketSize", p.maximum_packet_size);
-    set_opt(&o, "wildcardSubscriptionAvailable", p.wildcard_subscription_available);
-    set_opt(&o, "subscriptionIdentifiersAvailable", p.subscription_identifier_available);
-    set_opt(&o, "sharedSubscriptionAvailable", p.shared_subscription_available);
-    if !p.user_properties.is_empty() {
-        let users = Object::new();
-        for (name, value) in &p.user_properties {
-            let key = JsValue::from_str(name);
-            let existing = Reflect::get(&users, &key).unwrap_or(JsValue::UNDEFINED);
-            let merged: JsValue = if existing.is_undefined() {
-                value.into()
-            } else if let Some(list) = existing.dyn_ref::<Array>() {
-                list.push(&value.into());
-                continue;
-            } else {
-                Array::of2(&existing, &value.into()).into()
-            };
-            let _ = Reflect::set(&users, &key, &merged);
-        }
+    if let Some(users) = users {
         set(&o, "userProperties", users);
     }
     o
+}
+
+/// Adds `name: value` to a `userProperties` object; a repeated name gets
+/// an array of its values, in order.
+fn add_user_property(users: &Object, name: &str, value: &str) {
+    let key = JsValue::from_str(name);
+    let existing = Reflect::get(users, &key).unwrap_or(JsValue::UNDEFINED);
+    let merged: JsValue = if existing.is_undefined() {
+        value.into()
+    } else if let Some(list) = existing.dyn_ref::<Array>() {
+        list.push(&value.into());
+        return;
+    } else {
+        Array::of2(&existing, &value.into()).into()
+    };
+    let _ = Reflect::set(users, &key, &merged);
 }
 
 /// `ConnAck { sessionPresent, reasonCode, properties }`.

@@ -215,7 +215,7 @@ fn execute(inner: &Rc<Inner>, action: Action) {
                 .as_ref()
                 .and_then(|f| f.call1(&JsValue::UNDEFINED, &reference.as_str().into()).ok())
                 .and_then(|url| url.as_string())
-                .filter(|url| options::check_url(url).is_ok());
+                .filter(|url| options::is_ws_url(url));
             inner.driver.borrow_mut().client.handle_redirect(now(), url);
         }
         Action::Load { key } => {

@@ -10,6 +10,7 @@ mod convert;
 mod driver;
 mod error;
 mod options;
+mod read;
 mod store;
 mod timer;
 mod transport;

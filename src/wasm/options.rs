@@ -4,13 +4,12 @@
 use core::time::Duration;
 
 use js_sys::Function;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::convert::{self, from_js, Checked, PropertiesIn};
+use super::convert;
 use super::error::invalid;
-use crate::codec::{topic, Properties, ProtocolVersion, Secret, Will};
+use super::read::{self, describe, expected, Fields};
+use crate::codec::{topic, ProtocolVersion, Secret, Will};
 use crate::session::{Backoff, Config, Credentials, Redirect, Settings};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -122,49 +121,34 @@ export type MqttErrorCode =
   | "ServerDisconnected" | "ConnectionLost" | "Storage";
 "#;
 
-/// The options object. Unknown fields are refused, so a misspelt option
-/// (`keepAlive`) is an error rather than silently ignored.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OptionsIn {
-    url: String,
-    #[serde(default)]
-    servers: Vec<String>,
-    client_id: Option<String>,
-    protocol_version: Option<u8>,
-    keepalive: Option<u16>,
-    clean: Option<bool>,
-    session_expiry_interval: Option<u32>,
-    username: Option<String>,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    password: JsValue,
-    will: Option<Checked<WillIn>>,
-    properties: Option<Checked<PropertiesIn>>,
-    connect_timeout: Option<u32>,
-    reconnect_period: Option<u32>,
-    max_reconnect_period: Option<u32>,
-    max_reconnect_attempts: Option<u32>,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    credentials_provider: JsValue,
-    resubscribe: Option<bool>,
-    queue_while_offline: Option<bool>,
-    max_queued_messages: Option<u32>,
-    max_incoming_packet_size: Option<u32>,
-    auto_topic_alias: Option<bool>,
-    store: Option<String>,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    redirect: JsValue,
-}
+/// The keys of the options object.
+const OPTIONS: &[&str] = &[
+    "url",
+    "servers",
+    "clientId",
+    "protocolVersion",
+    "keepalive",
+    "clean",
+    "sessionExpiryInterval",
+    "username",
+    "password",
+    "will",
+    "properties",
+    "connectTimeout",
+    "reconnectPeriod",
+    "maxReconnectPeriod",
+    "maxReconnectAttempts",
+    "credentialsProvider",
+    "resubscribe",
+    "queueWhileOffline",
+    "maxQueuedMessages",
+    "maxIncomingPacketSize",
+    "autoTopicAlias",
+    "store",
+    "redirect",
+];
 
-#[derive(Deserialize)]
-struct WillIn {
-    topic: String,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    payload: JsValue,
-    qos: Option<u8>,
-    retain: Option<bool>,
-    properties: Option<Checked<PropertiesIn>>,
-}
+const WILL: &[&str] = &["topic", "payload", "qos", "retain", "properties"];
 
 /// What the constructor needs: the session's `Config`, the client's
 /// `Settings`, and the functions the driver calls.
@@ -175,24 +159,28 @@ pub(crate) struct ClientOptions {
     pub(crate) redirect: Option<Function>,
 }
 
-pub(crate) fn check_url(url: &str) -> Result<(), JsValue> {
-    if url.starts_with("ws://") || url.starts_with("wss://") {
-        Ok(())
-    } else {
-        Err(invalid("options.url: must start with ws:// or wss://"))
+/// Whether `url` is a WebSocket URL.
+pub(crate) fn is_ws_url(url: &str) -> bool {
+    url.starts_with("ws://") || url.starts_with("wss://")
+}
+
+/// A `ws://` or `wss://` URL at `path`.
+fn url(value: &JsValue, path: &str) -> Result<String, JsValue> {
+    match value.as_string() {
+        Some(url) if is_ws_url(&url) => Ok(url),
+        _ => Err(expected(path, "a ws:// or wss:// URL", value)),
     }
 }
 
 /// A password: a string (sent as UTF-8) or a `Uint8Array`.
-fn password(value: &JsValue) -> Result<Option<Secret>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
+fn password(fields: &Fields<'_>) -> Result<Option<Secret>, JsValue> {
+    let Some(value) = fields.get("password") else { return Ok(None) };
     if !value.is_string() && !value.is_instance_of::<js_sys::Uint8Array>() {
         // The message never shows the value.
-        return Err(invalid("password must be a string or Uint8Array"));
+        let got = describe(&value, false);
+        return Err(invalid(&[&fields.path("password"), ": expected a string or a Uint8Array, got ", &got].concat()));
     }
-    convert::payload(value, "password").map(|bytes| Some(Secret(bytes)))
+    convert::payload(&value, "password").map(|bytes| Some(Secret(bytes)))
 }
 
 /// A random client identifier, `mqttwasm_` and 8 hex digits.
@@ -208,92 +196,75 @@ fn random_client_id() -> String {
 
 pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     if !value.is_object() {
-        return Err(invalid("options must be an object with at least a url"));
+        return Err(expected("options", "an object with at least a url", &value));
     }
-    let o: OptionsIn = from_js(value, "options")?;
-    check_url(&o.url)?;
-    for s in &o.servers {
-        check_url(s)?;
+    let o = Fields::new(&value, "options", OPTIONS)?;
+    let url = url(&o.get("url").unwrap_or(JsValue::UNDEFINED), "options.url")?;
+    let mut urls = vec![url];
+    for (i, server) in o.get("servers").map(|v| read::values(&v, "options.servers")).transpose()?.unwrap_or_default().iter().enumerate() {
+        urls.push(self::url(server, &["options.servers[", &read::number(i as f64), "]"].concat())?);
     }
-    let protocol = match o.protocol_version.unwrap_or(4) {
+    let protocol = match o.uint("protocolVersion", 3, 5, "")?.unwrap_or(4) {
         3 => ProtocolVersion::V3_1,
-        4 => ProtocolVersion::V3_1_1,
         5 => ProtocolVersion::V5,
-        _ => return Err(invalid("options.protocolVersion: must be 3, 4 or 5")),
+        _ => ProtocolVersion::V3_1_1,
     };
     let v5 = protocol.is_v5();
-    let clean = o.clean.unwrap_or(true);
-    let client_id = o.client_id.unwrap_or_else(random_client_id);
+    let clean = o.bool("clean")?.unwrap_or(true);
+    let client_id = o.string("clientId")?.unwrap_or_else(random_client_id);
     if client_id.is_empty() && !clean {
         return Err(invalid("options.clientId: an empty client id needs clean: true"));
     }
     if protocol == ProtocolVersion::V3_1 && client_id.len() > crate::codec::V3_1_MAX_CLIENT_ID {
         return Err(invalid("options.clientId: MQTT 3.1 allows at most 23 bytes"));
     }
-    let mut properties: Properties = o.properties.map(Properties::from).unwrap_or_default();
-    if o.session_expiry_interval.is_some() {
-        properties.session_expiry_interval = o.session_expiry_interval;
+    let mut properties = convert::properties_field(Some(&o))?;
+    if let Some(interval) = o.uint("sessionExpiryInterval", 0, u32::MAX, "seconds")? {
+        properties.session_expiry_interval = Some(interval);
     }
     if !v5 && !properties.is_empty() {
         return Err(invalid("options.properties / sessionExpiryInterval: need protocolVersion 5"));
     }
-    let will = match o.will {
-        None => None,
-        Some(Checked(w)) => {
-            topic::validate_topic_name(&w.topic)
-                .map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
-            let properties: Properties = w.properties.map(Properties::from).unwrap_or_default();
-            if !v5 && !properties.is_empty() {
-                return Err(invalid("options.will.properties: need protocolVersion 5"));
-            }
-            Some(Will {
-                topic: w.topic,
-                payload: convert::payload(&w.payload, "options.will.payload")?,
-                qos: convert::qos(w.qos)?,
-                retain: w.retain.unwrap_or(false),
-                properties,
-            })
-        }
-    };
-    let password = password(&o.password)?;
-    if !v5 && password.is_some() && o.username.is_none() {
+    let will = o.get("will").map(|w| will(&w, v5)).transpose()?;
+    let username = o.string("username")?;
+    let password = password(&o)?;
+    if !v5 && password.is_some() && username.is_none() {
         return Err(invalid("options.password: MQTT 3.x needs a username with a password"));
     }
-    let credentials_provider = function(o.credentials_provider, "options.credentialsProvider: must be a function")?;
-    let redirect = function(o.redirect, "options.redirect: must be a function")?;
+    let credentials_provider = o.function("credentialsProvider")?;
+    let redirect = o.function("redirect")?;
+    let ms = |key: &str, default: u32| o.uint(key, 0, u32::MAX, "milliseconds").map(|v| v.unwrap_or(default));
     let config = Config {
         protocol,
         client_id,
-        keep_alive: o.keepalive.unwrap_or(60),
+        keep_alive: o.uint("keepalive", 0, u32::from(u16::MAX), "seconds")?.unwrap_or(60) as u16,
         clean_start: clean,
-        username: o.username,
+        username,
         password,
         will,
         properties,
-        connect_timeout: Duration::from_millis(u64::from(o.connect_timeout.unwrap_or(30_000))),
-        resubscribe: o.resubscribe.unwrap_or(true),
-        queue_while_offline: o.queue_while_offline.unwrap_or(true),
-        max_queued: o.max_queued_messages.unwrap_or(1000) as usize,
-        max_incoming_packet_size: o.max_incoming_packet_size.unwrap_or(1024 * 1024),
-        auto_topic_alias: o.auto_topic_alias.unwrap_or(false),
+        connect_timeout: Duration::from_millis(u64::from(ms("connectTimeout", 30_000)?)),
+        resubscribe: o.bool("resubscribe")?.unwrap_or(true),
+        queue_while_offline: o.bool("queueWhileOffline")?.unwrap_or(true),
+        max_queued: o.uint("maxQueuedMessages", 0, u32::MAX, "")?.unwrap_or(1000) as usize,
+        max_incoming_packet_size: o.uint("maxIncomingPacketSize", 0, u32::MAX, "bytes")?.unwrap_or(1024 * 1024),
+        auto_topic_alias: o.bool("autoTopicAlias")?.unwrap_or(false),
     };
-    let durable = match o.store.as_deref() {
+    let durable = match o.string("store")?.as_deref() {
         None | Some("memory") => false,
         Some("indexeddb") => true,
-        Some(_) => return Err(invalid("options.store: must be \"memory\" or \"indexeddb\"")),
+        Some(_) => return Err(invalid("options.store: expected \"memory\" or \"indexeddb\"")),
     };
     if durable && config.client_id.is_empty() {
         return Err(invalid("options.store: a durable session needs a fixed clientId"));
     }
-    let mut urls = vec![o.url];
-    urls.extend(o.servers);
     let settings = Settings {
         urls,
         backoff: Backoff {
-            base: Duration::from_millis(u64::from(o.reconnect_period.unwrap_or(1000))),
-            max: Duration::from_millis(u64::from(o.max_reconnect_period.unwrap_or(30_000))),
+            base: Duration::from_millis(u64::from(ms("reconnectPeriod", 1000)?)),
+            max: Duration::from_millis(u64::from(ms("maxReconnectPeriod", 30_000)?)),
         },
-        max_reconnect_attempts: o.max_reconnect_attempts.unwrap_or(0),
+        max_reconnect_attempts: o.uint("maxReconnectAttempts", 0, u32::MAX, "")?.unwrap_or(0),
         credentials_provider: credentials_provider.is_some(),
         durable,
         redirect: if redirect.is_some() { Redirect::Ask } else { Redirect::KnownHosts },
@@ -302,26 +273,30 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     Ok(ClientOptions { config, settings, credentials_provider, redirect })
 }
 
-/// An optional function option.
-fn function(value: JsValue, message: &str) -> Result<Option<Function>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
+/// `options.will`.
+fn will(value: &JsValue, v5: bool) -> Result<Will, JsValue> {
+    let w = Fields::new(value, "options.will", WILL)?;
+    let topic = w.string("topic")?.ok_or_else(|| expected("options.will.topic", "a topic name", &JsValue::UNDEFINED))?;
+    topic::validate_topic_name(&topic).map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
+    let properties = convert::properties_field(Some(&w))?;
+    if !v5 && !properties.is_empty() {
+        return Err(invalid("options.will.properties: need protocolVersion 5"));
     }
-    value.dyn_into::<Function>().map(Some).map_err(|_| invalid(message))
+    Ok(Will {
+        topic,
+        payload: convert::payload(&w.get("payload").unwrap_or(JsValue::UNDEFINED), "options.will.payload")?,
+        qos: convert::qos(Some(&w), "qos")?,
+        retain: w.bool("retain")?.unwrap_or(false),
+        properties,
+    })
 }
 
 /// The value `credentialsProvider` resolved with.
 pub(crate) fn credentials(value: JsValue) -> Result<Credentials, JsValue> {
-    #[derive(Deserialize)]
-    struct CredentialsIn {
-        url: Option<String>,
-        username: Option<String>,
-        #[serde(default, with = "serde_wasm_bindgen::preserve")]
-        password: JsValue,
-    }
-    let c: CredentialsIn = from_js(value, "credentials")?;
-    if let Some(url) = &c.url {
-        check_url(url)?;
-    }
-    Ok(Credentials { url: c.url, username: c.username, password: password(&c.password)? })
+    let c = Fields::new(&value, "credentials", &["url", "username", "password"])?;
+    Ok(Credentials {
+        url: c.get("url").map(|v| url(&v, "credentials.url")).transpose()?,
+        username: c.string("username")?,
+        password: password(&c)?,
+    })
 }

@@ -168,8 +168,8 @@ test("option errors name the offending field, nested ones by their path", async 
       will: message({ url, will: { topic: "t", payload: "x", retain: "yes" } }),
     };
   }, brokerUrl);
-  assert.match(r.top, /^options\.keepalive: /);
-  assert.match(r.required, /^options\.url: /);
-  assert.match(r.nested, /^options\.properties: receiveMaximum: /);
-  assert.match(r.will, /^options\.will: retain: /);
+  assert.equal(r.top, 'options.keepalive: expected a whole number of seconds from 0 to 65535, got the string "soon"');
+  assert.equal(r.required, "options.url: expected a ws:// or wss:// URL, got the number 42");
+  assert.equal(r.nested, 'options.properties.receiveMaximum: expected a whole number from 0 to 65535, got the string "many"');
+  assert.equal(r.will, 'options.will.retain: expected true or false, got the string "yes"');
 });

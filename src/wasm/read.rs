@@ -1,0 +1,151 @@
+//! Reading the application's JavaScript values: option objects field by
+//! field, with errors in JavaScript words that name the field's path and
+//! what was expected (`options.keepalive: expected a whole number of
+//! seconds from 0 to 65535, got the string "30"`).
+//!
+//! Hand-written rather than serde-derived: one small reader serves every
+//! option type, where a derived deserializer per type (and the formatting
+//! machinery of serde's messages) cost about 20 KB gzipped of wasm, and
+//! serde's messages spoke Rust (`invalid type: string, expected u16`).
+//! Numbers in messages are formatted by JavaScript, so no `core::fmt`.
+
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::error::invalid;
+
+/// `value` as the application would recognise it in a message. Strings are
+/// quoted only when short and `shown`; secrets are never shown.
+pub(crate) fn describe(value: &JsValue, shown: bool) -> String {
+    if let Some(s) = value.as_string() {
+        return if shown && s.chars().count() <= 32 { ["the string \"", &s, "\""].concat() } else { "a string".into() };
+    }
+    if let Some(n) = value.as_f64() {
+        return if shown { ["the number ", &number(n)].concat() } else { "a number".into() };
+    }
+    if let Some(b) = value.as_bool() {
+        return if b { "true" } else { "false" }.into();
+    }
+    let what = if value.is_null() {
+        "null"
+    } else if value.is_undefined() {
+        "undefined"
+    } else if Array::is_array(value) {
+        "an array"
+    } else if value.is_function() {
+        "a function"
+    } else if value.is_instance_of::<Uint8Array>() {
+        "a Uint8Array"
+    } else if value.is_object() {
+        "an object"
+    } else {
+        "a value of another type"
+    };
+    what.into()
+}
+
+/// A number as JavaScript writes it.
+pub(crate) fn number(n: f64) -> String {
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
+}
+
+/// `path: expected ..., got ...`.
+pub(crate) fn expected(path: &str, what: &str, got: &JsValue) -> JsValue {
+    invalid(&[path, ": expected ", what, ", got ", &describe(got, true)].concat())
+}
+
+/// An options object at `path` (`"options"`, `"options.will"`), read
+/// field by field. Keys it does not know are refused, so a misspelt option
+/// (`keepAlive`) is an error rather than silently ignored.
+pub(crate) struct Fields<'a> {
+    object: Object,
+    path: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    /// `value` must be a plain object whose keys are all in `known`.
+    pub(crate) fn new(value: &JsValue, path: &'a str, known: &[&str]) -> Result<Self, JsValue> {
+        if !value.is_object() || Array::is_array(value) || value.is_function() || value.is_instance_of::<Uint8Array>() {
+            return Err(expected(path, "an object", value));
+        }
+        let object: Object = value.clone().unchecked_into();
+        for key in Object::keys(&object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(invalid(&[path, ".", &key, ": unknown option"].concat()));
+            }
+        }
+        Ok(Self { object, path })
+    }
+
+    /// `value` as options, or none when it is `undefined` or `null`.
+    pub(crate) fn optional(value: Option<&JsValue>, path: &'a str, known: &[&str]) -> Result<Option<Self>, JsValue> {
+        match value {
+            Some(v) if !v.is_undefined() && !v.is_null() => Self::new(v, path, known).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The path of field `key`, for messages.
+    pub(crate) fn path(&self, key: &str) -> String {
+        [self.path, ".", key].concat()
+    }
+
+    /// The field's value; `undefined` and `null` count as absent.
+    pub(crate) fn get(&self, key: &str) -> Option<JsValue> {
+        let v = Reflect::get(&self.object, &JsValue::from_str(key)).ok()?;
+        (!v.is_undefined() && !v.is_null()).then_some(v)
+    }
+
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, JsValue> {
+        self.get(key).map(|v| v.as_bool().ok_or_else(|| expected(&self.path(key), "true or false", &v))).transpose()
+    }
+
+    /// A whole number from `min` to `max`; `unit` names what it counts
+    /// ("seconds") or, empty, nothing.
+    pub(crate) fn uint(&self, key: &str, min: u32, max: u32, unit: &str) -> Result<Option<u32>, JsValue> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        uint(&v, &self.path(key), min, max, unit).map(Some)
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
+        self.get(key).map(|v| v.as_string().ok_or_else(|| expected(&self.path(key), "a string", &v))).transpose()
+    }
+
+    pub(crate) fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
+        self.get(key).map(|v| v.dyn_into::<Function>().map_err(|v| expected(&self.path(key), "a function", &v))).transpose()
+    }
+}
+
+/// A whole number from `min` to `max` at `path`.
+pub(crate) fn uint(v: &JsValue, path: &str, min: u32, max: u32, unit: &str) -> Result<u32, JsValue> {
+    match v.as_f64() {
+        Some(n) if n == n.trunc() && n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
+        _ => {
+            let range = [" from ", &number(f64::from(min)), " to ", &number(f64::from(max))].concat();
+            let unit = if unit.is_empty() { String::new() } else { [" of ", unit].concat() };
+            Err(expected(path, &["a whole number", &unit, &range].concat(), v))
+        }
+    }
+}
+
+/// The items of an array at `path`.
+pub(crate) fn values(v: &JsValue, path: &str) -> Result<Vec<JsValue>, JsValue> {
+    if Array::is_array(v) {
+        Ok(Array::from(v).to_vec())
+    } else {
+        Err(expected(path, "an array", v))
+    }
+}
+
+/// An array of strings at `path`.
+pub(crate) fn strings(v: &JsValue, path: &str) -> Result<Vec<String>, JsValue> {
+    if !Array::is_array(v) {
+        return Err(expected(path, "an array of strings", v));
+    }
+    Array::from(v)
+        .iter()
+        .map(|item| item.as_string().ok_or_else(|| expected(path, "an array of strings", &item)))
+        .collect()
+}
