@@ -1,8 +1,7 @@
 //! MQTT 5.0 topic aliases (section 3.3.2.3.4). Both tables live for one
 //! network connection only [MQTT-3.3.2-7] and are cleared on reconnect.
 
-use std::collections::HashMap;
-
+use super::map::VecMap;
 use crate::codec::{ByteString, ReasonCode};
 
 /// Aliases the server set up for the PUBLISH packets it sends us.
@@ -10,7 +9,7 @@ use crate::codec::{ByteString, ReasonCode};
 pub(crate) struct InboundAliases {
     /// Our Topic Alias Maximum, from the CONNECT properties.
     maximum: u16,
-    topics: HashMap<u16, ByteString>,
+    topics: VecMap<u16, ByteString>,
 }
 
 impl InboundAliases {
@@ -41,7 +40,7 @@ impl InboundAliases {
 pub(crate) struct OutboundAliases {
     /// The server's Topic Alias Maximum from CONNACK (0: none allowed).
     maximum: u16,
-    aliases: HashMap<String, u16>,
+    aliases: VecMap<String, u16>,
 }
 
 /// How to address a topic in the next PUBLISH.

@@ -45,6 +45,7 @@ mod config;
 mod control;
 mod error;
 mod event;
+mod map;
 mod persist;
 mod pid;
 mod publish;
@@ -53,7 +54,7 @@ mod time;
 mod timer;
 mod trie;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use core::mem;
 use core::time::Duration;
@@ -73,6 +74,7 @@ use crate::codec::{
 };
 use alias::{InboundAliases, OutboundAliases};
 use control::{Control, Request};
+use map::VecMap;
 use pid::PidAllocator;
 use publish::{Awaiting, Outgoing, Queued};
 use subscriptions::Registry;
@@ -147,7 +149,7 @@ pub struct Session {
     controls_pending: VecDeque<Control>,
     controls_inflight: Vec<Control>,
     /// Incoming QoS 2 messages received but not yet released by PUBREL.
-    incoming: HashMap<u16, Publish>,
+    incoming: VecMap<u16, Publish>,
     subscriptions: Registry,
     /// Whether a connection has ever been accepted.
     connected_before: bool,
@@ -186,7 +188,7 @@ impl Session {
             queue: VecDeque::new(),
             controls_pending: VecDeque::new(),
             controls_inflight: Vec::new(),
-            incoming: HashMap::new(),
+            incoming: VecMap::default(),
             subscriptions: Registry::default(),
             connected_before: false,
             generation: 0,

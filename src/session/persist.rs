@@ -60,9 +60,7 @@ impl Session {
         for q in &self.queue {
             put_record(&mut out, 4, &[q.qos as u8], &q.publish);
         }
-        let mut incoming: Vec<_> = self.incoming.iter().collect();
-        incoming.sort_unstable_by_key(|(pid, _)| **pid);
-        for (_, publish) in incoming {
+        for (_, publish) in self.incoming.iter() {
             put_record(&mut out, 5, &[], publish);
         }
         out

@@ -7,8 +7,7 @@
 //! filter. Wildcards at the first level do not match topics starting with
 //! `$` [MQTT-4.7.2-1].
 
-use std::collections::HashMap;
-
+use super::map::VecMap;
 use crate::codec::topic;
 
 /// Values (handlers, subscription ids, ...) stored by topic filter.
@@ -20,14 +19,14 @@ pub struct TopicTrie<T> {
 
 #[derive(Debug)]
 struct Node<T> {
-    children: HashMap<String, Node<T>>,
+    children: VecMap<String, Node<T>>,
     /// Values of filters that end at this node.
     values: Vec<T>,
 }
 
 impl<T> Default for Node<T> {
     fn default() -> Self {
-        Self { children: HashMap::new(), values: Vec::new() }
+        Self { children: VecMap::default(), values: Vec::new() }
     }
 }
 
@@ -50,7 +49,7 @@ impl<T: PartialEq> TopicTrie<T> {
     pub fn insert(&mut self, filter: &str, value: T) {
         let mut node = &mut self.root;
         for level in matching_part(filter).split('/') {
-            node = node.children.entry(level.to_owned()).or_default();
+            node = node.children.get_or_insert(level, str::to_owned);
         }
         node.values.push(value);
         self.len += 1;
@@ -165,6 +164,6 @@ mod tests {
         assert_eq!(t.remove_where("nope/x", |_| true), 0);
         assert_eq!(matches(&t, "x/q/z"), Vec::<u32>::new());
         assert_eq!(t.len(), 1);
-        assert!(!t.root.children["x"].children.contains_key("+"), "emptied branches are pruned");
+        assert!(!t.root.children.get("x").is_some_and(|x| x.children.contains_key("+")), "emptied branches are pruned");
     }
 }

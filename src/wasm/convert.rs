@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::invalid;
-use super::read::{expected, uint, Fields};
+use super::read::{expected, expected_hidden, uint, Fields};
 use crate::codec::{
     ConnAck, Kind, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, SubscriptionOptions, Value, ValueRef,
     MAX_VARINT, PROPERTIES,
@@ -40,7 +40,10 @@ pub(crate) fn properties_in(value: &JsValue, path: &str) -> Result<Properties, J
             Kind::Varint => Value::U32(uint(&v, &path, 1, MAX_VARINT, "")?),
             Kind::Str => Value::Str(v.as_string().ok_or_else(|| expected(&path, "a string", &v))?),
             Kind::Bin => Value::Bin(
-                v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec).ok_or_else(|| expected(&path, "a Uint8Array", &v))?,
+                // Binary data may be a secret (authentication data): never shown.
+                v.dyn_ref::<Uint8Array>()
+                    .map(Uint8Array::to_vec)
+                    .ok_or_else(|| expected_hidden(&path, "a Uint8Array", &v))?,
             ),
             Kind::Pair => {
                 user_properties(&v, &path, &mut values)?;

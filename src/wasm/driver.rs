@@ -17,7 +17,6 @@
 //! acknowledged in one `send`, not one per frame (see [`Transmit`]).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
@@ -65,13 +64,56 @@ pub(super) struct PendingOp {
     pub(super) handler: Option<Function>,
 }
 
+/// The operations waiting for the client's answer, by id. Ids are handed
+/// out in order and mostly complete in order (a loop of 20,000 publishes
+/// holds them all at once), so a deque indexed from the oldest id still
+/// pending finds, adds and removes each in constant time, with no hashing
+/// code in the wasm.
+#[derive(Default)]
+pub(super) struct Pending {
+    /// The id of `slots[0]`.
+    first: u64,
+    slots: std::collections::VecDeque<Option<PendingOp>>,
+}
+
+impl Pending {
+    pub(super) fn insert(&mut self, op: OpId, pending: PendingOp) {
+        if self.slots.is_empty() {
+            self.first = op.get();
+        }
+        let Some(i) = op.get().checked_sub(self.first).and_then(|i| usize::try_from(i).ok()) else { return };
+        if self.slots.len() <= i {
+            self.slots.resize_with(i + 1, || None);
+        }
+        self.slots[i] = Some(pending);
+    }
+
+    fn slot(&mut self, op: OpId) -> Option<&mut Option<PendingOp>> {
+        let i = usize::try_from(op.get().checked_sub(self.first)?).ok()?;
+        self.slots.get_mut(i)
+    }
+
+    pub(super) fn get(&mut self, op: OpId) -> Option<&PendingOp> {
+        self.slot(op)?.as_ref()
+    }
+
+    pub(super) fn remove(&mut self, op: OpId) -> Option<PendingOp> {
+        let taken = self.slot(op)?.take();
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        taken
+    }
+}
+
 pub(super) struct Driver {
     pub(super) client: Client,
     /// The socket of the client's last `Action::Open`, kept until it closes
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
     timer: Option<(Instant, Timeout)>,
-    pub(super) ops: HashMap<OpId, PendingOp>,
+    pub(super) ops: Pending,
     pump_scheduled: bool,
     /// A [`Transmit::AfterQueuedEvents`] send is scheduled.
     flush_scheduled: bool,
@@ -83,7 +125,7 @@ impl Driver {
             client,
             transport: None,
             timer: None,
-            ops: HashMap::new(),
+            ops: Pending::default(),
             pump_scheduled: false,
             flush_scheduled: false,
         }
@@ -424,7 +466,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             // when the subscription failed.
             let refused =
                 |i: usize| result.as_ref().map_or(true, |ack| ack.reason_codes.get(i).is_some_and(|r| r.is_error()));
-            let pending = inner.driver.borrow().ops.get(&op).map(|p| (p.filters.clone(), p.handler.clone()));
+            let pending = inner.driver.borrow_mut().ops.get(op).map(|p| (p.filters.clone(), p.handler.clone()));
             if let Some((filters, Some(handler))) = pending {
                 let refused: Vec<String> =
                     filters.into_iter().enumerate().filter(|(i, _)| refused(*i)).map(|(_, f)| f).collect();
@@ -489,7 +531,7 @@ fn packet_info(info: &PacketInfo) -> JsValue {
 }
 
 fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<JsValue, SessionError>) {
-    let Some(pending) = inner.driver.borrow_mut().ops.remove(&op) else { return };
+    let Some(pending) = inner.driver.borrow_mut().ops.remove(op) else { return };
     match result(&pending.filters) {
         Ok(value) => pending.resolvers.resolve(&value),
         Err(e) => pending.resolvers.reject(&error(e)),

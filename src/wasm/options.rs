@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert;
 use super::error::invalid;
-use super::read::{self, describe, expected, Fields};
+use super::read::{self, expected, expected_hidden, Fields};
 use crate::codec::{topic, ProtocolVersion, Secret, Will};
 use crate::session::{Backoff, Config, Credentials, Redirect, Settings};
 
@@ -176,9 +176,7 @@ fn url(value: &JsValue, path: &str) -> Result<String, JsValue> {
 fn password(fields: &Fields<'_>) -> Result<Option<Secret>, JsValue> {
     let Some(value) = fields.get("password") else { return Ok(None) };
     if !value.is_string() && !value.is_instance_of::<js_sys::Uint8Array>() {
-        // The message never shows the value.
-        let got = describe(&value, false);
-        return Err(invalid(&[&fields.path("password"), ": expected a string or a Uint8Array, got ", &got].concat()));
+        return Err(expected_hidden(&fields.path("password"), "a string or a Uint8Array", &value));
     }
     convert::payload(&value, "password").map(|bytes| Some(Secret(bytes)))
 }

@@ -55,6 +55,12 @@ pub(crate) fn expected(path: &str, what: &str, got: &JsValue) -> JsValue {
     invalid(&[path, ": expected ", what, ", got ", &describe(got, true)].concat())
 }
 
+/// [`expected`] for a field that may hold a secret (a password, binary
+/// data such as authentication data): the value is never shown.
+pub(crate) fn expected_hidden(path: &str, what: &str, got: &JsValue) -> JsValue {
+    invalid(&[path, ": expected ", what, ", got ", &describe(got, false)].concat())
+}
+
 /// An options object at `path` (`"options"`, `"options.will"`), read
 /// field by field. Keys it does not know are refused, so a misspelt option
 /// (`keepAlive`) is an error rather than silently ignored.
@@ -73,7 +79,7 @@ impl<'a> Fields<'a> {
         for key in Object::keys(&object).iter() {
             let key = key.as_string().unwrap_or_default();
             if !known.contains(&key.as_str()) {
-                return Err(invalid(&[path, ".", &key, ": unknown option"].concat()));
+                return Err(invalid(&[path, ".", &key, ": unknown field"].concat()));
             }
         }
         Ok(Self { object, path })
