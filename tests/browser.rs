@@ -668,6 +668,49 @@ async fn a_slow_drip_of_single_bytes_still_makes_whole_packets() {
     assert_eq!(got.first().map(|m| (m.0.clone(), m.1.clone())), Some(("drip/t".to_owned(), b"slow".to_vec())));
 }
 
+/// `host:port` of the test broker.
+fn broker_authority() -> &'static str {
+    let rest = broker_url().split_once("://").map_or(broker_url(), |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+#[wasm_bindgen_test]
+async fn mqtt5_server_moved_sends_the_next_attempt_to_the_referenced_known_host() {
+    let base = option_env!("MQTT_SCRIPTED_URL").unwrap();
+    let url = format!("{base}/moved?to={}", broker_authority());
+    let o = JSON::parse(r#"{"protocolVersion": 5, "reconnectPeriod": 20}"#).unwrap();
+    Reflect::set(&o, &"url".into(), &url.as_str().into()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let reconnects = reconnect_log(&client);
+    let events = event_log(&client);
+    // Refused with 0x9D Server moved: not a refusal that rejects connect().
+    JsFuture::from(client.connect()).await.expect("connected at the referenced server");
+    let expected = format!("ws://{}/moved?to={}", broker_authority(), broker_authority());
+    assert_eq!(reconnects.borrow().iter().map(|r| r.1.clone()).collect::<Vec<_>>(), [expected]);
+    assert_eq!(events.borrow().first().map(String::as_str), Some("close"));
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_redirect_option_decides_where_a_server_reference_leads() {
+    let base = option_env!("MQTT_SCRIPTED_URL").unwrap();
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let sink = seen.clone();
+    let policy = Closure::<dyn FnMut(String) -> JsValue>::new(move |reference: String| {
+        sink.borrow_mut().push(reference);
+        JsValue::from_str(broker_url())
+    });
+    let o = JSON::parse(r#"{"protocolVersion": 5, "reconnectPeriod": 20}"#).unwrap();
+    Reflect::set(&o, &"url".into(), &format!("{base}/moved?to=elsewhere.invalid:1883").into()).unwrap();
+    Reflect::set(&o, &"redirect".into(), &policy.into_js_value()).unwrap();
+    let client = MqttClient::new(o).unwrap();
+    let reconnects = reconnect_log(&client);
+    JsFuture::from(client.connect()).await.expect("connected where the policy said");
+    assert_eq!(*seen.borrow(), ["elsewhere.invalid:1883"]);
+    assert_eq!(reconnects.borrow().iter().map(|r| r.1.clone()).collect::<Vec<_>>(), [broker_url().to_owned()]);
+    JsFuture::from(client.disconnect(None)).await.unwrap();
+}
+
 /// Records `reconnect` events as (attempt, url, delayMs).
 fn reconnect_log(client: &MqttClient) -> Rc<RefCell<Vec<(f64, String, f64)>>> {
     let log: Rc<RefCell<Vec<(f64, String, f64)>>> = Rc::default();

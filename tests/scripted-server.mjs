@@ -55,6 +55,9 @@ const scenarios = {
   // Accepts, then drops the connection: for reconnect tests.
   "drop": { connected: (ws) => setTimeout(() => ws.close(), 30) },
   "close-mid-packet": { connected: (ws) => { ws.send(publish("t", "half of it").subarray(0, 6)); setTimeout(() => ws.close(), 50); } },
+  // MQTT 5 redirection: CONNACK 0x9D Server moved, with the Server
+  // Reference given in the URL's query (`/moved?to=host:port`).
+  "moved": { moved: true },
   // Valid, but one byte per frame, slowly: the message must still arrive.
   "drip": { silent: true, drip: async (ws) => {
     for (const b of Buffer.concat([connack, publish("drip/t", "slow")])) {
@@ -142,7 +145,12 @@ wss.on("connection", (ws, req) => {
         authStep(ws, type, body);
         continue;
       }
-      if (type === 1) {
+      if (type === 1 && scenario.moved) {
+        const to = Buffer.from(new URL(req.url, "http://x").searchParams.get("to") ?? "");
+        const props = Buffer.concat([Buffer.from([0x1c, 0, to.length]), to]);
+        ws.send(Buffer.concat([Buffer.from([0x20, 3 + props.length, 0x00, 0x9d, props.length]), props]));
+        ws.close();
+      } else if (type === 1) {
         if (scenario.drip) scenario.drip(ws);
         else if (!scenario.silent) {
           ws.send(connack);

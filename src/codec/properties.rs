@@ -308,7 +308,13 @@ macro_rules! slot {
                 }
             }
             fn put(&mut self, value: Value) -> Result<(), PutError> {
-                once(self, match value { $put => Some($stored), _ => None })
+                once(
+                    self,
+                    match value {
+                        $put => Some($stored),
+                        _ => None,
+                    },
+                )
             }
         }
     };

@@ -131,8 +131,13 @@ impl MqttClient {
                     }
                     None if item.is_object() => {
                         let f = Fields::new(&item, "subscription", convert::FILTER_OPTIONS)?;
-                        let topic = f.string("topic")?.ok_or_else(|| invalid_topic("subscription.topic: expected a topic filter"))?;
-                        Subscription { options: convert::subscription_options(Some(&f), defaults.as_ref())?, filter: topic }
+                        let topic = f
+                            .string("topic")?
+                            .ok_or_else(|| invalid_topic("subscription.topic: expected a topic filter"))?;
+                        Subscription {
+                            options: convert::subscription_options(Some(&f), defaults.as_ref())?,
+                            filter: topic,
+                        }
                     }
                     None => return Err(invalid_topic("a filter must be a string or { topic, ... }")),
                 };

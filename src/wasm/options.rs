@@ -199,7 +199,14 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     let o = Fields::new(&value, "options", OPTIONS)?;
     let url = url(&o.get("url").unwrap_or(JsValue::UNDEFINED), "options.url")?;
     let mut urls = vec![url];
-    for (i, server) in o.get("servers").map(|v| read::values(&v, "options.servers")).transpose()?.unwrap_or_default().iter().enumerate() {
+    for (i, server) in o
+        .get("servers")
+        .map(|v| read::values(&v, "options.servers"))
+        .transpose()?
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         urls.push(self::url(server, &["options.servers[", &read::number(i as f64), "]"].concat())?);
     }
     let protocol = match o.uint("protocolVersion", 3, 5, "")?.unwrap_or(4) {
@@ -274,7 +281,8 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
 /// `options.will`.
 fn will(value: &JsValue, v5: bool) -> Result<Will, JsValue> {
     let w = Fields::new(value, "options.will", WILL)?;
-    let topic = w.string("topic")?.ok_or_else(|| expected("options.will.topic", "a topic name", &JsValue::UNDEFINED))?;
+    let topic =
+        w.string("topic")?.ok_or_else(|| expected("options.will.topic", "a topic name", &JsValue::UNDEFINED))?;
     topic::validate_topic_name(&topic).map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
     let properties = convert::properties_field(Some(&w))?;
     if !v5 && !properties.is_empty() {

@@ -120,7 +120,9 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
-        self.get(key).map(|v| v.dyn_into::<Function>().map_err(|v| expected(&self.path(key), "a function", &v))).transpose()
+        self.get(key)
+            .map(|v| v.dyn_into::<Function>().map_err(|v| expected(&self.path(key), "a function", &v)))
+            .transpose()
     }
 }
 
