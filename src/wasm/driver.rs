@@ -169,17 +169,33 @@ pub(super) fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Func
     }
 }
 
-/// Calls every handler of `event`. A throwing handler does not stop the
-/// others, nor the client.
+#[wasm_bindgen(module = "/src/wasm/host.js")]
+extern "C" {
+    /// Reports an exception as uncaught, as `reportError` does.
+    #[wasm_bindgen(js_name = reportUncaught)]
+    fn report_uncaught(error: &JsValue);
+}
+
+/// Calls an application handler. What it throws is reported as an
+/// uncaught error of the page or worker, never swallowed, and does not
+/// stop the other handlers nor the client.
+pub(super) fn call(h: &Function, args: &[JsValue]) {
+    let result = match args {
+        [] => h.call0(&JsValue::UNDEFINED),
+        [a] => h.call1(&JsValue::UNDEFINED, a),
+        [a, b, c, ..] => h.call3(&JsValue::UNDEFINED, a, b, c),
+        [a, b] => h.call2(&JsValue::UNDEFINED, a, b),
+    };
+    if let Err(e) = result {
+        report_uncaught(&e);
+    }
+}
+
+/// Calls every handler of `event`.
 pub(super) fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
     let handlers = Rc::clone(&inner.handlers.borrow());
     for (_, h) in handlers.iter().filter(|(e, _)| e == event) {
-        let _ = match args {
-            [] => h.call0(&JsValue::UNDEFINED),
-            [a] => h.call1(&JsValue::UNDEFINED, a),
-            [a, b, c, ..] => h.call3(&JsValue::UNDEFINED, a, b, c),
-            [a, b] => h.call2(&JsValue::UNDEFINED, a, b),
-        };
+        call(h, args);
     }
 }
 
@@ -252,10 +268,14 @@ fn execute(inner: &Rc<Inner>, action: Action) {
             });
         }
         Action::ResolveRedirect { reference } => {
+            // The policy's exception is the application's: reported, and
+            // the reference refused.
             let url = inner
                 .redirect
                 .as_ref()
-                .and_then(|f| f.call1(&JsValue::UNDEFINED, &reference.as_str().into()).ok())
+                .and_then(|f| {
+                    f.call1(&JsValue::UNDEFINED, &reference.as_str().into()).map_err(|e| report_uncaught(&e)).ok()
+                })
                 .and_then(|url| url.as_string())
                 .filter(|url| options::is_ws_url(url));
             inner.driver.borrow_mut().client.handle_redirect(now(), url);
@@ -443,7 +463,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
                 }
             });
             for h in matched {
-                let _ = h.call3(&JsValue::UNDEFINED, &args[0], &args[1], &args[2]);
+                call(&h, &args);
             }
         }
         Event::PublishDone(op, result) => settle(inner, op, |_| {

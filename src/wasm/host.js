@@ -15,6 +15,15 @@ export function makeError(code, message, reasonCode, closeCode) {
   return new MqttError(code, message, reasonCode, closeCode);
 }
 
+// An exception thrown by an application handler: reported as uncaught
+// (the console shows it, window "error" listeners and test runners see it),
+// while the client goes on. Where reportError is missing, a rethrow from a
+// fresh task does the same.
+export function reportUncaught(error) {
+  if (typeof reportError === "function") reportError(error);
+  else setTimeout(() => { throw error; });
+}
+
 // Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute
 // after five minutes hidden), which would make keepalive PINGREQs late. A
 // dedicated Worker's timers are not throttled that way, and its messages

@@ -234,3 +234,34 @@ test("on() and off() return the client itself, for chaining", async () => {
   });
   assert.deepEqual(r, { on: true, off: true });
 });
+
+test("an exception thrown in an application handler is reported as uncaught, and the client goes on", async () => {
+  const page = await packagePage(env.browser, env.server.url);
+  const r = await page.evaluate(async (url) => {
+    const client = new window.mqtt.MqttClient({ url });
+    const seen = [];
+    const errors = [];
+    addEventListener("error", (e) => errors.push(e.error?.message));
+    client.on("connect", () => { throw new Error("thrown in connect"); });
+    client.on("connect", () => seen.push("next connect handler"));
+    client.on("message", () => { throw new Error("thrown in message"); });
+    client.on("message", () => seen.push("next message handler"));
+    await client.connect();
+    const topic = `handler-errors/${Math.random()}`;
+    await client.subscribe(topic, { qos: 1 }, () => {
+      seen.push("subscription handler");
+      throw new Error("thrown in a subscription handler");
+    });
+    await client.publish(topic, "x", { qos: 1 });
+    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    const connected = client.connected;
+    await client.disconnect();
+    return { seen: seen.sort(), errors: errors.sort(), connected };
+  }, brokerUrl);
+  const expected = ["thrown in a subscription handler", "thrown in connect", "thrown in message"];
+  assert.deepEqual(r.errors, expected, "the page's error listeners see each one");
+  assert.deepEqual(page.pageErrors.map((e) => e.message).sort(), expected, "reported as uncaught");
+  assert.deepEqual(r.seen, ["next connect handler", "next message handler", "subscription handler"]);
+  assert.equal(r.connected, true);
+  await page.close();
+});
