@@ -617,6 +617,8 @@ async fn a_hostile_server_gets_the_connection_closed_with_a_precise_error() {
         ("alias-above-max", "Protocol"),
         ("property-not-allowed", "Protocol"),
         ("close-mid-packet", "ConnectionLost"),
+        ("text-frame", "Protocol"),
+        ("non-minimal-varint", "Protocol"),
     ];
     for (scenario, code) in cases {
         let client = MqttClient::new(scripted(scenario, "{}")).unwrap();
@@ -632,6 +634,28 @@ async fn a_hostile_server_gets_the_connection_closed_with_a_precise_error() {
     }
     // None of it left the module broken: a good broker works as before.
     round_trip_at_each_qos(options("{}")).await;
+}
+
+#[wasm_bindgen_test]
+async fn server_chosen_property_names_become_own_properties_and_never_touch_the_prototype() {
+    let client = MqttClient::new(scripted("proto-keys", "{}")).unwrap();
+    let ack = JsFuture::from(client.connect()).await.unwrap();
+    let users: Object = get(&get(&ack, "properties"), "userProperties").unchecked_into();
+    assert_eq!(
+        Object::get_prototype_of(&users),
+        Object::get_prototype_of(&Object::new()),
+        "the prototype is unchanged"
+    );
+    let own: Vec<String> = Object::get_own_property_names(&users).iter().map(|k| k.as_string().unwrap()).collect();
+    assert_eq!(own, ["constructor", "toString", "__proto__", "k"]);
+    let value = |name: &str| {
+        let d = Reflect::get_own_property_descriptor(&users, &name.into()).unwrap();
+        JSON::stringify(&get(&d, "value")).unwrap().as_string().unwrap()
+    };
+    assert_eq!(
+        [value("constructor"), value("toString"), value("__proto__"), value("k")],
+        ["\"c\"", "\"t\"", "[\"a\",\"b\"]", "\"v\""].map(String::from)
+    );
 }
 
 #[wasm_bindgen_test]

@@ -695,3 +695,23 @@ fn bytes_held_for_a_lost_socket_go_out_with_its_close_and_never_to_the_next_one(
     h.c.handle_open(h.now(), s);
     assert_eq!(h.c.poll_transmit().map(|b| b[0]), Some(0x10), "the next socket starts with CONNECT");
 }
+
+#[test]
+fn mqtt_6_0_0_1_a_text_frame_closes_the_connection_with_a_protocol_error() {
+    let mut h = Host::new(Settings { backoff: Backoff { base: Duration::ZERO, ..settings().backoff }, ..settings() });
+    h.connect();
+    h.accept();
+    let p = h.publish_qos1();
+    h.take_events();
+    let s = h.socket();
+    h.c.handle_text_frame(h.now(), s);
+    h.collect();
+    assert_eq!(h.closed.last().map(|c| c.0), Some(s), "the socket is closed");
+    let e = h.take_events();
+    assert!(
+        matches!(e[2], ClientEvent::Session(Event::Error(SessionError::Protocol(ReasonCode::MalformedPacket, _)))),
+        "{e:?}"
+    );
+    assert!(e.contains(&ClientEvent::Session(Event::PublishDone(p, Err(SessionError::Closed)))));
+    assert_eq!(h.c.poll_transmit(), None, "nothing is decoded from it, and no DISCONNECT is sent");
+}

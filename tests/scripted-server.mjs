@@ -37,6 +37,16 @@ const scenarios = {
   // Assigned Client Identifier (0x12) may not appear on PUBLISH.
   "property-not-allowed": { connected: (ws) => ws.send(publish("t", "x", Buffer.from([0x12, 0x00, 0x01, 0x61]))) },
   "no-connack": { silent: true },
+  // A valid PUBLISH, in a text frame: MQTT is binary frames only [MQTT-6.0.0-1].
+  "text-frame": { connected: (ws) => ws.send(publish("t", "x").toString("latin1")) },
+  // PINGRESP with its remaining length 0 written in two bytes [MQTT-1.5.5-1].
+  "non-minimal-varint": { connected: (ws) => ws.send(Buffer.from([0xd0, 0x80, 0x00])) },
+  // A CONNACK whose user property names are those of Object.prototype.
+  "proto-keys": { connack: (() => {
+    const pair = (n, v) => Buffer.concat([Buffer.from([0x26, 0, n.length]), Buffer.from(n), Buffer.from([0, v.length]), Buffer.from(v)]);
+    const props = Buffer.concat([pair("constructor", "c"), pair("toString", "t"), pair("__proto__", "a"), pair("__proto__", "b"), pair("k", "v")]);
+    return Buffer.concat([Buffer.from([0x20, 3 + props.length, 0x00, 0x00, props.length]), props]);
+  })() },
   // Reports, as the payload of a PUBLISH to "last-disconnect", the hex of
   // the last DISCONNECT body any connection sent ("none" if none since).
   "last-disconnect": { connected: (ws) => {
@@ -153,7 +163,7 @@ wss.on("connection", (ws, req) => {
       } else if (type === 1) {
         if (scenario.drip) scenario.drip(ws);
         else if (!scenario.silent) {
-          ws.send(connack);
+          ws.send(scenario.connack ?? connack);
           if (scenario.connected) setTimeout(() => scenario.connected(ws), 20);
         }
       } else if (type === 8 && scenario.onSubscribe) {

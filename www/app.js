@@ -245,12 +245,14 @@ $("filter-form").addEventListener("submit", (e) => {
 });
 $("publish-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const userProperties = {};
+  // Names are whatever was typed ("__proto__", "constructor"): own
+  // properties of an object without a prototype, looked up as such.
+  const userProperties = Object.create(null);
   for (const line of $("user-props").value.split("\n")) {
     const at = line.indexOf("=");
     if (at > 0) {
       const [name, value] = [line.slice(0, at).trim(), line.slice(at + 1).trim()];
-      userProperties[name] = name in userProperties ? [].concat(userProperties[name], value) : value;
+      userProperties[name] = Object.hasOwn(userProperties, name) ? [].concat(userProperties[name], value) : value;
     }
   }
   const opts = { qos: Number($("pub-qos").value), retain: $("retain").checked };

@@ -17,6 +17,9 @@ use super::reason::ReasonCode;
 pub enum DecodeError {
     /// A variable byte integer continued past its fourth byte [MQTT-1.5.5-1].
     MalformedVarInt,
+    /// A variable byte integer in more bytes than its value needs (`80 00`
+    /// for 0): it must use the minimum number of bytes [MQTT-1.5.5-1].
+    NonMinimalVarInt,
     /// The packet announced a size above the configured maximum; it was
     /// rejected from its fixed header, before its body was buffered.
     PacketTooLarge,
@@ -91,6 +94,7 @@ impl DecodeError {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::MalformedVarInt => "variable byte integer longer than 4 bytes",
+            Self::NonMinimalVarInt => "variable byte integer not in its shortest form [MQTT-1.5.5-1]",
             Self::PacketTooLarge => "packet larger than the maximum packet size",
             Self::InvalidPacketType => "invalid packet type",
             Self::InvalidHeaderFlags => "invalid fixed header flags",

@@ -17,12 +17,17 @@ pub(crate) const MAX_FIELD_LEN: usize = u16::MAX as usize;
 /// Decodes a variable byte integer from the start of `buf`.
 ///
 /// `Ok(None)` means `buf` ends before the integer does, which the streaming
-/// decoder treats as "wait for more bytes", never as an error.
+/// decoder treats as "wait for more bytes", never as an error. A last byte
+/// of 0 after the first means the value fitted in fewer bytes: malformed
+/// [MQTT-1.5.5-1].
 pub(crate) fn decode_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
     let mut value = 0u32;
     for (i, &byte) in buf.iter().enumerate().take(4) {
         value |= u32::from(byte & 0x7F) << (7 * i);
         if byte & 0x80 == 0 {
+            if byte == 0 && i > 0 {
+                return Err(DecodeError::NonMinimalVarInt);
+            }
             return Ok(Some((value, i + 1)));
         }
     }
@@ -245,6 +250,14 @@ mod tests {
     fn varint_with_a_fifth_byte_is_malformed() {
         assert_eq!(decode_varint(&[0xFF, 0xFF, 0xFF, 0xFF, 0x01]), Err(DecodeError::MalformedVarInt));
         assert_eq!(decode_varint(&[0x80, 0x80, 0x80, 0x80]), Err(DecodeError::MalformedVarInt));
+    }
+
+    #[test]
+    fn mqtt_1_5_5_1_a_varint_in_more_bytes_than_needed_is_malformed() {
+        for bytes in [&[0x80, 0x00][..], &[0xFF, 0x00], &[0x80, 0x80, 0x00], &[0x80, 0x80, 0x80, 0x00]] {
+            assert_eq!(decode_varint(bytes), Err(DecodeError::NonMinimalVarInt), "{bytes:02x?}");
+        }
+        assert_eq!(DecodeError::NonMinimalVarInt.reason_code() as u8, 0x81);
     }
 
     #[test]

@@ -422,6 +422,18 @@ impl Client {
         }
     }
 
+    /// A WebSocket text frame arrived: MQTT uses binary frames only, and a
+    /// receiver closes the connection on anything else [MQTT-6.0.0-1].
+    pub fn handle_text_frame(&mut self, now: Instant, socket: SocketId) {
+        if self.linked(socket, true) {
+            self.session.end_connection(SessionError::Protocol(
+                ReasonCode::MalformedPacket,
+                "the server sent a WebSocket text frame; MQTT uses binary frames only [MQTT-6.0.0-1]",
+            ));
+            self.absorb(now);
+        }
+    }
+
     /// The socket closed (or could not be opened: `code` 1006).
     pub fn handle_closed(&mut self, now: Instant, socket: SocketId, code: u16) {
         match &self.phase {

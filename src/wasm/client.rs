@@ -92,7 +92,7 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "PublishOptions")] opts: Option<JsValue>,
     ) -> Promise {
         let request = (|| {
-            let topic = topic.as_string().ok_or_else(|| invalid_topic("topic must be a string"))?;
+            let topic = read::topic_at(&topic, "topic")?;
             let payload = convert::payload(&payload, "payload")?;
             let opts = Fields::optional(opts.as_ref(), "publish options", &["qos", "retain", "properties"])?;
             let publish = Publish {
@@ -125,21 +125,15 @@ impl MqttClient {
             let items = if Array::is_array(&filter) { Array::from(&filter).to_vec() } else { vec![filter] };
             let mut subscriptions = Vec::with_capacity(items.len());
             for item in items {
-                let subscription = match item.as_string() {
-                    Some(topic) => {
-                        Subscription { options: convert::subscription_options(None, defaults.as_ref())?, filter: topic }
-                    }
-                    None if item.is_object() => {
-                        let f = Fields::new(&item, "subscription", convert::FILTER_OPTIONS)?;
-                        let topic = f
-                            .string("topic")?
-                            .ok_or_else(|| invalid_topic("subscription.topic: expected a topic filter"))?;
-                        Subscription {
-                            options: convert::subscription_options(Some(&f), defaults.as_ref())?,
-                            filter: topic,
-                        }
-                    }
-                    None => return Err(invalid_topic("a filter must be a string or { topic, ... }")),
+                let subscription = if item.is_string() {
+                    let filter = read::topic_at(&item, "filter")?;
+                    Subscription { options: convert::subscription_options(None, defaults.as_ref())?, filter }
+                } else if item.is_object() {
+                    let f = Fields::new(&item, "subscription", convert::FILTER_OPTIONS)?;
+                    let filter = read::topic_at(&f.get("topic").unwrap_or(JsValue::UNDEFINED), "subscription.topic")?;
+                    Subscription { options: convert::subscription_options(Some(&f), defaults.as_ref())?, filter }
+                } else {
+                    return Err(invalid_topic("a filter must be a string or { topic, ... }"));
                 };
                 subscriptions.push(subscription);
             }
@@ -168,9 +162,13 @@ impl MqttClient {
     ) -> Promise {
         let request = (|| {
             let opts = Fields::optional(opts.as_ref(), "unsubscribe options", &["properties"])?;
-            let filters = match filter.as_string() {
-                Some(f) => vec![f],
-                None => read::strings(&filter, "filter")?,
+            let filters = if filter.is_string() {
+                vec![read::topic_at(&filter, "filter")?]
+            } else {
+                read::values(&filter, "filter")?
+                    .iter()
+                    .map(|f| read::topic_at(f, "filter"))
+                    .collect::<Result<_, _>>()?
             };
             Ok::<_, JsValue>((filters, convert::properties_field(opts.as_ref())?))
         })();

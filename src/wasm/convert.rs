@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::invalid;
-use super::read::{expected, expected_hidden, uint, Fields};
+use super::read::{expected, expected_hidden, string_at, text, uint, Fields, LONE_SURROGATE};
 use crate::codec::{
     ConnAck, Kind, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, SubscriptionOptions, Value, ValueRef,
     MAX_VARINT, PROPERTIES,
@@ -38,7 +38,7 @@ pub(crate) fn properties_in(value: &JsValue, path: &str) -> Result<Properties, J
             Kind::U16 => Value::U16(uint(&v, &path, 0, u32::from(u16::MAX), "")? as u16),
             Kind::U32 => Value::U32(uint(&v, &path, 0, u32::MAX, "")?),
             Kind::Varint => Value::U32(uint(&v, &path, 1, MAX_VARINT, "")?),
-            Kind::Str => Value::Str(v.as_string().ok_or_else(|| expected(&path, "a string", &v))?),
+            Kind::Str => Value::Str(string_at(&v, &path)?),
             Kind::Bin => Value::Bin(
                 // Binary data may be a secret (authentication data): never shown.
                 v.dyn_ref::<Uint8Array>()
@@ -68,11 +68,16 @@ fn user_properties(v: &JsValue, path: &str, values: &mut PropertyValues) -> Resu
     let object: &Object = v.unchecked_ref();
     for entry in Object::entries(object).iter() {
         let entry: Array = entry.unchecked_into();
-        let name = entry.get(0).as_string().unwrap_or_default();
+        let name = string_at(&entry.get(0), path)?;
         let value = entry.get(1);
         let list = if Array::is_array(&value) { Array::from(&value).to_vec() } else { vec![value] };
+        let path = [path, ".", &name].concat();
         for item in list {
-            let item = item.as_string().ok_or_else(|| expected(&[path, ".", &name].concat(), WHAT, &item))?;
+            let item = match text(&item) {
+                Some(Ok(s)) => s,
+                Some(Err(())) => return Err(invalid(&[&path, ": ", LONE_SURROGATE].concat())),
+                None => return Err(expected(&path, WHAT, &item)),
+            };
             values.user_properties.push((name.clone(), item));
         }
     }
@@ -162,10 +167,10 @@ pub(crate) fn bytes(data: &[u8]) -> Uint8Array {
 /// table (those `properties_in` takes). Empty when there are none.
 pub(crate) fn properties(p: &Properties) -> Object {
     let o = Object::new();
-    let mut users: Option<Object> = None;
+    let mut users: Option<UserPropertiesOut> = None;
     let mut ids: Option<Array> = None;
     p.for_each(|row, value| match value {
-        ValueRef::Pair(name, value) => add_user_property(users.get_or_insert_with(Object::new), name, value),
+        ValueRef::Pair(name, value) => users.get_or_insert_with(UserPropertiesOut::new).add(name, value),
         ValueRef::U32(id) if row.kind == Kind::Varint => {
             ids.get_or_insert_with(Array::new).push(&id.into());
         }
@@ -185,25 +190,51 @@ pub(crate) fn properties(p: &Properties) -> Object {
         set(&o, "subscriptionIdentifier", ids);
     }
     if let Some(users) = users {
-        set(&o, "userProperties", users);
+        set(&o, "userProperties", users.object);
     }
     o
 }
 
-/// Adds `name: value` to a `userProperties` object; a repeated name gets
-/// an array of its values, in order.
-fn add_user_property(users: &Object, name: &str, value: &str) {
-    let key = JsValue::from_str(name);
-    let existing = Reflect::get(users, &key).unwrap_or(JsValue::UNDEFINED);
-    let merged: JsValue = if existing.is_undefined() {
-        value.into()
-    } else if let Some(list) = existing.dyn_ref::<Array>() {
-        list.push(&value.into());
-        return;
-    } else {
-        Array::of2(&existing, &value.into()).into()
-    };
-    let _ = Reflect::set(users, &key, &merged);
+/// `userProperties` under construction: the names are the server's, so
+/// each becomes an own data property (defined, never assigned: a name of
+/// `__proto__` must not reach the prototype's setter), and existing names
+/// are looked up among own properties only (`constructor` and `toString`
+/// are inherited otherwise). A repeated name gets an array of its values,
+/// in order.
+struct UserPropertiesOut {
+    object: Object,
+    /// One descriptor, its `value` replaced for each definition.
+    descriptor: Object,
+}
+
+impl UserPropertiesOut {
+    fn new() -> Self {
+        let descriptor = Object::new();
+        for key in ["enumerable", "writable", "configurable"] {
+            set(&descriptor, key, true);
+        }
+        Self { object: Object::new(), descriptor }
+    }
+
+    fn add(&self, name: &str, value: &str) {
+        let key = JsValue::from_str(name);
+        let own = Reflect::get_own_property_descriptor(&self.object, &key).unwrap_or(JsValue::UNDEFINED);
+        let existing = if own.is_undefined() {
+            JsValue::UNDEFINED
+        } else {
+            Reflect::get(&own, &"value".into()).unwrap_or_default()
+        };
+        let merged: JsValue = if existing.is_undefined() {
+            value.into()
+        } else if let Some(list) = existing.dyn_ref::<Array>() {
+            list.push(&value.into());
+            return;
+        } else {
+            Array::of2(&existing, &value.into()).into()
+        };
+        set(&self.descriptor, "value", merged);
+        let _ = Reflect::define_property(&self.object, &key, &self.descriptor);
+    }
 }
 
 /// `ConnAck { sessionPresent, reasonCode, properties }`.

@@ -212,6 +212,7 @@ fn on_socket(inner: &Rc<Inner>, socket: SocketId, event: SocketEvent) {
             inner.driver.borrow_mut().client.handle_bytes(now(), socket, bytes.into());
             pump_as(inner, Transmit::AfterQueuedEvents);
         }
+        SocketEvent::Text => feed(inner, |c, now| c.handle_text_frame(now, socket)),
         SocketEvent::Closed { code } => {
             {
                 let mut d = inner.driver.borrow_mut();

@@ -15,6 +15,13 @@ export function makeError(code, message, reasonCode, closeCode) {
   return new MqttError(code, message, reasonCode, closeCode);
 }
 
+// Whether `s` is well-formed UTF-16: no lone surrogate, which a conversion
+// to UTF-8 would silently replace with U+FFFD.
+export function isWellFormed(s) {
+  if (typeof s.isWellFormed === "function") return s.isWellFormed();
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
+
 // An exception thrown by an application handler: reported as uncaught
 // (the console shows it, window "error" listeners and test runners see it),
 // while the client goes on. Where reportError is missing, a rethrow from a

@@ -178,6 +178,9 @@ fn password(fields: &Fields<'_>) -> Result<Option<Secret>, JsValue> {
     if !value.is_string() && !value.is_instance_of::<js_sys::Uint8Array>() {
         return Err(expected_hidden(&fields.path("password"), "a string or a Uint8Array", &value));
     }
+    if let Some(Err(())) = read::text(&value) {
+        return Err(invalid(&[&fields.path("password"), ": ", read::LONE_SURROGATE].concat()));
+    }
     convert::payload(&value, "password").map(|bytes| Some(Secret(bytes)))
 }
 

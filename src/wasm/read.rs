@@ -13,7 +13,48 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::error::invalid;
+use super::error::{invalid, invalid_topic};
+
+#[wasm_bindgen(module = "/src/wasm/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = isWellFormed)]
+    fn is_well_formed(s: &JsValue) -> bool;
+}
+
+/// Why a JS string cannot become a Rust one.
+pub(crate) const LONE_SURROGATE: &str = "not well-formed UTF-16 (a lone surrogate), which MQTT's UTF-8 cannot carry";
+
+/// `value` as a Rust string, if it is a string; `Err` for one that is not
+/// well-formed UTF-16: `as_string` would rewrite a lone surrogate to U+FFFD
+/// and so, silently, send another topic or name. A U+FFFD in the result is
+/// either the application's own or such a rewrite; only then is JavaScript
+/// asked which.
+pub(crate) fn text(value: &JsValue) -> Option<Result<String, ()>> {
+    let s = value.as_string()?;
+    if s.contains('\u{FFFD}') && !is_well_formed(value) {
+        return Some(Err(()));
+    }
+    Some(Ok(s))
+}
+
+/// A topic name or filter at `path`: a well-formed string, or an
+/// `InvalidTopic` error.
+pub(crate) fn topic_at(value: &JsValue, path: &str) -> Result<String, JsValue> {
+    match text(value) {
+        Some(Ok(s)) => Ok(s),
+        Some(Err(())) => Err(invalid_topic(&[path, ": ", LONE_SURROGATE].concat())),
+        None => Err(invalid_topic(&[path, ": expected a string, got ", &describe(value, true)].concat())),
+    }
+}
+
+/// [`text`] at `path`: a string, well-formed, or an `InvalidArgument`.
+pub(crate) fn string_at(value: &JsValue, path: &str) -> Result<String, JsValue> {
+    match text(value) {
+        Some(Ok(s)) => Ok(s),
+        Some(Err(())) => Err(invalid(&[path, ": ", LONE_SURROGATE].concat())),
+        None => Err(expected(path, "a string", value)),
+    }
+}
 
 /// `value` as the application would recognise it in a message. Strings are
 /// quoted only when short and `shown`; secrets are never shown.
@@ -116,7 +157,7 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
-        self.get(key).map(|v| v.as_string().ok_or_else(|| expected(&self.path(key), "a string", &v))).transpose()
+        self.get(key).map(|v| string_at(&v, &self.path(key))).transpose()
     }
 
     pub(crate) fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
@@ -145,15 +186,4 @@ pub(crate) fn values(v: &JsValue, path: &str) -> Result<Vec<JsValue>, JsValue> {
     } else {
         Err(expected(path, "an array", v))
     }
-}
-
-/// An array of strings at `path`.
-pub(crate) fn strings(v: &JsValue, path: &str) -> Result<Vec<String>, JsValue> {
-    if !Array::is_array(v) {
-        return Err(expected(path, "an array of strings", v));
-    }
-    Array::from(v)
-        .iter()
-        .map(|item| item.as_string().ok_or_else(|| expected(path, "an array of strings", &item)))
-        .collect()
 }

@@ -13,6 +13,8 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 pub(crate) enum SocketEvent {
     Open,
     Data(Vec<u8>),
+    /// A text frame, which MQTT never uses [MQTT-6.0.0-1].
+    Text,
     /// Closed, by either side or by failure; `code` is the close code
     /// (1006 when the connection failed or broke).
     Closed {
@@ -38,14 +40,12 @@ impl Transport {
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| handler(SocketEvent::Open));
         let handler = on_event.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            // Text frames are not MQTT [MQTT-6.0.0-1]: hand them over as
-            // bytes and let the decoder refuse them.
-            let data = e.data();
-            let bytes = match data.dyn_ref::<js_sys::ArrayBuffer>() {
-                Some(buf) => js_sys::Uint8Array::new(buf).to_vec(),
-                None => data.as_string().unwrap_or_default().into_bytes(),
-            };
-            handler(SocketEvent::Data(bytes));
+            // Anything but binary (a text frame) is reported as such: the
+            // client closes the connection [MQTT-6.0.0-1].
+            match e.data().dyn_ref::<js_sys::ArrayBuffer>() {
+                Some(buf) => handler(SocketEvent::Data(js_sys::Uint8Array::new(buf).to_vec())),
+                None => handler(SocketEvent::Text),
+            }
         });
         let handler = on_event;
         let on_close =

@@ -173,3 +173,40 @@ test("option errors name the offending field, nested ones by their path", async 
   assert.equal(r.nested, 'options.properties.receiveMaximum: expected a whole number from 0 to 65535, got the string "many"');
   assert.equal(r.will, 'options.will.retain: expected true or false, got the string "yes"');
 });
+
+test("strings that are not well-formed UTF-16 are refused with a typed error, never rewritten", async () => {
+  const r = await env.page.evaluate(async (url) => {
+    const { MqttClient, MqttError } = window.mqtt;
+    const lone = "a/\ud800";
+    const ctor = (o) => { try { new MqttClient(o); return "accepted"; } catch (e) { return e instanceof MqttError ? e.code : `${e}`; } };
+    const out = {
+      clientId: ctor({ url, clientId: "id\udc00" }),
+      username: ctor({ url, username: "\ud800", password: "p" }),
+      password: ctor({ url, username: "u", password: "p\ud800" }),
+      willTopic: ctor({ url, will: { topic: lone, payload: "x" } }),
+      userPropertyValue: ctor({ url, protocolVersion: 5, properties: { userProperties: { k: "\ud800" } } }),
+      userPropertyName: ctor({ url, protocolVersion: 5, properties: { userProperties: { ["\udfff"]: "v" } } }),
+      pairIsFine: ctor({ url, clientId: "id\ud83d\ude00" }),
+    };
+    const client = new MqttClient({ url, protocolVersion: 5 });
+    await client.connect();
+    const code = (p) => p.then(() => "resolved", (e) => (e instanceof MqttError ? e.code : `${e}`));
+    out.topic = await code(client.publish(lone, "x"));
+    out.filter = await code(client.subscribe(lone));
+    out.filterObject = await code(client.subscribe([{ topic: lone }]));
+    out.unsubscribe = await code(client.unsubscribe([lone]));
+    out.contentType = await code(client.publish("a", "x", { properties: { contentType: "\ud800" } }));
+    // A replacement character of the application's own is a character like any other.
+    out.ownReplacement = await code(client.publish("a/\ufffd", "x"));
+    out.message = await client.publish(lone, "x").catch((e) => e.message);
+    await client.disconnect();
+    return out;
+  }, brokerUrl);
+  assert.deepEqual(r, {
+    clientId: "InvalidArgument", username: "InvalidArgument", password: "InvalidArgument", willTopic: "InvalidArgument",
+    userPropertyValue: "InvalidArgument", userPropertyName: "InvalidArgument", pairIsFine: "accepted",
+    topic: "InvalidTopic", filter: "InvalidTopic", filterObject: "InvalidTopic", unsubscribe: "InvalidTopic",
+    contentType: "InvalidArgument", ownReplacement: "resolved",
+    message: "topic: not well-formed UTF-16 (a lone surrogate), which MQTT's UTF-8 cannot carry",
+  });
+});
