@@ -105,8 +105,8 @@ fn check_roundtrip(packet: &Packet, version: ProtocolVersion) {
 /// step is an action byte, a time step byte and, for actions with data, a
 /// length byte and that many bytes. Actions are the application's commands
 /// (connect, disconnect, reconnect, publish, ...), the host's reports
-/// (socket opened, bytes, closed, credentials, store reads and writes,
-/// redirects, timeouts) and reports about older sockets. The client must
+/// (socket opened, bytes, text frames, closed, credentials, store reads
+/// and writes, redirects, timeouts) and reports about older sockets. The client must
 /// not panic, its durable state must survive export and import, and once
 /// it is freed every operation it accepted (connects and disconnects
 /// included) must have completed exactly once.
@@ -258,6 +258,12 @@ impl Host {
             14 => {
                 if let Some(s) = socket {
                     c.handle_open(at, s);
+                }
+            }
+            _ if step % 2 == 1 => {
+                // A text frame on the current socket [MQTT-6.0.0-1].
+                if let Some(s) = socket {
+                    c.handle_text_frame(at, s);
                 }
             }
             _ => {

@@ -10,7 +10,7 @@ use mqtt_wasm::codec::{
     Ack, Auth, Bytes, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
     Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
-use mqtt_wasm::session::{Config, Event, Instant, OpId, Session, SessionError, State};
+use mqtt_wasm::session::{Config, Event, ImportError, Instant, OpId, Session, SessionError, State};
 
 fn hex(s: &str) -> Vec<u8> {
     s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
@@ -203,10 +203,11 @@ fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
     });
     let mut c = Conv::new(config);
     let expected = hex(concat!(
-        "10 2c 00 04 4d 51 54 54 05",
+        "10 2f 00 04 4d 51 54 54 05",
         " ee",                // user, password, will retain, will QoS 1, will, clean
         " 00 3c",             // keepalive
-        " 0a 11 00 00 00 0a", // properties: session expiry 10,
+        " 0d 11 00 00 00 0a", // properties: session expiry 10,
+        " 21 03 e8",          //   receive maximum 1000 (maxUnreleasedMessages, announced)
         " 27 00 10 00 00",    //   maximum packet size 1 MiB (maxIncomingPacketSize, announced)
         " 00 03 63 69 64",    // client id
         " 05 18 00 00 00 05", // will properties: will delay 5
@@ -865,10 +866,34 @@ fn mqtt_4_4_0_1_an_exported_session_resumes_in_a_new_instance_as_if_never_interr
 #[test]
 fn a_corrupt_stored_state_is_refused_whole() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    assert!(c.s.import_state(b"MQWS\x01\x01\x05\x30\x03").is_err());
-    assert!(c.s.import_state(b"not a state").is_err());
+    assert!(matches!(
+        c.s.import_state(b"MQWS\x01\x01\x05\x30\x03"),
+        Err(ImportError::Truncated | ImportError::Malformed(_))
+    ));
+    assert_eq!(c.s.import_state(b"not a state"), Err(ImportError::BadMagic));
+    assert_eq!(c.s.import_state(b"MQWS\x01\x09\x00"), Err(ImportError::UnknownRecord));
     assert_eq!((c.s.inflight_count(), c.s.queued_count()), (0, 0));
     c.s.import_state(b"MQWS\x01").unwrap();
+}
+
+#[test]
+fn a_stored_state_with_a_packet_id_twice_restores_nothing() {
+    // A queued publish, then two publishes awaiting PUBACK under packet id 1.
+    let publish = |pid: u8| -> Vec<u8> { vec![0x32, 0x06, 0x00, 0x01, b't', 0x00, pid, 0x00] };
+    let mut state = b"MQWS\x01".to_vec();
+    state.extend([4, 7, 0, 0x30, 0x04, 0x00, 0x01, b't', 0x00]);
+    for _ in 0..2 {
+        state.push(1);
+        state.push(publish(1).len() as u8);
+        state.extend(publish(1));
+    }
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    assert_eq!(c.s.import_state(&state), Err(ImportError::PacketId));
+    assert_eq!((c.s.inflight_count(), c.s.queued_count()), (0, 0), "nothing half restored");
+    // Without the duplicate the same records restore.
+    let single = state[..state.len() - (2 + publish(1).len())].to_vec();
+    c.s.import_state(&single).unwrap();
+    assert_eq!((c.s.inflight_count(), c.s.queued_count()), (1, 1));
 }
 
 #[test]
@@ -876,12 +901,41 @@ fn mqtt_3_1_2_24_the_smaller_announced_maximum_packet_size_is_enforced() {
     let mut config = Conv::config(ProtocolVersion::V5);
     config.properties.maximum_packet_size = Some(20);
     let mut c = Conv::new(config);
-    // CONNECT announces 20 (property 0x27), not the 1 MiB default limit.
-    assert_eq!(c.open(), hex("10 15 00 04 4d 51 54 54 05 02 00 3c 05 27 00 00 00 14 00 03 63 69 64"));
+    // CONNECT announces 20 (property 0x27), not the 1 MiB default limit,
+    // after the Receive Maximum of 1000 (0x21).
+    assert_eq!(c.open(), hex("10 18 00 04 4d 51 54 54 05 02 00 3c 08 21 03 e8 27 00 00 00 14 00 03 63 69 64"));
     c.server(Packet::ConnAck(success()));
     c.events();
     // A 21-byte PUBLISH exceeds what we announced: Packet Too Large.
     c.server(publish_packet("t", &[0; 16], QosPid::AtMostOnce));
     assert_eq!(c.sent(), hex("e0 01 95"));
     assert!(matches!(c.events()[..], [Event::Lost(SessionError::Decode(_))]));
+}
+
+#[test]
+fn unreleased_qos2_messages_are_bounded_by_max_unreleased_on_every_version() {
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut c = Conv::new(Config { max_unreleased: 2, ..Conv::config(version) });
+        let connect = c.open();
+        if version.is_v5() {
+            // Receive Maximum 2 is announced, so a compliant server stays within it.
+            assert!(connect.windows(3).any(|w| w == [0x21, 0x00, 0x02]), "{connect:02x?}");
+        }
+        c.server(Packet::ConnAck(success()));
+        c.events();
+        for pid in 1..=2 {
+            c.server(publish_packet("t", b"x", QosPid::ExactlyOnce(self::pid(pid))));
+        }
+        c.sent();
+        assert!(c.s.is_connected(), "two unreleased are within the bound");
+        c.server(publish_packet("t", b"x", QosPid::ExactlyOnce(self::pid(3))));
+        let lost = c.events().into_iter().find_map(|e| match e {
+            Event::Lost(e) => Some(e),
+            _ => None,
+        });
+        assert_eq!(lost.map(|e| e.reason_code()), Some(Some(ReasonCode::ReceiveMaximumExceeded)), "{version:?}");
+        if version.is_v5() {
+            assert_eq!(c.sent(), hex("e0 01 93"), "DISCONNECT 0x93 Receive Maximum exceeded");
+        }
+    }
 }

@@ -29,8 +29,21 @@ pub struct Config {
     pub max_queued: usize,
     /// Larger packets from the server are a protocol error.
     pub max_incoming_packet_size: u32,
+    /// Incoming QoS 2 messages held between PUBLISH and PUBREL, beyond
+    /// which the server has broken the protocol: with the packet size, it
+    /// bounds what a server can make the client hold. Announced as Receive
+    /// Maximum on MQTT 5 (the smaller of it and a configured one).
+    pub max_unreleased: u16,
     /// v5: give outgoing topics aliases, up to the server's Topic Alias Maximum.
     pub auto_topic_alias: bool,
+}
+
+impl Config {
+    /// How many unreleased incoming QoS 2 messages we accept: the smaller
+    /// of `max_unreleased` and a configured Receive Maximum.
+    pub fn receive_maximum(&self) -> u16 {
+        self.properties.receive_maximum.map_or(self.max_unreleased, |r| r.min(self.max_unreleased))
+    }
 }
 
 impl Default for Config {
@@ -49,6 +62,7 @@ impl Default for Config {
             queue_while_offline: true,
             max_queued: 1000,
             max_incoming_packet_size: 1024 * 1024,
+            max_unreleased: 1000,
             auto_topic_alias: false,
         }
     }

@@ -64,6 +64,7 @@ pub use client::{Action, Client, ClientEvent, Credentials, Redirect, Settings, S
 pub use config::Config;
 pub use error::SessionError;
 pub use event::{Event, OpId, PacketInfo, PublishAck};
+pub use persist::ImportError;
 pub use time::Instant;
 pub use trie::TopicTrie;
 
@@ -687,12 +688,19 @@ impl Session {
 }
 
 /// The v5 CONNECT properties: the configured ones, with our Maximum Packet
-/// Size announced unless given, so a compliant server never sends a packet
-/// we would have to refuse [MQTT-3.1.2-24].
+/// Size and Receive Maximum announced (unless given, or the spec's default
+/// of 65,535), so a compliant server never sends a packet we would have to
+/// refuse [MQTT-3.1.2-24], nor more unreleased QoS 2 messages than we hold.
 fn connect_properties(c: &Config) -> Properties {
     let mut properties = c.properties.clone();
-    if c.protocol.is_v5() && properties.maximum_packet_size.is_none() {
-        properties.maximum_packet_size = Some(c.max_incoming_packet_size);
+    if c.protocol.is_v5() {
+        if properties.maximum_packet_size.is_none() {
+            properties.maximum_packet_size = Some(c.max_incoming_packet_size);
+        }
+        let receive_maximum = c.receive_maximum();
+        if receive_maximum != u16::MAX {
+            properties.receive_maximum = Some(receive_maximum);
+        }
     }
     properties
 }

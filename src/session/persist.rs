@@ -15,12 +15,62 @@
 //!   5  incoming QoS 2, unreleased:   PUBLISH
 //! ```
 
+use core::fmt;
+
 use crate::codec::wire;
-use crate::codec::{DecodeError, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
+use crate::codec::{DecodeError, Packet, PacketId, ProtocolVersion, Publish, QoS, ReasonCode};
 
 use super::{Awaiting, Outgoing, Queued, Session, State};
 
 const MAGIC: &[u8] = b"MQWS\x01";
+
+/// Why a stored state was refused. Nothing of it is restored then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The session is connecting or connected: a state is restored before
+    /// the first connection.
+    NotIdle,
+    /// Not this format, or another version of it.
+    BadMagic,
+    /// A record runs past the end of the state.
+    Truncated,
+    /// A record of a kind this version does not write.
+    UnknownRecord,
+    /// A stored packet, QoS or reason code does not decode.
+    Malformed(DecodeError),
+    /// A publish awaiting an acknowledgement has no packet identifier, or
+    /// shares one with another.
+    PacketId,
+}
+
+impl ImportError {
+    /// A fixed description.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotIdle => "a state can only be restored before connecting",
+            Self::BadMagic => "not a stored session state of this version",
+            Self::Truncated => "the stored state is cut short",
+            Self::UnknownRecord => "the stored state has a record of an unknown kind",
+            Self::Malformed(e) => e.as_str(),
+            Self::PacketId => "the stored state uses a packet identifier twice, or none",
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+impl From<DecodeError> for ImportError {
+    fn from(e: DecodeError) -> Self {
+        Self::Malformed(e)
+    }
+}
 
 fn put_record(out: &mut Vec<u8>, tag: u8, prefix: &[u8], publish: &Publish) {
     let mut record = prefix.to_vec();
@@ -68,46 +118,55 @@ impl Session {
 
     /// Restores a state exported earlier, before the first connection; its
     /// operations complete with events like any other, but no application
-    /// promise waits for them. Anything malformed is refused as a whole
-    /// (checked before anything is restored, except a packet identifier
-    /// stored twice).
-    pub fn import_state(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+    /// promise waits for them. All or nothing: every record is read and
+    /// every packet identifier checked before anything is restored.
+    pub fn import_state(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
         if !matches!(self.state, State::Idle | State::Ended) {
-            return Err(DecodeError::MissingData("an idle session"));
+            return Err(ImportError::NotIdle);
         }
-        let mut rest = bytes.strip_prefix(MAGIC).ok_or(DecodeError::InvalidProtocolName)?;
+        let mut rest = bytes.strip_prefix(MAGIC).ok_or(ImportError::BadMagic)?;
         let mut outgoing = Vec::new();
         let mut queue = Vec::new();
         let mut incoming = Vec::new();
         while let Some((&tag, tail)) = rest.split_first() {
-            let (len, width) = wire::decode_varint(tail)?.ok_or(DecodeError::MissingData("record length"))?;
-            let record = tail.get(width..width + len as usize).ok_or(DecodeError::MissingData("record"))?;
-            rest = &tail[width + len as usize..];
+            let (len, width) = wire::decode_varint(tail)?.ok_or(ImportError::Truncated)?;
+            let end = width.checked_add(len as usize).ok_or(ImportError::Truncated)?;
+            let record = tail.get(width..end).ok_or(ImportError::Truncated)?;
+            rest = &tail[end..];
             match tag {
                 1 | 2 => {
                     let awaiting = if tag == 1 { Awaiting::PubAck } else { Awaiting::PubRec };
                     outgoing.push((awaiting, publish_from(record)?));
                 }
                 3 => {
-                    let (&reason, packet) = record.split_first().ok_or(DecodeError::MissingData("reason"))?;
+                    let (&reason, packet) = record.split_first().ok_or(ImportError::Truncated)?;
                     let reason = ReasonCode::from_u8(reason).ok_or(DecodeError::InvalidReasonCode)?;
                     outgoing.push((Awaiting::PubComp(reason), publish_from(packet)?));
                 }
                 4 => {
-                    let (&qos, packet) = record.split_first().ok_or(DecodeError::MissingData("qos"))?;
+                    let (&qos, packet) = record.split_first().ok_or(ImportError::Truncated)?;
                     queue.push((QoS::from_u8(qos)?, publish_from(packet)?));
                 }
                 5 => incoming.push(publish_from(record)?),
-                _ => return Err(DecodeError::InvalidPacketType),
+                _ => return Err(ImportError::UnknownRecord),
             }
         }
-        // Restored publishes go ahead of any the application made meanwhile
-        // (the driver loads the state while the page starts), in order.
+        let mut pids: Vec<PacketId> = Vec::with_capacity(outgoing.len());
+        for (_, publish) in &outgoing {
+            let pid = publish.qos_pid.packet_id().ok_or(ImportError::PacketId)?;
+            pids.push(pid);
+        }
+        pids.sort_unstable();
+        if pids.windows(2).any(|w| w[0] == w[1]) || pids.iter().any(|&pid| self.pids.is_used(pid)) {
+            return Err(ImportError::PacketId);
+        }
+        // Checked: from here on nothing fails. Restored publishes go ahead
+        // of any the application made meanwhile (the client reads the state
+        // while the page starts), in order.
+        for pid in pids {
+            self.pids.reserve(pid);
+        }
         for (awaiting, publish) in outgoing.into_iter().rev() {
-            let pid = publish.qos_pid.packet_id().ok_or(DecodeError::ZeroPacketId)?;
-            if !self.pids.reserve(pid) {
-                return Err(DecodeError::MissingData("a packet identifier used twice"));
-            }
             let op = self.new_op();
             self.outgoing.push_front(Outgoing { op, publish: Box::new(publish), awaiting });
         }

@@ -89,6 +89,11 @@ impl PidAllocator {
         Some(pid)
     }
 
+    /// Whether `pid` is in use.
+    pub(crate) fn is_used(&self, pid: PacketId) -> bool {
+        self.used.contains(pid)
+    }
+
     /// Marks `pid` in use (a restored session); false if it already was.
     pub(crate) fn reserve(&mut self, pid: PacketId) -> bool {
         self.used.insert(pid)

@@ -221,11 +221,10 @@ impl Session {
             }
             QosPid::ExactlyOnce(pid) => {
                 if !self.incoming.contains_key(&pid.get()) {
-                    let our_max = self.config.properties.receive_maximum.unwrap_or(u16::MAX);
-                    if self.incoming.len() >= usize::from(our_max) {
+                    if self.incoming.len() >= usize::from(self.config.receive_maximum()) {
                         return Err(SessionError::Protocol(
                             ReasonCode::ReceiveMaximumExceeded,
-                            "the server exceeded our Receive Maximum",
+                            "the server sent more unreleased QoS 2 messages than our Receive Maximum (maxUnreleasedMessages)",
                         ));
                     }
                     self.incoming.insert(pid.get(), publish);

@@ -73,6 +73,13 @@ export interface ClientOptions {
   queueWhileOffline?: boolean;
   maxQueuedMessages?: number;
   maxIncomingPacketSize?: number;
+  /**
+   * Incoming QoS 2 messages held between PUBLISH and PUBREL (default 1000);
+   * with maxIncomingPacketSize it bounds what a server can make the client
+   * hold. Announced as Receive Maximum on MQTT 5; a server that sends more
+   * closes the connection with a Protocol error (reason 0x93).
+   */
+  maxUnreleasedMessages?: number;
   autoTopicAlias?: boolean;
   /** Where the session's unacknowledged and queued messages live: "indexeddb" survives a reload. */
   store?: "memory" | "indexeddb";
@@ -143,6 +150,7 @@ const OPTIONS: &[&str] = &[
     "queueWhileOffline",
     "maxQueuedMessages",
     "maxIncomingPacketSize",
+    "maxUnreleasedMessages",
     "autoTopicAlias",
     "store",
     "redirect",
@@ -256,6 +264,7 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
         queue_while_offline: o.bool("queueWhileOffline")?.unwrap_or(true),
         max_queued: o.uint("maxQueuedMessages", 0, u32::MAX, "")?.unwrap_or(1000) as usize,
         max_incoming_packet_size: o.uint("maxIncomingPacketSize", 0, u32::MAX, "bytes")?.unwrap_or(1024 * 1024),
+        max_unreleased: o.uint("maxUnreleasedMessages", 1, u32::from(u16::MAX), "")?.unwrap_or(1000) as u16,
         auto_topic_alias: o.bool("autoTopicAlias")?.unwrap_or(false),
     };
     let durable = match o.string("store")?.as_deref() {
