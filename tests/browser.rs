@@ -217,7 +217,9 @@ async fn unreachable_broker_without_reconnect_rejects_connect_with_an_error_code
     let client = MqttClient::new(o).unwrap();
     let err = JsFuture::from(client.connect()).await.unwrap_err();
     let code = get(&err, "code").as_string().unwrap();
-    assert!(code == "ConnectionLost" || code == "Timeout", "got {code}");
+    assert_eq!(code, "ConnectionFailed", "a socket that never opened");
+    let message = get(&err, "message").as_string().unwrap();
+    assert_eq!(message, format!("the WebSocket could not be opened (close code 1006), {url}"), "names the URL");
     // Operations queued meanwhile are not left pending.
     let err = JsFuture::from(client.publish("t".into(), "x".into(), None)).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("Closed"));
@@ -236,7 +238,7 @@ async fn a_first_connect_that_fails_is_retried_until_a_broker_answers() {
     JsFuture::from(client.connect()).await.expect("connect() waits for a broker that answers");
     let urls: Vec<String> = reconnects.borrow().iter().map(|r| r.1.clone()).collect();
     assert_eq!(urls, [closed.to_owned(), broker_url().to_owned()]);
-    let errors = events.borrow().iter().filter(|e| *e == "error:ConnectionLost").count();
+    let errors = events.borrow().iter().filter(|e| *e == "error:ConnectionFailed").count();
     assert_eq!(errors, 2, "each failed attempt is reported: {:?}", events.borrow());
     JsFuture::from(client.disconnect(None)).await.unwrap();
 }
@@ -249,7 +251,7 @@ async fn a_pending_first_connect_rejects_once_max_reconnect_attempts_are_used_up
     let client = MqttClient::new(o).unwrap();
     let reconnects = reconnect_log(&client);
     let err = JsFuture::from(client.connect()).await.unwrap_err();
-    assert_eq!(get(&err, "code").as_string().as_deref(), Some("ConnectionLost"));
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("ConnectionFailed"));
     assert_eq!(get(&err, "closeCode").as_f64(), Some(1006.0));
     assert_eq!(reconnects.borrow().len(), 2);
 }
@@ -378,6 +380,7 @@ async fn a_refused_connect_rejects_with_its_reason_code() {
         assert_eq!(reason, Some(f64::from(0x87)), "v{version}");
         let message = get(&err, "message").as_string().unwrap();
         assert!(!message.contains("wrong"), "the password never appears in an error");
+        assert!(message.starts_with("the server refused the connection: Not authorized, ws://"), "{message}");
         assert!(!client.connected());
     }
 }

@@ -192,7 +192,7 @@ fn a_first_connect_to_a_broker_not_up_yet_is_retried_until_it_is() {
     let op = h.connect();
     assert_eq!(h.url(), A);
     h.drop_socket();
-    assert_eq!(h.names(), ["close", "error:ConnectionLost"], "the failure is reported, connect() still waits");
+    assert_eq!(h.names(), ["close", "error:ConnectionFailed"], "the failure is reported, connect() still waits");
     assert_eq!(h.connect_result(op), None);
     h.advance(1000);
     h.drop_socket();
@@ -215,7 +215,7 @@ fn a_first_connect_with_reconnect_period_zero_rejects_on_the_first_failure() {
     h.drop_socket();
     let e = h.take_events();
     assert!(
-        matches!(&e[..], [ClientEvent::Close, ClientEvent::Session(Event::Error(SessionError::TransportClosed(1006))), ClientEvent::ConnectDone(o, Err(SessionError::TransportClosed(1006)))] if *o == op),
+        matches!(&e[..], [ClientEvent::Close, ClientEvent::Session(Event::Error(SessionError::ConnectFailed(1006))), ClientEvent::ConnectDone(o, Err(SessionError::ConnectFailed(1006)))] if *o == op),
         "{e:?}"
     );
     h.advance(60_000);
@@ -714,4 +714,20 @@ fn mqtt_6_0_0_1_a_text_frame_closes_the_connection_with_a_protocol_error() {
     );
     assert!(e.contains(&ClientEvent::Session(Event::PublishDone(p, Err(SessionError::Closed)))));
     assert_eq!(h.c.poll_transmit(), None, "nothing is decoded from it, and no DISCONNECT is sent");
+}
+
+#[test]
+fn a_socket_that_never_opened_is_a_failed_connection_and_one_that_opened_is_a_lost_one() {
+    let mut h = Host::new(settings());
+    h.connect();
+    h.drop_socket();
+    assert!(h.take_events().contains(&ClientEvent::Session(Event::Error(SessionError::ConnectFailed(1006)))));
+    assert_eq!(h.c.url(), A, "the URL the error is about");
+    h.advance(1000);
+    h.accept();
+    h.take_events();
+    h.drop_socket();
+    assert!(h.take_events().contains(&ClientEvent::Session(Event::Error(SessionError::TransportClosed(1006)))));
+    assert_eq!(SessionError::ConnectFailed(1006).code(), "ConnectionFailed");
+    assert_eq!(SessionError::TransportClosed(1006).code(), "ConnectionLost");
 }

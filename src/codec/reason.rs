@@ -58,56 +58,63 @@ pub enum ReasonCode {
     WildcardSubscriptionsNotSupported = 0xA2,
 }
 
+/// Every code with its name in MQTT 5.0 table 2-6, in value order.
+const NAMES: &[(ReasonCode, &str)] = &[
+    (ReasonCode::Success, "Success"),
+    (ReasonCode::GrantedQoS1, "Granted QoS 1"),
+    (ReasonCode::GrantedQoS2, "Granted QoS 2"),
+    (ReasonCode::DisconnectWithWillMessage, "Disconnect with Will Message"),
+    (ReasonCode::NoMatchingSubscribers, "No matching subscribers"),
+    (ReasonCode::NoSubscriptionExisted, "No subscription existed"),
+    (ReasonCode::ContinueAuthentication, "Continue authentication"),
+    (ReasonCode::ReAuthenticate, "Re-authenticate"),
+    (ReasonCode::UnspecifiedError, "Unspecified error"),
+    (ReasonCode::MalformedPacket, "Malformed Packet"),
+    (ReasonCode::ProtocolError, "Protocol Error"),
+    (ReasonCode::ImplementationSpecificError, "Implementation specific error"),
+    (ReasonCode::UnsupportedProtocolVersion, "Unsupported Protocol Version"),
+    (ReasonCode::ClientIdentifierNotValid, "Client Identifier not valid"),
+    (ReasonCode::BadUserNameOrPassword, "Bad User Name or Password"),
+    (ReasonCode::NotAuthorized, "Not authorized"),
+    (ReasonCode::ServerUnavailable, "Server unavailable"),
+    (ReasonCode::ServerBusy, "Server busy"),
+    (ReasonCode::Banned, "Banned"),
+    (ReasonCode::ServerShuttingDown, "Server shutting down"),
+    (ReasonCode::BadAuthenticationMethod, "Bad authentication method"),
+    (ReasonCode::KeepAliveTimeout, "Keep Alive timeout"),
+    (ReasonCode::SessionTakenOver, "Session taken over"),
+    (ReasonCode::TopicFilterInvalid, "Topic Filter invalid"),
+    (ReasonCode::TopicNameInvalid, "Topic Name invalid"),
+    (ReasonCode::PacketIdentifierInUse, "Packet Identifier in use"),
+    (ReasonCode::PacketIdentifierNotFound, "Packet Identifier not found"),
+    (ReasonCode::ReceiveMaximumExceeded, "Receive Maximum exceeded"),
+    (ReasonCode::TopicAliasInvalid, "Topic Alias invalid"),
+    (ReasonCode::PacketTooLarge, "Packet too large"),
+    (ReasonCode::MessageRateTooHigh, "Message rate too high"),
+    (ReasonCode::QuotaExceeded, "Quota exceeded"),
+    (ReasonCode::AdministrativeAction, "Administrative action"),
+    (ReasonCode::PayloadFormatInvalid, "Payload format invalid"),
+    (ReasonCode::RetainNotSupported, "Retain not supported"),
+    (ReasonCode::QoSNotSupported, "QoS not supported"),
+    (ReasonCode::UseAnotherServer, "Use another server"),
+    (ReasonCode::ServerMoved, "Server moved"),
+    (ReasonCode::SharedSubscriptionsNotSupported, "Shared Subscriptions not supported"),
+    (ReasonCode::ConnectionRateExceeded, "Connection rate exceeded"),
+    (ReasonCode::MaximumConnectTime, "Maximum connect time"),
+    (ReasonCode::SubscriptionIdentifiersNotSupported, "Subscription Identifiers not supported"),
+    (ReasonCode::WildcardSubscriptionsNotSupported, "Wildcard Subscriptions not supported"),
+];
+
 impl ReasonCode {
     /// The code for a byte, if MQTT 5.0 defines one.
     pub fn from_u8(byte: u8) -> Option<Self> {
-        use ReasonCode::*;
-        Some(match byte {
-            0x00 => Success,
-            0x01 => GrantedQoS1,
-            0x02 => GrantedQoS2,
-            0x04 => DisconnectWithWillMessage,
-            0x10 => NoMatchingSubscribers,
-            0x11 => NoSubscriptionExisted,
-            0x18 => ContinueAuthentication,
-            0x19 => ReAuthenticate,
-            0x80 => UnspecifiedError,
-            0x81 => MalformedPacket,
-            0x82 => ProtocolError,
-            0x83 => ImplementationSpecificError,
-            0x84 => UnsupportedProtocolVersion,
-            0x85 => ClientIdentifierNotValid,
-            0x86 => BadUserNameOrPassword,
-            0x87 => NotAuthorized,
-            0x88 => ServerUnavailable,
-            0x89 => ServerBusy,
-            0x8A => Banned,
-            0x8B => ServerShuttingDown,
-            0x8C => BadAuthenticationMethod,
-            0x8D => KeepAliveTimeout,
-            0x8E => SessionTakenOver,
-            0x8F => TopicFilterInvalid,
-            0x90 => TopicNameInvalid,
-            0x91 => PacketIdentifierInUse,
-            0x92 => PacketIdentifierNotFound,
-            0x93 => ReceiveMaximumExceeded,
-            0x94 => TopicAliasInvalid,
-            0x95 => PacketTooLarge,
-            0x96 => MessageRateTooHigh,
-            0x97 => QuotaExceeded,
-            0x98 => AdministrativeAction,
-            0x99 => PayloadFormatInvalid,
-            0x9A => RetainNotSupported,
-            0x9B => QoSNotSupported,
-            0x9C => UseAnotherServer,
-            0x9D => ServerMoved,
-            0x9E => SharedSubscriptionsNotSupported,
-            0x9F => ConnectionRateExceeded,
-            0xA0 => MaximumConnectTime,
-            0xA1 => SubscriptionIdentifiersNotSupported,
-            0xA2 => WildcardSubscriptionsNotSupported,
-            _ => return None,
-        })
+        NAMES.iter().find(|(code, _)| *code as u8 == byte).map(|(code, _)| *code)
+    }
+
+    /// The code's name in the specification ("Not authorized"), for
+    /// messages an application shows.
+    pub fn name(self) -> &'static str {
+        NAMES.iter().find(|(code, _)| *code == self).map_or("", |(_, name)| name)
     }
 
     /// Codes from 0x80 up report a failure [MQTT-2.4].
@@ -195,8 +202,11 @@ mod tests {
                 defined += 1;
             }
         }
-        // MQTT 5.0 table 2-6 names 43 distinct values.
+        // MQTT 5.0 table 2-6 names 43 distinct values, each once here.
         assert_eq!(defined, 43);
+        assert_eq!(NAMES.len(), 43);
+        assert!(NAMES.windows(2).all(|w| (w[0].0 as u8) < (w[1].0 as u8)), "in value order");
+        assert_eq!(ReasonCode::NotAuthorized.name(), "Not authorized");
     }
 
     #[test]

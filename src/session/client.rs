@@ -191,6 +191,8 @@ pub struct Client {
     actions: VecDeque<Action>,
     events: VecDeque<ClientEvent>,
     next_socket: u64,
+    /// See [`Client::url`].
+    last_url: String,
     /// xorshift64 state for the jitter.
     rng: u64,
 }
@@ -212,6 +214,7 @@ impl Client {
             actions: VecDeque::new(),
             events: VecDeque::new(),
             next_socket: 0,
+            last_url: String::new(),
             rng,
         };
         if durable {
@@ -226,6 +229,11 @@ impl Client {
     /// The session, for its getters.
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// The URL of the attempt under way, or of the last one.
+    pub fn url(&self) -> &str {
+        &self.last_url
     }
 
     /// Whether `free()` ended the client.
@@ -438,7 +446,12 @@ impl Client {
     pub fn handle_closed(&mut self, now: Instant, socket: SocketId, code: u16) {
         match &self.phase {
             Phase::Linked { socket: s, .. } if *s == socket => {
-                self.session.end_connection(SessionError::TransportClosed(code));
+                let error = if self.session.state() == super::State::Opening {
+                    SessionError::ConnectFailed(code)
+                } else {
+                    SessionError::TransportClosed(code)
+                };
+                self.session.end_connection(error);
                 self.absorb(now);
             }
             Phase::Closing { socket: s } if *s == socket => {
@@ -637,6 +650,7 @@ impl Client {
     fn open(&mut self, attempt: Attempt) {
         let socket = self.new_socket();
         let protocol = self.session.protocol().websocket_protocol();
+        self.last_url.clone_from(&attempt.url);
         self.actions.push_back(Action::Open { socket, url: attempt.url.clone(), protocol });
         self.phase = Phase::Linked { attempt, socket, since: None };
     }

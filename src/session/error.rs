@@ -47,6 +47,10 @@ pub enum SessionError {
     /// The WebSocket closed, with this close code (1006 when it failed or
     /// broke without a closing handshake).
     TransportClosed(u16),
+    /// The WebSocket closed before it ever opened (nothing listens there,
+    /// the upgrade was refused, the host is unknown, TLS failed), with its
+    /// close code: unlike `TransportClosed`, no connection was lost.
+    ConnectFailed(u16),
     /// The credentials provider threw or rejected. Its own error is not
     /// kept: it may hold secrets.
     CredentialsFailed,
@@ -71,6 +75,7 @@ impl SessionError {
             Self::Closed => "Closed",
             Self::ServerDisconnected(_) => "ServerDisconnected",
             Self::ConnectionLost | Self::TransportClosed(_) => "ConnectionLost",
+            Self::ConnectFailed(_) => "ConnectionFailed",
             Self::CredentialsFailed => "InvalidArgument",
             Self::Storage(_) => "Storage",
         }
@@ -79,9 +84,24 @@ impl SessionError {
     /// The WebSocket close code, for a connection that closed underneath.
     pub fn close_code(self) -> Option<u16> {
         match self {
-            Self::TransportClosed(code) => Some(code),
+            Self::TransportClosed(code) | Self::ConnectFailed(code) => Some(code),
             _ => None,
         }
+    }
+
+    /// Whether this is about a connection (to a server the message should
+    /// name) rather than an operation.
+    pub fn is_connection(self) -> bool {
+        matches!(
+            self,
+            Self::ConnectionRefused(_)
+                | Self::ConnectTimeout
+                | Self::KeepAliveTimeout
+                | Self::ServerDisconnected(_)
+                | Self::ConnectionLost
+                | Self::TransportClosed(_)
+                | Self::ConnectFailed(_)
+        )
     }
 
     /// Whether another attempt may succeed where this one failed: the
@@ -92,6 +112,7 @@ impl SessionError {
         match self {
             Self::ConnectionLost
             | Self::TransportClosed(_)
+            | Self::ConnectFailed(_)
             | Self::ConnectTimeout
             | Self::KeepAliveTimeout
             | Self::CredentialsFailed => true,
@@ -142,6 +163,7 @@ impl SessionError {
             Self::ServerDisconnected(_) => "the server sent DISCONNECT",
             Self::ConnectionLost => "the connection closed",
             Self::TransportClosed(_) => "the WebSocket closed",
+            Self::ConnectFailed(_) => "the WebSocket could not be opened",
             Self::CredentialsFailed => "credentialsProvider failed",
             Self::Storage(what) => what,
         }

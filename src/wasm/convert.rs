@@ -135,9 +135,10 @@ pub(crate) fn payload(value: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
         Ok(bytes.to_vec())
     } else if let Some(buf) = value.dyn_ref::<js_sys::ArrayBuffer>() {
         Ok(Uint8Array::new(buf).to_vec())
-    } else if value.is_undefined() || value.is_null() {
-        Ok(Vec::new())
     } else {
+        // `undefined` and `null` too: an empty payload (which, retained,
+        // deletes the retained message) is asked for with "" or an empty
+        // Uint8Array, never by leaving the payload out.
         Err(expected(what, "a string, Uint8Array or ArrayBuffer", value))
     }
 }

@@ -23,7 +23,7 @@ use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
-use super::error::error;
+use super::error::error_at;
 use super::options;
 use super::store;
 use super::timer::{now, Timeout};
@@ -528,7 +528,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
         Event::ServerDisconnect(d) => {
             emit(inner, "disconnect", &[convert::reason_and_properties(d.reason_code, &d.properties).into()])
         }
-        Event::Error(e) => emit(inner, "error", &[error(e)]),
+        Event::Error(e) => emit(inner, "error", &[connection_error(inner, e)]),
         // The client handles the end of a connection and never passes it on.
         Event::Lost(_) => {}
         Event::PacketSent(info) => emit(inner, "packetsend", &[packet_info(&info)]),
@@ -555,6 +555,12 @@ fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<
     let Some(pending) = inner.driver.borrow_mut().ops.remove(op) else { return };
     match result(&pending.filters) {
         Ok(value) => pending.resolvers.resolve(&value),
-        Err(e) => pending.resolvers.reject(&error(e)),
+        Err(e) => pending.resolvers.reject(&connection_error(inner, e)),
     }
+}
+
+/// An `MqttError` naming the URL of the connection it is about.
+fn connection_error(inner: &Rc<Inner>, e: SessionError) -> JsValue {
+    let url = if e.is_connection() { inner.driver.borrow().client.url().to_owned() } else { String::new() };
+    error_at(e, &url)
 }

@@ -2,6 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::read::number;
 use crate::session::SessionError;
 
 #[wasm_bindgen(module = "/src/wasm/host.js")]
@@ -10,10 +11,30 @@ extern "C" {
     fn make_error(code: &str, message: &str, reason_code: Option<u8>, close_code: Option<u16>) -> JsValue;
 }
 
-/// An `MqttError` for a session error. Messages are fixed strings: nothing
-/// from the application (passwords, authentication data) can leak into one.
+/// An `MqttError` for a session error. Messages are built from fixed
+/// strings, the specification's reason names and numbers: nothing from the
+/// application (passwords, authentication data) can leak into one.
 pub(crate) fn error(e: SessionError) -> JsValue {
-    make_error(e.code(), e.message(), e.reason_code().map(|r| r as u8), e.close_code())
+    error_at(e, "")
+}
+
+/// [`error`] for an error of the connection to `url`, which the message
+/// names ("the server refused the connection: Not authorized (ws://...)").
+pub(crate) fn error_at(e: SessionError, url: &str) -> JsValue {
+    let mut message = String::from(e.message());
+    match e {
+        SessionError::ConnectionRefused(r) | SessionError::Rejected(r) | SessionError::ServerDisconnected(r) => {
+            message.extend([": ", r.name()]);
+        }
+        _ => {}
+    }
+    if let Some(code) = e.close_code() {
+        message.extend([" (close code ", &number(f64::from(code)), ")"]);
+    }
+    if e.is_connection() && !url.is_empty() {
+        message.extend([", ", url]);
+    }
+    make_error(e.code(), &message, e.reason_code().map(|r| r as u8), e.close_code())
 }
 
 /// An `InvalidArgument` error.

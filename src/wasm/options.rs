@@ -125,7 +125,7 @@ export interface MqttClient {
 export type MqttErrorCode =
   | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
   | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"
-  | "ServerDisconnected" | "ConnectionLost" | "Storage";
+  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage";
 "#;
 
 /// The keys of the options object.

@@ -116,6 +116,6 @@ test("a connection error reaches the tab with its close code", async () => {
       return { name: e.name, code: e.code, closeCode: e.closeCode };
     }
   }, process.env.MQTT_CLOSED_URL);
-  assert.deepEqual(error, { name: "MqttError", code: "ConnectionLost", closeCode: 1006 });
+  assert.deepEqual(error, { name: "MqttError", code: "ConnectionFailed", closeCode: 1006 });
   await context.close();
 });
