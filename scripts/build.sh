@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: wasm-pack (release, --target web), then
-# the files of pkg-template/ merged in, and MqttError re-exported from the
-# package entry (its class lives in a wasm-bindgen snippet).
+# the files of pkg-template/ merged in, and MqttError and SharedMqttClient
+# re-exported from the package entry (their classes live in JS: a
+# wasm-bindgen snippet and shared.js). Every type is declared from Rust
+# (typescript_custom_section): nothing here edits the generated .d.ts.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -25,52 +27,11 @@ for (const method of ["on", "off"]) {
   };
 }
 JS
-cat >> pkg/mqtt_wasm.d.ts <<'TS'
-
-/** Every rejection and `error` event of the client is one of these. */
-export class MqttError extends Error {
-  readonly name: "MqttError";
-  readonly code: MqttErrorCode;
-  /** The MQTT reason code, when the server or the protocol gave one. */
-  readonly reasonCode?: number;
-  /** The WebSocket close code, for a connection that closed underneath. */
-  readonly closeCode?: number;
-}
-TS
-# The trailing `opts` of these methods may be left out, which wasm-bindgen
-# cannot say once a parameter has an explicit type.
-sed -i -E -e 's/^( *(publish|subscribe|unsubscribe|disconnect)\(.*)\bopts: /\1opts?: /' \
-  -e 's/^( *subscribe\(.*)\bhandler: /\1handler?: /' pkg/mqtt_wasm.d.ts
 # SharedMqttClient (one connection for all tabs) and its SharedWorker.
 cp pkg-template/shared.js pkg-template/shared-worker.js pkg/
 cat >> pkg/mqtt_wasm.js <<'JS'
 export { SharedMqttClient } from "./shared.js";
 JS
-cat >> pkg/mqtt_wasm.d.ts <<'TS'
-
-/**
- * The MqttClient API over one connection shared by every tab of the origin
- * (a SharedWorker owns the WebSocket and the session); each tab receives
- * the messages of its own subscriptions. Falls back to a client of its own
- * where SharedWorker is missing. The first tab's options make the
- * connection; option errors reject `connect()`.
- */
-export class SharedMqttClient {
-  constructor(options: ClientOptions);
-  connect(): Promise<ConnAck>;
-  publish(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: PublishOptions): Promise<PublishResult>;
-  subscribe(filter: string | string[] | SubscriptionRequest[], opts?: SubscribeOptions, handler?: MqttEvents["message"]): Promise<SubAck>;
-  unsubscribe(filter: string | string[], opts?: { properties?: Properties }): Promise<UnsubAck>;
-  /** Leaves the shared connection; the last tab to leave closes it. */
-  disconnect(opts?: { reasonCode?: number, properties?: Properties }): Promise<void>;
-  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): SharedMqttClient;
-  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): SharedMqttClient;
-  readonly connected: boolean;
-  readonly clientId: string;
-  /** Whether this tab shares the connection through a SharedWorker. */
-  readonly shared: boolean;
-}
-TS
 cp pkg-template/README.md pkg-template/LICENSE pkg/
 node - <<'JS'
 const fs = require("fs");

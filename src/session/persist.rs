@@ -18,8 +18,9 @@
 use core::fmt;
 
 use crate::codec::wire;
-use crate::codec::{DecodeError, Packet, PacketId, ProtocolVersion, Publish, QoS, ReasonCode};
+use crate::codec::{DecodeError, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
 
+use super::pid::PidSet;
 use super::{Awaiting, Outgoing, Queued, Session, State};
 
 const MAGIC: &[u8] = b"MQWS\x01";
@@ -151,20 +152,20 @@ impl Session {
                 _ => return Err(ImportError::UnknownRecord),
             }
         }
-        let mut pids: Vec<PacketId> = Vec::with_capacity(outgoing.len());
+        let mut pids = PidSet::default();
         for (_, publish) in &outgoing {
             let pid = publish.qos_pid.packet_id().ok_or(ImportError::PacketId)?;
-            pids.push(pid);
-        }
-        pids.sort_unstable();
-        if pids.windows(2).any(|w| w[0] == w[1]) || pids.iter().any(|&pid| self.pids.is_used(pid)) {
-            return Err(ImportError::PacketId);
+            if !pids.insert(pid) || self.pids.is_used(pid) {
+                return Err(ImportError::PacketId);
+            }
         }
         // Checked: from here on nothing fails. Restored publishes go ahead
         // of any the application made meanwhile (the client reads the state
         // while the page starts), in order.
-        for pid in pids {
-            self.pids.reserve(pid);
+        for (_, publish) in &outgoing {
+            if let Some(pid) = publish.qos_pid.packet_id() {
+                self.pids.reserve(pid);
+            }
         }
         for (awaiting, publish) in outgoing.into_iter().rev() {
             let op = self.new_op();

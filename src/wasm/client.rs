@@ -17,8 +17,81 @@ use super::timer::now;
 use crate::codec::{Auth, Disconnect, Publish, Subscription};
 use crate::session::{Client, Instant, OpId, SessionError, TopicTrie};
 
-/// An MQTT client over a browser WebSocket.
-#[wasm_bindgen]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CLASS: &str = r#"
+/** An MQTT 3.1 / 3.1.1 / 5.0 client over a browser WebSocket. */
+export class MqttClient {
+  /** Validates `options` (throws `MqttError` "InvalidArgument"); never touches the network. */
+  constructor(options: ClientOptions);
+  /**
+   * Connects; resolves with the CONNACK. With `reconnectPeriod` > 0 a transient
+   * failure of the first attempt is retried with the reconnect back-off; a
+   * refusal retrying cannot fix rejects at once.
+   */
+  connect(): Promise<ConnAck>;
+  /** Connects now: after `disconnect()`, after giving up, or cutting a pending back-off short. */
+  reconnect(): Promise<ConnAck>;
+  /** Resolves when written (QoS 0) or acknowledged (PUBACK for QoS 1, PUBCOMP for QoS 2). */
+  publish(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: PublishOptions): Promise<PublishResult>;
+  /**
+   * Resolves with the SUBACK; a refused filter is in `granted` with a reason
+   * code of 0x80 or more. `handler`, if given, is called for the messages
+   * matching these filters (the `message` event still fires for all).
+   */
+  subscribe(filter: string | string[] | SubscriptionRequest[], opts?: SubscribeOptions, handler?: MqttEvents["message"]): Promise<SubAck>;
+  unsubscribe(filter: string | string[], opts?: { properties?: Properties }): Promise<UnsubAck>;
+  /** DISCONNECT, then the socket closes: no reconnect follows, the will is not published, `end` fires. */
+  disconnect(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  /** Sends AUTH (MQTT 5.0 enhanced authentication and re-authentication). */
+  auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
+  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  /**
+   * Ends the client: DISCONNECT if connected, every pending promise settles
+   * (rejections with "Closed"), `end` fires. `Symbol.dispose` does the same
+   * at run time; it is not declared, so that ES2022 projects compile.
+   */
+  free(): void;
+  readonly connected: boolean;
+  /** The configured client id, or the one a v5 server assigned. */
+  readonly clientId: string;
+  readonly protocolVersion: 3 | 4 | 5;
+  /** The last CONNACK's properties. */
+  readonly serverProperties: Properties;
+  /** QoS 1 and 2 publishes sent and not yet fully acknowledged. */
+  readonly inflightCount: number;
+  /** Publishes waiting to be sent. */
+  readonly queuedCount: number;
+}
+
+/**
+ * The MqttClient API over one connection shared by every tab of the origin
+ * (a SharedWorker owns the WebSocket and the session); each tab receives
+ * the messages of its own subscriptions. Falls back to a client of its own
+ * where SharedWorker is missing. The first tab's options make the
+ * connection; option errors reject `connect()`.
+ */
+export class SharedMqttClient {
+  constructor(options: ClientOptions);
+  connect(): Promise<ConnAck>;
+  publish(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: PublishOptions): Promise<PublishResult>;
+  subscribe(filter: string | string[] | SubscriptionRequest[], opts?: SubscribeOptions, handler?: MqttEvents["message"]): Promise<SubAck>;
+  unsubscribe(filter: string | string[], opts?: { properties?: Properties }): Promise<UnsubAck>;
+  /** Leaves the shared connection; the last tab to leave closes it. */
+  disconnect(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  readonly connected: boolean;
+  readonly clientId: string;
+  /** Whether this tab shares the connection through a SharedWorker. */
+  readonly shared: boolean;
+}
+"#;
+
+/// An MQTT client over a browser WebSocket. Its TypeScript declaration is
+/// `TS_CLASS` above: written out, so that optional arguments, per-event
+/// handler types and literal unions read as an application expects.
+#[wasm_bindgen(skip_typescript)]
 pub struct MqttClient {
     inner: Rc<Inner>,
     /// The object `new MqttClient` made, whose `free()` ends the client; the
@@ -51,7 +124,7 @@ impl MqttClient {
     /// Validates `options`; never touches the network.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+        options: JsValue,
     ) -> Result<MqttClient, JsValue> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
@@ -70,26 +143,23 @@ impl MqttClient {
 
     /// Connects; resolves with the CONNACK. A transient failure of the
     /// first attempt is retried with the reconnect back-off.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ConnAck>")]
     pub fn connect(&self) -> Promise {
         self.operation(Vec::new(), None, |c, now| Ok(c.connect(now)))
     }
 
     /// Connects now, after `disconnect()`, after giving up, or cutting the
     /// back-off of a pending reconnect short; resolves with the CONNACK.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ConnAck>")]
     pub fn reconnect(&self) -> Promise {
         self.operation(Vec::new(), None, |c, now| Ok(c.reconnect(now)))
     }
 
     /// Publishes a message; resolves when it is written (QoS 0) or
     /// acknowledged (PUBACK for QoS 1, PUBCOMP for QoS 2).
-    #[wasm_bindgen(unchecked_return_type = "Promise<PublishResult>")]
     pub fn publish(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] topic: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] payload: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "PublishOptions")] opts: Option<JsValue>,
+        topic: JsValue,
+        payload: JsValue,
+        opts: Option<JsValue>,
     ) -> Promise {
         let request = (|| {
             let topic = read::topic_at(&topic, "topic")?;
@@ -113,12 +183,11 @@ impl MqttClient {
     /// reason code of 0x80 or more. `handler`, if given, is called for the
     /// messages that match these filters (the `message` event still fires
     /// for every message), until they are unsubscribed or refused.
-    #[wasm_bindgen(unchecked_return_type = "Promise<SubAck>")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | string[] | SubscriptionRequest[]")] filter: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] opts: Option<JsValue>,
-        #[wasm_bindgen(unchecked_param_type = "MqttEvents[\"message\"]")] handler: Option<Function>,
+        filter: JsValue,
+        opts: Option<JsValue>,
+        handler: Option<Function>,
     ) -> Promise {
         let request = (|| {
             let defaults = Fields::optional(opts.as_ref(), "subscribe options", convert::SUBSCRIBE_OPTIONS)?;
@@ -154,11 +223,10 @@ impl MqttClient {
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
-    #[wasm_bindgen(unchecked_return_type = "Promise<UnsubAck>")]
     pub fn unsubscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | string[]")] filter: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ properties?: Properties }")] opts: Option<JsValue>,
+        filter: JsValue,
+        opts: Option<JsValue>,
     ) -> Promise {
         let request = (|| {
             let opts = Fields::optional(opts.as_ref(), "unsubscribe options", &["properties"])?;
@@ -188,10 +256,9 @@ impl MqttClient {
 
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
     /// follows, pending operations reject with `Closed`, `end` fires.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn disconnect(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "{ reasonCode?: number, properties?: Properties }")] opts: Option<
+        opts: Option<
             JsValue,
         >,
     ) -> Promise {
@@ -210,10 +277,9 @@ impl MqttClient {
     }
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn auth(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "{ reasonCode: number, properties?: Properties }")] opts: JsValue,
+        opts: JsValue,
     ) -> Promise {
         let auth = (|| {
             let o = Fields::new(&opts, "auth options", &["reasonCode", "properties"])?;
@@ -241,8 +307,8 @@ impl MqttClient {
     /// handlers are always typed from their event.
     pub fn on(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "never")] event: String,
-        #[wasm_bindgen(unchecked_param_type = "never")] handler: Function,
+        event: String,
+        handler: Function,
     ) -> MqttClient {
         if event == "packetsend" || event == "packetreceive" {
             self.inner.driver.borrow_mut().client.set_trace(true);
@@ -254,8 +320,8 @@ impl MqttClient {
     /// Removes an event handler added with `on` (typed like `on`).
     pub fn off(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "never")] event: String,
-        #[wasm_bindgen(unchecked_param_type = "never")] handler: Function,
+        event: String,
+        handler: Function,
     ) -> MqttClient {
         let mut handlers = self.inner.handlers.borrow_mut();
         if let Some(i) = handlers.iter().position(|(e, h)| *e == event && *h == handler) {
@@ -282,7 +348,7 @@ impl MqttClient {
         self.inner.driver.borrow().client.session().protocol() as u8
     }
 
-    #[wasm_bindgen(getter, js_name = serverProperties, unchecked_return_type = "Properties")]
+    #[wasm_bindgen(getter, js_name = serverProperties)]
     pub fn server_properties(&self) -> Object {
         convert::properties(self.inner.driver.borrow().client.session().server_properties())
     }

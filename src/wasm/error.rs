@@ -5,6 +5,26 @@ use wasm_bindgen::prelude::*;
 use super::read::number;
 use crate::session::SessionError;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR: &str = r#"
+/** The `code` of an `MqttError`: what kind of failure it is. */
+export type MqttErrorCode =
+  | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
+  | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"
+  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage";
+
+/** Every rejection and `error` event of the client is one of these. */
+export class MqttError extends Error {
+  constructor(code: MqttErrorCode, message: string, reasonCode?: number, closeCode?: number);
+  readonly name: "MqttError";
+  readonly code: MqttErrorCode;
+  /** The MQTT reason code, when the server or the protocol gave one. */
+  readonly reasonCode?: number;
+  /** The WebSocket close code, for a connection that failed or closed underneath. */
+  readonly closeCode?: number;
+}
+"#;
+
 #[wasm_bindgen(module = "/src/wasm/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]

@@ -116,16 +116,6 @@ export interface MqttEvents {
   packetreceive: (packet: PacketSummary) => void;
   end: () => void;
 }
-
-export interface MqttClient {
-  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): MqttClient;
-  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): MqttClient;
-}
-
-export type MqttErrorCode =
-  | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
-  | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"
-  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage";
 "#;
 
 /// The keys of the options object.
