@@ -55,3 +55,20 @@ export async function sharedTab(url: string): Promise<boolean> {
   shared.on("error", (e) => void e.code);
   return shared.shared && shared.connected;
 }
+
+export function declarations(client: MqttClient): void {
+  // Literal unions where the API has a closed set of values.
+  const version: 3 | 4 | 5 = client.protocolVersion;
+  void version;
+  // on() and off() return the client itself.
+  const same: MqttClient = client.on("close", () => {}).off("close", () => {});
+  void same;
+  // MqttError is constructed as it behaves: a code from the list, then the message.
+  const e = new MqttError("Closed", "the client ended");
+  const code: "Closed" | "Timeout" | string = e.code;
+  void code;
+  // @ts-expect-error: a code outside the list is a type error.
+  void new MqttError("Nope", "x");
+  // @ts-expect-error: protocolVersion is 3, 4 or 5.
+  void new MqttClient({ url: "ws://x", protocolVersion: 6 });
+}
