@@ -25,7 +25,9 @@ export function sizes() {
   return {
     "mqtt-wasm (.wasm + JS glue)": measure([...pkg, ...snippets]),
     "  of which the .wasm": measure([pkg[0]]),
+    "  of which the JS (glue, host.js)": measure([pkg[1], ...snippets]),
     "  protocol core alone (.wasm)": measure([FLOOR]),
+    "SharedMqttClient (shared*.js)": measure(["pkg/shared.js", "pkg/shared-worker.js"].map((f) => path.join(root, f))),
     "mqtt.js (mqtt.min.js)": measure([path.join(root, "node_modules/mqtt/dist/mqtt.min.js")]),
     "paho (paho-mqtt-min.js)": measure([path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")]),
   };
@@ -34,11 +36,17 @@ export function sizes() {
 export function printSizes(bundle) {
   console.log("\nbundle size (bytes)");
   for (const [name, s] of Object.entries(bundle)) {
-    console.log(`${name.padEnd(30)} raw ${String(s.raw).padStart(8)}  gzip ${String(s.gzip).padStart(7)}`);
+    console.log(`${name.padEnd(34)} raw ${String(s.raw).padStart(8)}  gzip ${String(s.gzip).padStart(7)}`);
   }
-  const target = Math.round(bundle["mqtt.js (mqtt.min.js)"].gzip * 0.4);
   const ours = bundle["mqtt-wasm (.wasm + JS glue)"].gzip;
-  console.log(`target (40% of mqtt.min.js gzip) ${target}: package ${(ours / target).toFixed(2)}x, core alone ${(bundle["  protocol core alone (.wasm)"].gzip / target).toFixed(2)}x`);
+  const core = bundle["  protocol core alone (.wasm)"].gzip;
+  const mqttjs = bundle["mqtt.js (mqtt.min.js)"].gzip;
+  // The budget of the size issue, and its moonshot (SharedMqttClient's
+  // modules are loaded only by applications that import it).
+  for (const budget of [60000, 25000]) {
+    console.log(`budget ${budget} gzip: package ${(ours / budget).toFixed(2)}x, core alone ${(core / budget).toFixed(2)}x`);
+  }
+  console.log(`package against mqtt.min.js gzip: ${(ours / mqttjs).toFixed(2)}x`);
 }
 
 /// Runs the core on a short conversation and returns how many bytes it
