@@ -123,9 +123,7 @@ impl core::fmt::Debug for MqttClient {
 impl MqttClient {
     /// Validates `options`; never touches the network.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        options: JsValue,
-    ) -> Result<MqttClient, JsValue> {
+    pub fn new(options: JsValue) -> Result<MqttClient, JsValue> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
         let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(options)?;
@@ -155,12 +153,7 @@ impl MqttClient {
 
     /// Publishes a message; resolves when it is written (QoS 0) or
     /// acknowledged (PUBACK for QoS 1, PUBCOMP for QoS 2).
-    pub fn publish(
-        &self,
-        topic: JsValue,
-        payload: JsValue,
-        opts: Option<JsValue>,
-    ) -> Promise {
+    pub fn publish(&self, topic: JsValue, payload: JsValue, opts: Option<JsValue>) -> Promise {
         let request = (|| {
             let topic = read::topic_at(&topic, "topic")?;
             let payload = convert::payload(&payload, "payload")?;
@@ -183,12 +176,7 @@ impl MqttClient {
     /// reason code of 0x80 or more. `handler`, if given, is called for the
     /// messages that match these filters (the `message` event still fires
     /// for every message), until they are unsubscribed or refused.
-    pub fn subscribe(
-        &self,
-        filter: JsValue,
-        opts: Option<JsValue>,
-        handler: Option<Function>,
-    ) -> Promise {
+    pub fn subscribe(&self, filter: JsValue, opts: Option<JsValue>, handler: Option<Function>) -> Promise {
         let request = (|| {
             let defaults = Fields::optional(opts.as_ref(), "subscribe options", convert::SUBSCRIBE_OPTIONS)?;
             let items = if Array::is_array(&filter) { Array::from(&filter).to_vec() } else { vec![filter] };
@@ -223,11 +211,7 @@ impl MqttClient {
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
-    pub fn unsubscribe(
-        &self,
-        filter: JsValue,
-        opts: Option<JsValue>,
-    ) -> Promise {
+    pub fn unsubscribe(&self, filter: JsValue, opts: Option<JsValue>) -> Promise {
         let request = (|| {
             let opts = Fields::optional(opts.as_ref(), "unsubscribe options", &["properties"])?;
             let filters = if filter.is_string() {
@@ -256,12 +240,7 @@ impl MqttClient {
 
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
     /// follows, pending operations reject with `Closed`, `end` fires.
-    pub fn disconnect(
-        &self,
-        opts: Option<
-            JsValue,
-        >,
-    ) -> Promise {
+    pub fn disconnect(&self, opts: Option<JsValue>) -> Promise {
         let d = (|| {
             let opts = Fields::optional(opts.as_ref(), "disconnect options", &["reasonCode", "properties"])?;
             Ok::<_, JsValue>(Disconnect {
@@ -277,10 +256,7 @@ impl MqttClient {
     }
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
-    pub fn auth(
-        &self,
-        opts: JsValue,
-    ) -> Promise {
+    pub fn auth(&self, opts: JsValue) -> Promise {
         let auth = (|| {
             let o = Fields::new(&opts, "auth options", &["reasonCode", "properties"])?;
             if o.get("reasonCode").is_none() {
@@ -305,11 +281,7 @@ impl MqttClient {
     /// TypeScript the signature to use is the per-event overload of
     /// `MqttEvents` merged into this class; this one accepts nothing, so that
     /// handlers are always typed from their event.
-    pub fn on(
-        &self,
-        event: String,
-        handler: Function,
-    ) -> MqttClient {
+    pub fn on(&self, event: String, handler: Function) -> MqttClient {
         if event == "packetsend" || event == "packetreceive" {
             self.inner.driver.borrow_mut().client.set_trace(true);
         }
@@ -318,11 +290,7 @@ impl MqttClient {
     }
 
     /// Removes an event handler added with `on` (typed like `on`).
-    pub fn off(
-        &self,
-        event: String,
-        handler: Function,
-    ) -> MqttClient {
+    pub fn off(&self, event: String, handler: Function) -> MqttClient {
         let mut handlers = self.inner.handlers.borrow_mut();
         if let Some(i) = handlers.iter().position(|(e, h)| *e == event && *h == handler) {
             Rc::make_mut(&mut handlers).remove(i);

@@ -53,25 +53,47 @@ export type QoS = 0 | 1 | 2;
 export interface Credentials { url?: string; username?: string; password?: string | Uint8Array }
 
 export interface ClientOptions {
+  /** `ws://` or `wss://` URL, path included (`ws://127.0.0.1:9001/mqtt`). Required. */
   url: string;
+  /** Backup URLs: automatic attempts go through `url`, then these, in turn. */
   servers?: string[];
+  /** Default: "mqttwasm_" and 8 hex digits. "" lets a v5 server assign one (`clientId` then holds it). */
   clientId?: string;
+  /** 3 = MQTT 3.1, 4 = 3.1.1, 5 = 5.0. Default 4. */
   protocolVersion?: 3 | 4 | 5;
+  /** Keepalive in **seconds** (0 disables). Default 60. A v5 Server Keep Alive overrides it. */
   keepalive?: number;
+  /** Clean Session (3.x) / Clean Start (5.0). Default true. */
   clean?: boolean;
+  /** MQTT 5: how long the server keeps the session after the connection, in **seconds**. */
   sessionExpiryInterval?: number;
   username?: string;
+  /** Never shown in errors, events or logs. MQTT 3.x needs a username with it. */
   password?: string | Uint8Array;
+  /** Published by the server if the connection ends without DISCONNECT. `payload` is required ("" for none). */
   will?: { topic: string; payload: string | Uint8Array | ArrayBuffer; qos?: QoS; retain?: boolean; properties?: Properties };
+  /** MQTT 5 CONNECT properties. */
   properties?: Properties;
+  /** From the start of an attempt (credentials, socket, CONNACK) to its CONNACK, in **milliseconds**. Default 30000. */
   connectTimeout?: number;
+  /**
+   * First back-off step of automatic reconnects, in **milliseconds**. Default 1000.
+   * 0 disables them, and a failed first `connect()` then rejects at once.
+   */
   reconnectPeriod?: number;
+  /** Cap of the exponential back-off (with jitter), in **milliseconds**. Default 30000. */
   maxReconnectPeriod?: number;
+  /** Failed automatic attempts in a row before giving up (pending operations reject, `end`). Default 0: unlimited. */
   maxReconnectAttempts?: number;
+  /** Awaited before every attempt, for expiring tokens; its URL, if any, replaces the attempt's. */
   credentialsProvider?: () => Promise<Credentials> | Credentials;
+  /** Subscribe again after a reconnect whose CONNACK has no session. Default true. */
   resubscribe?: boolean;
+  /** Publishes and subscriptions made offline wait and go out on connect. Default true. */
   queueWhileOffline?: boolean;
+  /** Publishes waiting to be sent, beyond which `publish` rejects with "QueueFull". Default 1000. */
   maxQueuedMessages?: number;
+  /** Largest packet accepted from the server, in **bytes** (announced on MQTT 5). Default 1048576. */
   maxIncomingPacketSize?: number;
   /**
    * Incoming QoS 2 messages held between PUBLISH and PUBREL (default 1000);
@@ -80,8 +102,9 @@ export interface ClientOptions {
    * closes the connection with a Protocol error (reason 0x93).
    */
   maxUnreleasedMessages?: number;
+  /** MQTT 5: shorten repeated topics with aliases, up to the server's Topic Alias Maximum. Default false. */
   autoTopicAlias?: boolean;
-  /** Where the session's unacknowledged and queued messages live: "indexeddb" survives a reload. */
+  /** Where the session's unacknowledged and queued messages live: "indexeddb" survives a reload. Default "memory". */
   store?: "memory" | "indexeddb";
   /**
    * MQTT 5.0 server redirection (CONNACK or DISCONNECT 0x9C / 0x9D with a
@@ -98,7 +121,9 @@ export interface PublishOptions { qos?: QoS; retain?: boolean; properties?: Prop
 export interface PublishResult { packetId?: number; reasonCode?: number; properties?: Properties }
 export interface SubscriptionRequest { topic: string; qos?: QoS; noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2 }
 export interface SubscribeOptions { qos?: QoS; noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2; properties?: Properties }
-export interface SubAck { packetId: number; granted: { topic: string; qos: number; reasonCode: number }[]; properties: Properties }
+/** A granted QoS, or 0x80 (128) for a refused filter (its `reasonCode` tells why). */
+export type GrantedQoS = 0 | 1 | 2 | 128;
+export interface SubAck { packetId: number; granted: { topic: string; qos: GrantedQoS; reasonCode: number }[]; properties: Properties }
 export interface UnsubAck { packetId: number; reasonCodes: number[]; properties: Properties }
 export interface MessagePacket { qos: QoS; retain: boolean; dup: boolean; packetId?: number; properties?: Properties }
 export interface PacketSummary { type: string; packetId?: number; topic?: string; qos?: number }
