@@ -1,5 +1,5 @@
-// Bundle sizes, raw and gzip: the package (.wasm, wasm-bindgen's glue and
-// the host.js snippet) against mqtt.min.js and Paho's minified file, and the
+// Bundle sizes, raw and gzip: the package (.wasm, wasm-bindgen's glue, the
+// package entry and the host.js snippet) against mqtt.min.js and Paho's minified file, and the
 // protocol core alone (bench/floor, built by `build_floor` in
 // scripts/lib.sh): the codec and session with no bindings, which no browser
 // build of this client can go below. Run directly (`make size`), it prints
@@ -20,12 +20,12 @@ function measure(files) {
 }
 
 export function sizes() {
-  const pkg = ["pkg/mqtt_wasm_bg.wasm", "pkg/mqtt_wasm.js"].map((f) => path.join(root, f));
+  const pkg = ["pkg/mqtt_wasm_core_bg.wasm", "pkg/mqtt_wasm_core.js", "pkg/mqtt_wasm.js"].map((f) => path.join(root, f));
   const snippets = fs.readdirSync(path.join(root, "pkg/snippets")).map((d) => path.join(root, "pkg/snippets", d, "src/wasm/host.js"));
   return {
     "mqtt-wasm (.wasm + JS glue)": measure([...pkg, ...snippets]),
     "  of which the .wasm": measure([pkg[0]]),
-    "  of which the JS (glue, host.js)": measure([pkg[1], ...snippets]),
+    "  of which the JS (glue, entry, host.js)": measure([pkg[1], pkg[2], ...snippets]),
     "  protocol core alone (.wasm)": measure([FLOOR]),
     "SharedMqttClient (shared*.js)": measure(["pkg/shared.js", "pkg/shared-worker.js"].map((f) => path.join(root, f))),
     "mqtt.js (mqtt.min.js)": measure([path.join(root, "node_modules/mqtt/dist/mqtt.min.js")]),

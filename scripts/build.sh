@@ -1,37 +1,19 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: wasm-pack (release, --target web), then
-# the files of pkg-template/ merged in, and MqttError and SharedMqttClient
-# re-exported from the package entry (their classes live in JS: a
-# wasm-bindgen snippet and shared.js). Every type is declared from Rust
-# (typescript_custom_section): nothing here edits the generated .d.ts.
+# Builds the npm package into pkg/: wasm-pack (release, --target web) makes
+# the bindings (mqtt_wasm_core.*), then the files of pkg-template/ are
+# merged in, the package entry (mqtt_wasm.js) among them. Every type is
+# declared from Rust (typescript_custom_section): nothing here edits
+# generated output.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 say "build: wasm-pack build --release --target web"
 rm -rf pkg
-wasm-pack build --release --target web --out-dir pkg --no-pack 2>&1 | grep -v '^\[INFO\]' || true
-[ -f pkg/mqtt_wasm_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
-
-snippet=$(cd pkg && ls snippets/*/src/wasm/host.js)
-cat >> pkg/mqtt_wasm.js <<JS
-
-export { MqttError } from "./$snippet";
-
-// on() and off() return the client itself, for chaining: wasm-bindgen can
-// only return a second wrapper of the same client, freed here at once.
-for (const method of ["on", "off"]) {
-  const bound = MqttClient.prototype[method];
-  MqttClient.prototype[method] = function (event, handler) {
-    bound.call(this, event, handler).free();
-    return this;
-  };
-}
-JS
+wasm-pack build --release --target web --out-dir pkg --out-name mqtt_wasm_core --no-pack 2>&1 | grep -v '^\[INFO\]' || true
+[ -f pkg/mqtt_wasm_core_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
+write_entry pkg
 # SharedMqttClient (one connection for all tabs) and its SharedWorker.
 cp pkg-template/shared.js pkg-template/shared-worker.js pkg/
-cat >> pkg/mqtt_wasm.js <<'JS'
-export { SharedMqttClient } from "./shared.js";
-JS
 cp pkg-template/README.md pkg-template/LICENSE pkg/
 node - <<'JS'
 const fs = require("fs");
@@ -50,6 +32,6 @@ const pkg = {
 };
 fs.writeFileSync("pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
 JS
-wasm_size=$(stat -c %s pkg/mqtt_wasm_bg.wasm)
-gz_size=$(gzip -9 -c pkg/mqtt_wasm_bg.wasm | wc -c)
-echo "pkg/mqtt_wasm_bg.wasm: $wasm_size bytes ($gz_size gzipped)"
+wasm_size=$(stat -c %s pkg/mqtt_wasm_core_bg.wasm)
+gz_size=$(gzip -9 -c pkg/mqtt_wasm_core_bg.wasm | wc -c)
+echo "pkg/mqtt_wasm_core_bg.wasm: $wasm_size bytes ($gz_size gzipped)"

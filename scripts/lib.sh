@@ -126,3 +126,13 @@ build_floor() {
   # shellcheck disable=SC2086 # one word per flag
   wasm-opt $flags bench/floor/target/wasm32-unknown-unknown/release/mqtt_wasm_floor.wasm -o target/floor/floor.wasm
 }
+
+# Writes the package entry (pkg-template/mqtt_wasm.js and .d.ts) into DIR,
+# beside the bindings wasm-bindgen made there (mqtt_wasm_core.*), naming the
+# folder of the host.js snippet, whose name carries a hash.
+write_entry() {
+  local dir=$1 snippet
+  snippet=$(cd "$dir" && ls snippets/*/src/wasm/host.js)
+  sed "s#\./SNIPPET#./$snippet#" pkg-template/mqtt_wasm.js > "$dir/mqtt_wasm.js"
+  cp pkg-template/mqtt_wasm.d.ts "$dir/"
+}

@@ -94,19 +94,12 @@ export class SharedMqttClient {
 #[wasm_bindgen(skip_typescript)]
 pub struct MqttClient {
     inner: Rc<Inner>,
-    /// The object `new MqttClient` made, whose `free()` ends the client; the
-    /// second wrappers that `on()` and `off()` return (freed at once by the
-    /// package entry) do not.
-    owner: bool,
 }
 
 impl Drop for MqttClient {
     /// `free()` and `Symbol.dispose`: the client ends, DISCONNECT is sent if
     /// connected, every pending promise settles and `end` fires.
     fn drop(&mut self) {
-        if !self.owner {
-            return;
-        }
         self.inner.driver.borrow_mut().client.free(now());
         pump(&self.inner);
         self.inner.driver.borrow_mut().release();
@@ -136,7 +129,7 @@ impl MqttClient {
         });
         // A durable store is read at once.
         pump(&inner);
-        Ok(MqttClient { inner, owner: true })
+        Ok(MqttClient { inner })
     }
 
     /// Connects; resolves with the CONNACK. A transient failure of the
@@ -277,20 +270,17 @@ impl MqttClient {
         }
     }
 
-    /// Adds an event handler; returns the client for chaining. In
-    /// TypeScript the signature to use is the per-event overload of
-    /// `MqttEvents` merged into this class; this one accepts nothing, so that
-    /// handlers are always typed from their event.
-    pub fn on(&self, event: String, handler: Function) -> MqttClient {
+    /// Adds an event handler. The package entry's `MqttClient` returns the
+    /// client itself from it, for chaining.
+    pub fn on(&self, event: String, handler: Function) {
         if event == "packetsend" || event == "packetreceive" {
             self.inner.driver.borrow_mut().client.set_trace(true);
         }
         Rc::make_mut(&mut self.inner.handlers.borrow_mut()).push((event, handler));
-        MqttClient { inner: self.inner.clone(), owner: false }
     }
 
-    /// Removes an event handler added with `on` (typed like `on`).
-    pub fn off(&self, event: String, handler: Function) -> MqttClient {
+    /// Removes an event handler added with `on`.
+    pub fn off(&self, event: String, handler: Function) {
         let mut handlers = self.inner.handlers.borrow_mut();
         if let Some(i) = handlers.iter().position(|(e, h)| *e == event && *h == handler) {
             Rc::make_mut(&mut handlers).remove(i);
@@ -298,7 +288,6 @@ impl MqttClient {
         let tracing = handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
         drop(handlers);
         self.inner.driver.borrow_mut().client.set_trace(tracing);
-        MqttClient { inner: self.inner.clone(), owner: false }
     }
 
     #[wasm_bindgen(getter)]
