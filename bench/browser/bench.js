@@ -49,7 +49,13 @@ const uid = (p) => `${p}-${Date.now().toString(36)}-${seq++}`;
 
 const clients = {
   "mqtt-wasm": async (onMessage) => {
-    const c = new MqttClient({ url: URL_, clientId: uid("w"), reconnectPeriod: 0, maxQueuedMessages: 1_000_000, keepalive: 60 });
+    const c = new MqttClient({
+      url: URL_, clientId: uid("w"), reconnectPeriod: 0, maxQueuedMessages: 1_000_000, keepalive: 60,
+      // The benchmark broker has no inflight window (max_inflight_messages
+      // 0): a QoS 2 burst can hold more unreleased messages than the
+      // default bound, which 3.1.1 cannot announce.
+      maxUnreleasedMessages: 65535,
+    });
     c.on("message", onMessage);
     await c.connect();
     return {
