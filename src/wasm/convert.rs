@@ -18,17 +18,13 @@ use crate::codec::{
     MAX_VARINT, PROPERTIES,
 };
 
-/// The names of the properties a client may send: what a properties object
-/// may hold.
-fn client_property_names() -> Vec<&'static str> {
-    PROPERTIES.iter().filter(|p| p.sent_by_clients()).map(|p| p.name).collect()
-}
-
 /// A properties object (`{ contentType, userProperties, ... }`) at `path`.
 /// The codec refuses, when the packet is built, any that this packet may
 /// not carry.
 pub(crate) fn properties_in(value: &JsValue, path: &str) -> Result<Properties, JsValue> {
-    let fields = Fields::new(value, path, &client_property_names())?;
+    // A properties object holds the properties a client may send.
+    let known = |key: &str| PROPERTIES.iter().any(|p| p.sent_by_clients() && p.name == key);
+    let fields = Fields::checked(value, path, &known)?;
     let mut values = PropertyValues::default();
     for row in PROPERTIES.iter().filter(|p| p.sent_by_clients()) {
         let Some(v) = fields.get(row.name) else { continue };

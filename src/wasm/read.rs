@@ -113,13 +113,18 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// `value` must be a plain object whose keys are all in `known`.
     pub(crate) fn new(value: &JsValue, path: &'a str, known: &[&str]) -> Result<Self, JsValue> {
+        Self::checked(value, path, &|key| known.contains(&key))
+    }
+
+    /// `value` must be a plain object whose keys `is_known` accepts.
+    pub(crate) fn checked(value: &JsValue, path: &'a str, is_known: &dyn Fn(&str) -> bool) -> Result<Self, JsValue> {
         if !value.is_object() || Array::is_array(value) || value.is_function() || value.is_instance_of::<Uint8Array>() {
             return Err(expected(path, "an object", value));
         }
         let object: Object = value.clone().unchecked_into();
         for key in Object::keys(&object).iter() {
             let key = key.as_string().unwrap_or_default();
-            if !known.contains(&key.as_str()) {
+            if !is_known(&key) {
                 return Err(invalid(&[path, ".", &key, ": unknown field"].concat()));
             }
         }
