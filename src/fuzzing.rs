@@ -3,7 +3,8 @@
 //! by the fuzzer stays checked by `cargo test`. Each one panics on a broken
 //! invariant and must not panic otherwise.
 
-use std::collections::HashSet;
+use alloc::{borrow::ToOwned, vec, vec::Vec};
+use alloc::collections::BTreeSet;
 
 use core::time::Duration;
 
@@ -129,8 +130,8 @@ pub fn session(data: &[u8]) {
     let mut h = Host {
         c: Client::new(config, settings),
         now: 0,
-        accepted: HashSet::new(),
-        completed: HashSet::new(),
+        accepted: BTreeSet::new(),
+        completed: BTreeSet::new(),
         sockets: Vec::new(),
         credentials: None,
         loading: false,
@@ -172,8 +173,8 @@ pub fn session(data: &[u8]) {
 struct Host {
     c: Client,
     now: u64,
-    accepted: HashSet<OpId>,
-    completed: HashSet<OpId>,
+    accepted: BTreeSet<OpId>,
+    completed: BTreeSet<OpId>,
     /// Every socket opened, newest last.
     sockets: Vec<SocketId>,
     credentials: Option<SocketId>,
@@ -235,7 +236,7 @@ impl Host {
                 }
             }
             11 => {
-                if std::mem::take(&mut self.loading) {
+                if core::mem::take(&mut self.loading) {
                     let answer = match step % 3 {
                         0 => Ok(None),
                         1 => Ok(Some(bytes.to_vec())),
@@ -245,12 +246,12 @@ impl Host {
                 }
             }
             12 => {
-                if std::mem::take(&mut self.saving) {
+                if core::mem::take(&mut self.saving) {
                     c.handle_saved(if step % 4 == 0 { Err(()) } else { Ok(()) });
                 }
             }
             13 => {
-                if std::mem::take(&mut self.redirecting) {
+                if core::mem::take(&mut self.redirecting) {
                     let url = (step % 2 == 0).then(|| "ws://c/".to_owned());
                     c.handle_redirect(at, url);
                 }

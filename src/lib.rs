@@ -13,12 +13,17 @@
 //! Because the first two layers do no IO, every protocol behaviour is tested
 //! natively with `cargo test`, byte for byte and with simulated time.
 
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
 
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod session;
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+mod runtime;
 #[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 pub mod wasm;

@@ -133,7 +133,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 /// A packet that cannot be put on the wire as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,4 +187,4 @@ impl fmt::Display for EncodeError {
     }
 }
 
-impl std::error::Error for EncodeError {}
+impl core::error::Error for EncodeError {}

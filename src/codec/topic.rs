@@ -39,7 +39,7 @@ impl core::fmt::Display for TopicError {
     }
 }
 
-impl std::error::Error for TopicError {}
+impl core::error::Error for TopicError {}
 
 fn check_common(s: &str) -> Result<(), TopicError> {
     if s.is_empty() {

@@ -6,6 +6,7 @@
 //! reader limited to a length prefix, so a property block or a packet body
 //! can never consume bytes that belong to what follows it.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use super::error::{DecodeError, EncodeError};
 
 /// The largest value a variable byte integer can hold (four bytes of seven bits).

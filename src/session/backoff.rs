@@ -22,7 +22,9 @@ impl Backoff {
         let exp = attempt.saturating_sub(1).min(31);
         let full = self.base.saturating_mul(1u32 << exp).min(self.max);
         let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
-        full / 2 + full.mul_f64(jitter / 2.0)
+        // In nanoseconds, saturating: `Duration::mul_f64` may panic, and its
+        // panic message is formatted with `core::fmt`.
+        full / 2 + Duration::from_nanos((full.as_nanos() as f64 * jitter / 2.0) as u64)
     }
 
     /// Whether a connection that stayed up for `uptime` was stable enough

@@ -40,7 +40,8 @@
 //! take `poll_transmit` (for the open socket), then every `poll_action`,
 //! then `poll_timeout`, then every `poll_event`.
 
-use std::collections::VecDeque;
+use alloc::{string::String, vec::Vec};
+use alloc::collections::VecDeque;
 
 use core::mem;
 use core::time::Duration;
@@ -790,14 +791,22 @@ impl Client {
 /// the scheme and path are kept.
 fn redirected(url: &str, reference: &str) -> Option<String> {
     let target = reference.split(' ').find(|s| !s.is_empty())?;
-    let (scheme, rest) = url.split_once("://")?;
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let (scheme, rest) = scheme_and_rest(url)?;
+    let path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("");
     Some([scheme, "://", target, path].concat())
+}
+
+/// `("wss", "host:port/path")` for `"wss://host:port/path"`. (Split at
+/// the first ':' rather than at "://": a substring search, with its
+/// panicking slicing, would be the only one in the .wasm.)
+fn scheme_and_rest(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    Some((scheme, rest.strip_prefix("//")?))
 }
 
 /// The host of a `ws://` / `wss://` URL, without port or path.
 fn host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = scheme_and_rest(url).map_or(url, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or(rest);
     let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     if let Some(v6) = authority.strip_prefix('[') {

@@ -1,5 +1,6 @@
 //! What the application decides about a session before it connects.
 
+use alloc::string::String;
 use core::time::Duration;
 
 use crate::codec::{Properties, ProtocolVersion, Secret, Will};

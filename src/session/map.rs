@@ -8,6 +8,7 @@
 //! and SipHash cost about 8 KB gzipped, and std's SipHash keys are not
 //! random on wasm32 anyway).
 
+use alloc::vec::Vec;
 use core::borrow::Borrow;
 
 /// Entries sorted by key, found by binary search.

@@ -54,7 +54,8 @@ mod time;
 mod timer;
 mod trie;
 
-use std::collections::VecDeque;
+use alloc::{boxed::Box, string::String, vec::Vec};
+use alloc::collections::VecDeque;
 
 use core::mem;
 use core::time::Duration;

@@ -15,6 +15,7 @@
 //!   5  incoming QoS 2, unreleased:   PUBLISH
 //! ```
 
+use alloc::{boxed::Box, vec::Vec};
 use core::fmt;
 
 use crate::codec::wire;
@@ -65,7 +66,7 @@ impl fmt::Display for ImportError {
     }
 }
 
-impl std::error::Error for ImportError {}
+impl core::error::Error for ImportError {}
 
 impl From<DecodeError> for ImportError {
     fn from(e: DecodeError) -> Self {

@@ -8,6 +8,7 @@
 //!  PUBLISH --> Awaiting::PubRec  --PUBREC--> PUBREL --> Awaiting::PubComp --PUBCOMP--> done
 //! ```
 
+use alloc::boxed::Box;
 use core::mem;
 
 use crate::codec::{Ack, Packet, PacketId, Properties, Publish, QoS, QosPid, ReasonCode};

@@ -2,8 +2,9 @@
 //! arguments, hands a command to the core's [`Client`] and returns the
 //! promise its completion settles; the driver (`driver.rs`) does the rest.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
+use core::cell::RefCell;
+use alloc::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -117,8 +118,6 @@ impl MqttClient {
     /// Validates `options`; never touches the network.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<MqttClient, JsValue> {
-        #[cfg(feature = "panic-hook")]
-        console_error_panic_hook::set_once();
         let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(options)?;
         let inner = Rc::new(Inner {
             driver: RefCell::new(Driver::new(Client::new(config, settings))),

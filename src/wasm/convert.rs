@@ -7,6 +7,7 @@
 //! kinds and the packets they may appear on are written once, there.
 //! Outputs are plain objects built field by field.
 
+use alloc::{vec, vec::Vec};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -92,7 +93,7 @@ pub(crate) fn properties_field(fields: Option<&Fields<'_>>) -> Result<Properties
 pub(crate) fn qos(fields: Option<&Fields<'_>>, key: &str) -> Result<QoS, JsValue> {
     let Some((f, v)) = fields.and_then(|f| f.get(key).map(|v| (f, v))) else { return Ok(QoS::AtMostOnce) };
     v.as_f64()
-        .filter(|n| *n == n.trunc() && (0.0..=2.0).contains(n))
+        .filter(|n| (0.0..=2.0).contains(n) && *n == f64::from(*n as u8))
         .and_then(|n| QoS::from_u8(n as u8).ok())
         .ok_or_else(|| expected(&f.path(key), "0, 1 or 2", &v))
 }
@@ -151,9 +152,8 @@ pub(crate) fn reason_code(fields: Option<&Fields<'_>>) -> Result<ReasonCode, JsV
 // ----- outputs ----------------------------------------------------------------
 
 pub(crate) fn set(obj: &Object, key: &'static str, value: impl Into<JsValue>) {
-    // Setting a data property on a fresh plain object cannot fail. Keys are
-    // interned: converted to a JS string once, not for every message.
-    let _ = Reflect::set(obj, &JsValue::from_str(wasm_bindgen::intern(key)), &value.into());
+    // Setting a data property on a fresh plain object cannot fail.
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
 pub(crate) fn bytes(data: &[u8]) -> Uint8Array {

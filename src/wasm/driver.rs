@@ -16,8 +16,9 @@
 //! the frames already waiting have been handled, so a burst of messages is
 //! acknowledged in one `send`, not one per frame (see [`Transmit`]).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use core::cell::RefCell;
+use alloc::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -73,7 +74,7 @@ pub(super) struct PendingOp {
 pub(super) struct Pending {
     /// The id of `slots[0]`.
     first: u64,
-    slots: std::collections::VecDeque<Option<PendingOp>>,
+    slots: alloc::collections::VecDeque<Option<PendingOp>>,
 }
 
 impl Pending {

@@ -1,5 +1,6 @@
 //! `MqttError`, the one error type JavaScript sees.
 
+use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 use super::read::number;

@@ -31,6 +31,12 @@ export function reportUncaught(error) {
   else setTimeout(() => { throw error; });
 }
 
+// A panic in the client is a bug: the call that hit it throws a
+// RuntimeError ("unreachable"), and the client that panicked stays unusable.
+export function reportPanic() {
+  console.error("mqtt-wasm: internal error (a bug, please report it); this client can no longer be used");
+}
+
 // Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute
 // after five minutes hidden), which would make keepalive PINGREQs late. A
 // dedicated Worker's timers are not throttled that way, and its messages

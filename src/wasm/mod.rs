@@ -16,3 +16,11 @@ mod timer;
 mod transport;
 
 pub use client::MqttClient;
+
+#[cfg(not(feature = "std"))]
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/host.js")]
+extern "C" {
+    /// Says on the console that the client hit a bug (src/runtime.rs).
+    #[wasm_bindgen(js_name = reportPanic)]
+    pub(crate) fn report_panic();
+}

@@ -1,6 +1,7 @@
 //! `new MqttClient(options)`: the options object, validated into a session
 //! [`Config`] and the driver's settings, and its TypeScript types.
 
+use alloc::{string::String, vec};
 use core::time::Duration;
 
 use js_sys::Function;
@@ -300,7 +301,8 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
         credentials_provider: credentials_provider.is_some(),
         durable,
         redirect: if redirect.is_some() { Redirect::Ask } else { Redirect::KnownHosts },
-        seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
+        // 2^53: every bit of the random double.
+        seed: (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64,
     };
     Ok(ClientOptions { config, settings, credentials_provider, redirect })
 }

@@ -9,6 +9,7 @@
 //! serde's messages spoke Rust (`invalid type: string, expected u16`).
 //! Numbers in messages are formatted by JavaScript, so no `core::fmt`.
 
+use alloc::{string::String, vec::Vec};
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -31,7 +32,8 @@ pub(crate) const LONE_SURROGATE: &str = "not well-formed UTF-16 (a lone surrogat
 /// asked which.
 pub(crate) fn text(value: &JsValue) -> Option<Result<String, ()>> {
     let s = value.as_string()?;
-    if s.contains('\u{FFFD}') && !is_well_formed(value) {
+    // Bytes, not `contains(char)`: a char pattern brings a substring searcher.
+    if s.as_bytes().windows(3).any(|w| w == "\u{FFFD}".as_bytes()) && !is_well_formed(value) {
         return Some(Err(()));
     }
     Some(Ok(s))
@@ -175,7 +177,7 @@ impl<'a> Fields<'a> {
 /// A whole number from `min` to `max` at `path`.
 pub(crate) fn uint(v: &JsValue, path: &str, min: u32, max: u32, unit: &str) -> Result<u32, JsValue> {
     match v.as_f64() {
-        Some(n) if n == n.trunc() && n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
+        Some(n) if n >= f64::from(min) && n <= f64::from(max) && n == f64::from(n as u32) => Ok(n as u32),
         _ => {
             let range = [" from ", &number(f64::from(min)), " to ", &number(f64::from(max))].concat();
             let unit = if unit.is_empty() { String::new() } else { [" of ", unit].concat() };

@@ -1,6 +1,7 @@
 //! The durable session state in IndexedDB, for `store: "indexeddb"` (the
 //! format is `Session::export_state`'s). The storage calls live in `host.js`.
 
+use alloc::vec::Vec;
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

@@ -6,6 +6,7 @@
 //! handler closures live as long as the socket: `Drop` detaches them first
 //! and then closes the socket, so no callback runs into freed memory.
 
+use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
@@ -35,7 +36,7 @@ impl Transport {
     pub(crate) fn open(url: &str, protocol: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Self, JsValue> {
         let ws = WebSocket::new_with_str(url, protocol)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let on_event = std::rc::Rc::new(on_event);
+        let on_event = alloc::rc::Rc::new(on_event);
         let handler = on_event.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| handler(SocketEvent::Open));
         let handler = on_event.clone();

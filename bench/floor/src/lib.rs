@@ -6,6 +6,12 @@
 //! reconnect back-off being asked for its delay). Every event is taken and every error rendered as its message, so
 //! the linker keeps what a binding needs of the core and nothing else.
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
 use mqtt_wasm::codec::{Decoder, Packet, ProtocolVersion};
 use mqtt_wasm::session::{Backoff, Config, Event, Instant, Session, TopicTrie};
 
@@ -93,7 +99,7 @@ fn drive(mut script: &[u8]) -> usize {
             }
         };
         if let Err(e) = accepted {
-            digest += e.to_string().len();
+            digest += e.message().len();
         }
         while let Some(bytes) = session.poll_transmit() {
             digest += bytes.len();
@@ -108,7 +114,7 @@ fn drive(mut script: &[u8]) -> usize {
                 | Event::SubscribeDone(_, Err(e))
                 | Event::UnsubscribeDone(_, Err(e))
                 | Event::Error(e)
-                | Event::Lost(e) => e.to_string().len(),
+                | Event::Lost(e) => e.message().len(),
                 Event::Connected(ack) => usize::from(ack.session_present),
                 Event::PublishDone(_, Ok(ack)) => usize::from(ack.properties.is_empty()),
                 Event::SubscribeDone(_, Ok(ack)) => ack.reason_codes.len(),
@@ -124,6 +130,6 @@ fn drive(mut script: &[u8]) -> usize {
     let mut restored = Session::new(Config::default());
     match restored.import_state(&state) {
         Ok(()) => digest + restored.inflight_count() + restored.queued_count() + session.client_id().len(),
-        Err(e) => e.to_string().len(),
+        Err(e) => e.as_str().len(),
     }
 }

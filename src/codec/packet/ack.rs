@@ -6,6 +6,7 @@
 //! reason is Success (0x00) and there are no properties; this encoder always
 //! takes the shortest form, and the decoder accepts every form.
 
+use alloc::vec::Vec;
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
 use crate::codec::reason::{allowed, check_reason, decode_reason, ReasonCode};

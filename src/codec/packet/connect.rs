@@ -1,6 +1,7 @@
 //! CONNECT (MQTT 5.0 section 3.1, 3.1.1 section 3.1, 3.1 section 3.1) and
 //! CONNACK (section 3.2).
 
+use alloc::{string::String, vec::Vec};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties, Secret};
 use crate::codec::reason::{allowed, check_reason, decode_reason, ReasonCode};

@@ -17,6 +17,7 @@ pub use connect::{ConnAck, Connect, Will, V3_1_MAX_CLIENT_ID};
 pub use publish::Publish;
 pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe};
 
+use alloc::{boxed::Box, vec::Vec};
 use super::error::{DecodeError, EncodeError};
 use super::reason::allowed;
 use super::types::ProtocolVersion;

@@ -1,5 +1,6 @@
 //! PUBLISH (MQTT 5.0 section 3.3).
 
+use alloc::vec::Vec;
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
 use crate::codec::topic::{scan_name, validate_topic_name, NameScan};

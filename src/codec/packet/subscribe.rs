@@ -1,5 +1,6 @@
 //! SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK (MQTT 5.0 sections 3.8 to 3.11).
 
+use alloc::{string::String, vec::Vec};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
 use crate::codec::reason::{allowed, check_reason, decode_reason, ReasonCode};

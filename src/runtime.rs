@@ -1,0 +1,21 @@
+//! What std would provide on wasm32, for the package build: a global
+//! allocator and the panic handler. Without std no `core::fmt` machinery
+//! is linked (std's panic handler formats every panic message, which kept
+//! about 12 KB of formatting code and the Unicode tables of `char::escape`
+//! in the `.wasm`). Crates that link std themselves (the browser tests,
+//! the counting allocator of `make profile`) enable the `std` feature,
+//! and this module is left out.
+
+/// The allocator std uses on wasm32 too.
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// A panic is a bug (the codec and session are fuzzed not to panic on any
+/// input): it is reported on the console, and the call traps. The client's
+/// state stays borrowed, so every later call on it traps too.
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    #[cfg(feature = "bindings")]
+    crate::wasm::report_panic();
+    core::arch::wasm32::unreachable()
+}
