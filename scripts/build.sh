@@ -15,6 +15,12 @@ write_entry pkg
 # SharedMqttClient (one connection for all tabs) and its SharedWorker.
 cp pkg-template/shared.js pkg-template/shared-worker.js pkg/
 cp pkg-template/README.md pkg-template/LICENSE pkg/
+# The shipped JavaScript is minified, as mqtt.min.js is: names, exports and
+# the `new URL("…_bg.wasm", import.meta.url)` bundlers look for are kept.
+# The readable sources are pkg-template/ and src/wasm/host.js.
+for js in pkg/*.js pkg/snippets/*/src/wasm/host.js; do
+  esbuild "$js" --minify --log-level=warning --outfile="$js" --allow-overwrite
+done
 node - <<'JS'
 const fs = require("fs");
 const cargo = fs.readFileSync("Cargo.toml", "utf8");

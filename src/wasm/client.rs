@@ -3,7 +3,6 @@
 //! promise its completion settles; the driver (`driver.rs`) does the rest.
 
 use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
-use core::cell::RefCell;
 use alloc::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
@@ -16,7 +15,7 @@ use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
 use super::timer::now;
 use crate::codec::{Auth, Disconnect, Publish, Subscription};
-use crate::session::{Client, Instant, OpId, SessionError, TopicTrie};
+use crate::session::{Client, Instant, OpId, SessionError};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CLASS: &str = r#"
@@ -101,9 +100,9 @@ impl Drop for MqttClient {
     /// `free()` and `Symbol.dispose`: the client ends, DISCONNECT is sent if
     /// connected, every pending promise settles and `end` fires.
     fn drop(&mut self) {
-        self.inner.driver.borrow_mut().client.free(now());
+        self.inner.with(|d| d.client.free(now()));
         pump(&self.inner);
-        self.inner.driver.borrow_mut().release();
+        self.inner.with(Driver::release);
     }
 }
 
@@ -119,13 +118,7 @@ impl MqttClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<MqttClient, JsValue> {
         let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(options)?;
-        let inner = Rc::new(Inner {
-            driver: RefCell::new(Driver::new(Client::new(config, settings))),
-            handlers: RefCell::default(),
-            subscription_handlers: RefCell::new(TopicTrie::default()),
-            credentials_provider,
-            redirect,
-        });
+        let inner = Rc::new(Inner::new(Driver::new(Client::new(config, settings)), credentials_provider, redirect));
         // A durable store is read at once.
         pump(&inner);
         Ok(MqttClient { inner })
@@ -194,10 +187,11 @@ impl MqttClient {
         };
         let filters: Vec<String> = subscriptions.iter().map(|s| s.filter.clone()).collect();
         if let Some(h) = &handler {
-            let mut trie = self.inner.subscription_handlers.borrow_mut();
-            for f in &filters {
-                trie.insert(f, h.clone());
-            }
+            self.inner.with(|d| {
+                for f in &filters {
+                    d.subscription_handlers.insert(f, h.clone());
+                }
+            });
         }
         self.operation(filters, handler, |c, now| c.subscribe(now, subscriptions, properties))
     }
@@ -221,12 +215,11 @@ impl MqttClient {
             Err(e) => return Promise::reject(&e),
         };
         // The filters' handlers stop at once, whatever the server answers.
-        {
-            let mut trie = self.inner.subscription_handlers.borrow_mut();
+        self.inner.with(|d| {
             for f in &filters {
-                trie.remove_where(f, |_| true);
+                d.subscription_handlers.remove_where(f, |_| true);
             }
-        }
+        });
         self.operation(Vec::new(), None, |c, now| c.unsubscribe(now, filters, properties))
     }
 
@@ -257,7 +250,7 @@ impl MqttClient {
             Ok(Auth { reason_code: convert::reason_code(Some(&o))?, properties: convert::properties_field(Some(&o))? })
         })();
         let result = match auth {
-            Ok(auth) => self.inner.driver.borrow_mut().client.auth(now(), auth).map_err(error),
+            Ok(auth) => self.inner.with(|d| d.client.auth(now(), auth)).map_err(error),
             Err(e) => Err(e),
         };
         match result {
@@ -272,51 +265,53 @@ impl MqttClient {
     /// Adds an event handler. The package entry's `MqttClient` returns the
     /// client itself from it, for chaining.
     pub fn on(&self, event: String, handler: Function) {
-        if event == "packetsend" || event == "packetreceive" {
-            self.inner.driver.borrow_mut().client.set_trace(true);
-        }
-        Rc::make_mut(&mut self.inner.handlers.borrow_mut()).push((event, handler));
+        self.inner.with(|d| {
+            if event == "packetsend" || event == "packetreceive" {
+                d.client.set_trace(true);
+            }
+            Rc::make_mut(&mut d.handlers).push((event, handler));
+        });
     }
 
     /// Removes an event handler added with `on`.
     pub fn off(&self, event: String, handler: Function) {
-        let mut handlers = self.inner.handlers.borrow_mut();
-        if let Some(i) = handlers.iter().position(|(e, h)| *e == event && *h == handler) {
-            Rc::make_mut(&mut handlers).remove(i);
-        }
-        let tracing = handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
-        drop(handlers);
-        self.inner.driver.borrow_mut().client.set_trace(tracing);
+        self.inner.with(|d| {
+            if let Some(i) = d.handlers.iter().position(|(e, h)| *e == event && *h == handler) {
+                Rc::make_mut(&mut d.handlers).remove(i);
+            }
+            let tracing = d.handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
+            d.client.set_trace(tracing);
+        });
     }
 
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
-        self.inner.driver.borrow().client.session().is_connected()
+        self.inner.with(|d| d.client.session().is_connected())
     }
 
     #[wasm_bindgen(getter, js_name = clientId)]
     pub fn client_id(&self) -> String {
-        self.inner.driver.borrow().client.session().client_id().to_owned()
+        self.inner.with(|d| d.client.session().client_id().to_owned())
     }
 
     #[wasm_bindgen(getter, js_name = protocolVersion)]
     pub fn protocol_version(&self) -> u8 {
-        self.inner.driver.borrow().client.session().protocol() as u8
+        self.inner.with(|d| d.client.session().protocol() as u8)
     }
 
     #[wasm_bindgen(getter, js_name = serverProperties)]
     pub fn server_properties(&self) -> Object {
-        convert::properties(self.inner.driver.borrow().client.session().server_properties())
+        self.inner.with(|d| convert::properties(d.client.session().server_properties()))
     }
 
     #[wasm_bindgen(getter, js_name = inflightCount)]
     pub fn inflight_count(&self) -> u32 {
-        self.inner.driver.borrow().client.session().inflight_count() as u32
+        self.inner.with(|d| d.client.session().inflight_count() as u32)
     }
 
     #[wasm_bindgen(getter, js_name = queuedCount)]
     pub fn queued_count(&self) -> u32 {
-        self.inner.driver.borrow().client.session().queued_count() as u32
+        self.inner.with(|d| d.client.session().queued_count() as u32)
     }
 }
 
@@ -331,15 +326,12 @@ impl MqttClient {
     ) -> Promise {
         let (promise, resolvers) = deferred();
         let Some(resolvers) = resolvers else { return promise };
-        let mut d = self.inner.driver.borrow_mut();
-        match command(&mut d.client, now()) {
+        match self.inner.with(|d| command(&mut d.client, now())) {
             Ok(op) => {
-                d.ops.insert(op, PendingOp { resolvers, filters, handler });
-                drop(d);
+                self.inner.with(|d| d.ops.insert(op, PendingOp { resolvers, filters, handler }));
                 schedule_pump(&self.inner);
             }
             Err(e) => {
-                drop(d);
                 if let Some(h) = &handler {
                     drop_handler(&self.inner, &filters, h);
                 }

@@ -19,12 +19,14 @@
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use core::cell::RefCell;
 use alloc::rc::Rc;
+use core::mem;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
 use super::error::error_at;
+use super::host::{after_queued_events, packet_of, publish_result, report_uncaught};
 use super::options;
 use super::store;
 use super::timer::{now, Timeout};
@@ -110,6 +112,12 @@ impl Pending {
 
 pub(super) struct Driver {
     pub(super) client: Client,
+    /// Event handlers, `(event, handler)` in the order added. Shared, so
+    /// that `emit` can hold the list while handlers run (and add or remove
+    /// handlers, which copies it) without copying it for every event.
+    pub(super) handlers: Rc<Vec<(String, Function)>>,
+    /// Per-subscription message handlers (`subscribe(filter, opts, handler)`).
+    pub(super) subscription_handlers: TopicTrie<Function>,
     /// The socket of the client's last `Action::Open`, kept until it closes
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
@@ -124,6 +132,8 @@ impl Driver {
     pub(super) fn new(client: Client) -> Self {
         Self {
             client,
+            handlers: Rc::default(),
+            subscription_handlers: TopicTrie::default(),
             transport: None,
             timer: None,
             ops: Pending::default(),
@@ -149,33 +159,35 @@ impl Driver {
 }
 
 pub(super) struct Inner {
-    pub(super) driver: RefCell<Driver>,
-    /// Event handlers, `(event, handler)` in the order added. Shared, so
-    /// that `emit` can hold the list while handlers run (and add or remove
-    /// handlers, which copies it) without copying it for every event.
-    pub(super) handlers: RefCell<Rc<Vec<(String, Function)>>>,
-    /// Per-subscription message handlers (`subscribe(filter, opts, handler)`).
-    pub(super) subscription_handlers: RefCell<TopicTrie<Function>>,
+    driver: RefCell<Driver>,
     /// `credentialsProvider`.
     pub(super) credentials_provider: Option<Function>,
     /// `redirect`: maps a Server Reference to a URL.
     pub(super) redirect: Option<Function>,
 }
 
-/// Removes `handler` from `filters` (a refused or failed subscription).
-pub(super) fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Function) {
-    let mut trie = inner.subscription_handlers.borrow_mut();
-    for f in filters {
-        trie.remove_where(f, |h| h == handler);
+impl Inner {
+    pub(super) fn new(driver: Driver, credentials_provider: Option<Function>, redirect: Option<Function>) -> Self {
+        Self { driver: RefCell::new(driver), credentials_provider, redirect }
+    }
+
+    /// The one place the driver is borrowed, for the length of `f`. Nothing
+    /// run under it calls application code: handlers and promise callbacks
+    /// run between borrows, so they may call back into the client.
+    pub(super) fn with<R>(&self, f: impl FnOnce(&mut Driver) -> R) -> R {
+        f(&mut self.driver.borrow_mut())
     }
 }
 
-#[wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    /// Reports an exception as uncaught, as `reportError` does.
-    #[wasm_bindgen(js_name = reportUncaught)]
-    fn report_uncaught(error: &JsValue);
+/// Removes `handler` from `filters` (a refused or failed subscription).
+pub(super) fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Function) {
+    inner.with(|d| {
+        for f in filters {
+            d.subscription_handlers.remove_where(f, |h| h == handler);
+        }
+    });
 }
+
 
 /// Calls an application handler. What it throws is reported as an
 /// uncaught error of the page or worker, never swallowed, and does not
@@ -194,7 +206,7 @@ pub(super) fn call(h: &Function, args: &[JsValue]) {
 
 /// Calls every handler of `event`.
 pub(super) fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
-    let handlers = Rc::clone(&inner.handlers.borrow());
+    let handlers = inner.with(|d| Rc::clone(&d.handlers));
     for (_, h) in handlers.iter().filter(|(e, _)| e == event) {
         call(h, args);
     }
@@ -202,7 +214,7 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
 
 /// Feeds the client with the driver borrowed only for the call, then pumps.
 fn feed(inner: &Rc<Inner>, input: impl FnOnce(&mut Client, Instant)) {
-    input(&mut inner.driver.borrow_mut().client, now());
+    inner.with(|d| input(&mut d.client, now()));
     pump(inner);
 }
 
@@ -210,17 +222,16 @@ fn on_socket(inner: &Rc<Inner>, socket: SocketId, event: SocketEvent) {
     match event {
         SocketEvent::Open => feed(inner, |c, now| c.handle_open(now, socket)),
         SocketEvent::Data(bytes) => {
-            inner.driver.borrow_mut().client.handle_bytes(now(), socket, bytes.into());
+            inner.with(|d| d.client.handle_bytes(now(), socket, bytes.into()));
             pump_as(inner, Transmit::AfterQueuedEvents);
         }
         SocketEvent::Text => feed(inner, |c, now| c.handle_text_frame(now, socket)),
         SocketEvent::Closed { code } => {
-            {
-                let mut d = inner.driver.borrow_mut();
+            inner.with(|d| {
                 if d.transport.as_ref().is_some_and(|(s, _)| *s == socket) {
                     d.transport = None;
                 }
-            }
+            });
             feed(inner, |c, now| c.handle_closed(now, socket, code));
         }
     }
@@ -236,21 +247,23 @@ fn execute(inner: &Rc<Inner>, action: Action) {
                     on_socket(&inner, socket, event);
                 }
             });
-            match opened {
-                Ok(t) => inner.driver.borrow_mut().transport = Some((socket, t)),
+            inner.with(|d| match opened {
+                Ok(t) => d.transport = Some((socket, t)),
                 // A URL the browser refuses: as a socket that failed at once.
-                Err(_) => inner.driver.borrow_mut().client.handle_closed(now(), socket, 1006),
-            }
+                Err(_) => d.client.handle_closed(now(), socket, 1006),
+            });
         }
         Action::Close { socket, bytes } => {
-            if let Some((s, t)) = &inner.driver.borrow().transport {
-                if *s == socket {
-                    if !bytes.is_empty() {
-                        let _ = t.send(&bytes);
+            inner.with(|d| {
+                if let Some((s, t)) = &d.transport {
+                    if *s == socket {
+                        if !bytes.is_empty() {
+                            let _ = t.send(&bytes);
+                        }
+                        t.close();
                     }
-                    t.close();
                 }
-            }
+            });
         }
         Action::FetchCredentials { socket } => {
             let Some(provider) = inner.credentials_provider.clone() else {
@@ -280,7 +293,7 @@ fn execute(inner: &Rc<Inner>, action: Action) {
                 })
                 .and_then(|url| url.as_string())
                 .filter(|url| options::is_ws_url(url));
-            inner.driver.borrow_mut().client.handle_redirect(now(), url);
+            inner.with(|d| d.client.handle_redirect(now(), url));
         }
         Action::Load { key } => {
             let weak = Rc::downgrade(inner);
@@ -312,19 +325,20 @@ const SEND_AT: usize = 64 * 1024;
 /// Past `SEND_AT` the bytes go to the socket at once, which queues them
 /// outside wasm memory.
 pub(super) fn schedule_pump(inner: &Rc<Inner>) {
-    let mut d = inner.driver.borrow_mut();
-    if d.client.transmit_len() >= SEND_AT {
-        d.transmit();
-    }
-    if d.pump_scheduled {
+    let first = inner.with(|d| {
+        if d.client.transmit_len() >= SEND_AT {
+            d.transmit();
+        }
+        !mem::replace(&mut d.pump_scheduled, true)
+    });
+    if !first {
         return;
     }
-    d.pump_scheduled = true;
     let inner = inner.clone();
     // Runs as a microtask: after the current JS call returns, before any
     // other event, so every command of this turn shares one send.
     wasm_bindgen_futures::spawn_local(async move {
-        inner.driver.borrow_mut().pump_scheduled = false;
+        inner.with(|d| d.pump_scheduled = false);
         pump(&inner);
     });
 }
@@ -347,43 +361,34 @@ enum Transmit {
     AfterQueuedEvents,
 }
 
-#[wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = afterQueuedEvents)]
-    fn after_queued_events(callback: JsValue);
-}
 
 fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
     loop {
-        {
-            let mut guard = inner.driver.borrow_mut();
-            let d = &mut *guard;
-            match transmit {
-                Transmit::Now => d.transmit(),
-                Transmit::AfterQueuedEvents => {
-                    if d.client.transmit_len() > 0 && !d.flush_scheduled {
-                        d.flush_scheduled = true;
-                        let weak = Rc::downgrade(inner);
-                        after_queued_events(Closure::once_into_js(move || {
-                            if let Some(inner) = weak.upgrade() {
-                                inner.driver.borrow_mut().flush_scheduled = false;
-                                pump(&inner);
-                            }
-                        }));
-                    }
+        inner.with(|d| match transmit {
+            Transmit::Now => d.transmit(),
+            Transmit::AfterQueuedEvents => {
+                if d.client.transmit_len() > 0 && !d.flush_scheduled {
+                    d.flush_scheduled = true;
+                    let weak = Rc::downgrade(inner);
+                    after_queued_events(Closure::once_into_js(move || {
+                        if let Some(inner) = weak.upgrade() {
+                            inner.with(|d| d.flush_scheduled = false);
+                            pump(&inner);
+                        }
+                    }));
                 }
             }
-        }
+        });
         // Actions and events are taken one at a time, the driver borrowed
         // only for the take: executing and dispatching call into JS, which
         // may call back into the client (and start a pump of its own).
         let mut busy = false;
-        while let Some(action) = next_action(inner) {
+        while let Some(action) = inner.with(|d| d.client.poll_action()) {
             busy = true;
             execute(inner, action);
         }
         arm_timer(inner);
-        while let Some(event) = next_event(inner) {
+        while let Some(event) = inner.with(|d| d.client.poll_event()) {
             busy = true;
             dispatch(inner, event);
         }
@@ -393,33 +398,26 @@ fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
     }
 }
 
-fn next_action(inner: &Rc<Inner>) -> Option<Action> {
-    inner.driver.borrow_mut().client.poll_action()
-}
-
-fn next_event(inner: &Rc<Inner>) -> Option<ClientEvent> {
-    inner.driver.borrow_mut().client.poll_event()
-}
-
 /// Arms the host timer for the client's next deadline. A timer already
 /// armed for an earlier instant is kept: firing early is harmless (the
 /// client ignores it and the timer is re-armed), and keepalive pushes the
 /// deadline later on every send, which would otherwise re-arm it each time.
 fn arm_timer(inner: &Rc<Inner>) {
-    let mut d = inner.driver.borrow_mut();
-    let Some(deadline) = d.client.poll_timeout() else { return };
-    if d.timer.as_ref().is_some_and(|(at, _)| *at <= deadline) {
-        return;
-    }
-    let weak = Rc::downgrade(inner);
-    let delay = deadline.as_millis().saturating_sub(now().as_millis());
-    let timeout = Timeout::new(delay, move || {
-        if let Some(inner) = weak.upgrade() {
-            inner.driver.borrow_mut().timer = None;
-            feed(&inner, Client::handle_timeout);
+    inner.with(|d| {
+        let Some(deadline) = d.client.poll_timeout() else { return };
+        if d.timer.as_ref().is_some_and(|(at, _)| *at <= deadline) {
+            return;
         }
+        let weak = Rc::downgrade(inner);
+        let delay = deadline.as_millis().saturating_sub(now().as_millis());
+        let timeout = Timeout::new(delay, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.with(|d| d.timer = None);
+                feed(&inner, Client::handle_timeout);
+            }
+        });
+        d.timer = Some((deadline, timeout));
     });
-    d.timer = Some((deadline, timeout));
 }
 
 fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
@@ -445,24 +443,24 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
     match event {
         Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack).into()]),
         Event::Message(p) => {
-            let packet = Object::new();
-            set(&packet, "qos", p.qos_pid.qos() as u8);
-            set(&packet, "retain", p.retain);
-            set(&packet, "dup", p.dup);
-            if let Some(pid) = p.qos_pid.packet_id() {
-                set(&packet, "packetId", pid.get());
-            }
-            if !p.properties.is_empty() {
-                set(&packet, "properties", convert::properties(&p.properties));
-            }
-            let args = [(*p.topic).into(), convert::bytes(&p.payload).into(), packet.into()];
+            let properties = (!p.properties.is_empty()).then(|| convert::properties(&p.properties));
+            let packet = packet_of(
+                p.qos_pid.qos() as u8,
+                p.retain,
+                p.dup,
+                p.qos_pid.packet_id().map(|pid| pid.get()),
+                properties,
+            );
+            let args = [(*p.topic).into(), convert::bytes(&p.payload).into(), packet];
             emit(inner, "message", &args);
             // Each matching handler once, even under several matching filters.
             let mut matched: Vec<Function> = Vec::new();
-            inner.subscription_handlers.borrow().for_each_match(&p.topic, |h| {
-                if !matched.contains(h) {
-                    matched.push(h.clone());
-                }
+            inner.with(|d| {
+                d.subscription_handlers.for_each_match(&p.topic, |h| {
+                    if !matched.contains(h) {
+                        matched.push(h.clone());
+                    }
+                })
             });
             for h in matched {
                 call(&h, &args);
@@ -470,17 +468,8 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
         }
         Event::PublishDone(op, result) => settle(inner, op, |_| {
             result.map(|ack| {
-                let o = Object::new();
-                if let Some(pid) = ack.packet_id {
-                    set(&o, "packetId", pid.get());
-                }
-                if let Some(r) = ack.reason_code {
-                    set(&o, "reasonCode", r as u8);
-                }
-                if !ack.properties.is_empty() {
-                    set(&o, "properties", convert::properties(&ack.properties));
-                }
-                o.into()
+                let properties = (!ack.properties.is_empty()).then(|| convert::properties(&ack.properties));
+                publish_result(ack.packet_id.map(|pid| pid.get()), ack.reason_code.map(|r| r as u8), properties)
             })
         }),
         Event::SubscribeDone(op, result) => {
@@ -488,7 +477,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             // when the subscription failed.
             let refused =
                 |i: usize| result.as_ref().map_or(true, |ack| ack.reason_codes.get(i).is_some_and(|r| r.is_error()));
-            let pending = inner.driver.borrow_mut().ops.get(op).map(|p| (p.filters.clone(), p.handler.clone()));
+            let pending = inner.with(|d| d.ops.get(op).map(|p| (p.filters.clone(), p.handler.clone())));
             if let Some((filters, Some(handler))) = pending {
                 let refused: Vec<String> =
                     filters.into_iter().enumerate().filter(|(i, _)| refused(*i)).map(|(_, f)| f).collect();
@@ -553,7 +542,7 @@ fn packet_info(info: &PacketInfo) -> JsValue {
 }
 
 fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<JsValue, SessionError>) {
-    let Some(pending) = inner.driver.borrow_mut().ops.remove(op) else { return };
+    let Some(pending) = inner.with(|d| d.ops.remove(op)) else { return };
     match result(&pending.filters) {
         Ok(value) => pending.resolvers.resolve(&value),
         Err(e) => pending.resolvers.reject(&connection_error(inner, e)),
@@ -562,6 +551,6 @@ fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<
 
 /// An `MqttError` naming the URL of the connection it is about.
 fn connection_error(inner: &Rc<Inner>, e: SessionError) -> JsValue {
-    let url = if e.is_connection() { inner.driver.borrow().client.url().to_owned() } else { String::new() };
+    let url = if e.is_connection() { inner.with(|d| d.client.url().to_owned()) } else { String::new() };
     error_at(e, &url)
 }

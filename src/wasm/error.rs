@@ -3,6 +3,7 @@
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
+use super::host::make_error;
 use super::read::number;
 use crate::session::SessionError;
 
@@ -26,11 +27,6 @@ export class MqttError extends Error {
 }
 "#;
 
-#[wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = makeError)]
-    fn make_error(code: &str, message: &str, reason_code: Option<u8>, close_code: Option<u16>) -> JsValue;
-}
 
 /// An `MqttError` for a session error. Messages are built from fixed
 /// strings, the specification's reason names and numbers: nothing from the

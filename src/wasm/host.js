@@ -37,6 +37,22 @@ export function reportPanic() {
   console.error("mqtt-wasm: internal error (a bug, please report it); this client can no longer be used");
 }
 
+// The objects of the hot paths, with literal keys (see host.rs).
+export function packetOf(qos, retain, dup, packetId, properties) {
+  const packet = { qos, retain, dup };
+  if (packetId !== undefined) packet.packetId = packetId;
+  if (properties !== undefined) packet.properties = properties;
+  return packet;
+}
+
+export function publishResult(packetId, reasonCode, properties) {
+  const result = {};
+  if (packetId !== undefined) result.packetId = packetId;
+  if (reasonCode !== undefined) result.reasonCode = reasonCode;
+  if (properties !== undefined) result.properties = properties;
+  return result;
+}
+
 // Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute
 // after five minutes hidden), which would make keepalive PINGREQs late. A
 // dedicated Worker's timers are not throttled that way, and its messages

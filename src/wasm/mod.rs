@@ -9,6 +9,7 @@ mod client;
 mod convert;
 mod driver;
 mod error;
+mod host;
 mod options;
 mod read;
 mod store;
@@ -18,9 +19,4 @@ mod transport;
 pub use client::MqttClient;
 
 #[cfg(not(feature = "std"))]
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    /// Says on the console that the client hit a bug (src/runtime.rs).
-    #[wasm_bindgen(js_name = reportPanic)]
-    pub(crate) fn report_panic();
-}
+pub(crate) use host::report_panic;

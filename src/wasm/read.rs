@@ -15,12 +15,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::{invalid, invalid_topic};
+use super::host::is_well_formed;
 
-#[wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = isWellFormed)]
-    fn is_well_formed(s: &JsValue) -> bool;
-}
 
 /// Why a JS string cannot become a Rust one.
 pub(crate) const LONE_SURROGATE: &str = "not well-formed UTF-16 (a lone surrogate), which MQTT's UTF-8 cannot carry";

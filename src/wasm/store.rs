@@ -2,17 +2,12 @@
 //! format is `Session::export_state`'s). The storage calls live in `host.js`.
 
 use alloc::vec::Vec;
-use js_sys::{Promise, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-#[wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = loadState)]
-    fn load_state(key: &str) -> Promise;
-    #[wasm_bindgen(js_name = saveState)]
-    fn save_state(key: &str, bytes: Uint8Array) -> Promise;
-}
+use super::host::{load_state, save_state};
+
 
 /// The state stored under `key`, if any.
 pub(crate) async fn load(key: &str) -> Result<Option<Vec<u8>>, JsValue> {

@@ -5,13 +5,8 @@
 
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/wasm/host.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = setHostTimeout)]
-    fn set_timeout(handler: &js_sys::Function, ms: f64) -> f64;
-    #[wasm_bindgen(js_name = clearHostTimeout)]
-    fn clear_timeout(id: f64);
-}
+use super::host::{clear_timeout, set_timeout};
+
 
 #[wasm_bindgen]
 extern "C" {

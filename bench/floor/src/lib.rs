@@ -1,19 +1,24 @@
 //! One exported function, [`run`], that feeds a script of MQTT packets to
-//! the session as the browser bindings would: packets a client sends become
-//! commands (CONNECT configures and opens a session, PUBLISH publishes, and
-//! so on), packets a server sends arrive as bytes, PINGREQ stands for a timer
-//! firing and PINGRESP, while connected, for the socket closing (and the
-//! reconnect back-off being asked for its delay). Every event is taken and every error rendered as its message, so
-//! the linker keeps what a binding needs of the core and nothing else.
+//! the core's [`Client`] as the browser bindings would: packets a client
+//! sends become commands (CONNECT configures a client and connects it,
+//! PUBLISH publishes, and so on), packets a server sends arrive as bytes on
+//! the open socket, PINGREQ stands for the timer firing and PINGRESP, while
+//! connected, for the socket closing underneath (so the reconnect back-off
+//! runs). Every action is executed, every event taken and every error
+//! rendered as its message, so the linker keeps what a binding needs of the
+//! core (codec, session and connection lifecycle) and nothing else.
 
 #![no_std]
 
 extern crate alloc;
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use mqtt_wasm::codec::{Decoder, Packet, ProtocolVersion};
-use mqtt_wasm::session::{Backoff, Config, Event, Instant, Session, TopicTrie};
+use mqtt_wasm::session::{
+    Action, Backoff, Client, ClientEvent, Config, Event, Instant, Redirect, Session, Settings, SocketId, TopicTrie,
+};
 
 /// Runs the script of `len` bytes at `ptr` and returns a digest of what
 /// came out, so that nothing the session produced is optimised away.
@@ -34,21 +39,122 @@ pub extern "C" fn alloc(len: usize) -> *mut u8 {
     Vec::<u8>::with_capacity(len).leak().as_mut_ptr()
 }
 
+/// What the browser edge would hold: the client and its open socket.
+struct Host {
+    client: Client,
+    socket: Option<SocketId>,
+    digest: usize,
+}
+
+impl Host {
+    fn new(config: Config) -> Self {
+        let settings = Settings {
+            urls: alloc::vec![String::from("ws://floor/mqtt")],
+            backoff: Backoff { base: core::time::Duration::from_secs(1), max: core::time::Duration::from_secs(30) },
+            max_reconnect_attempts: 3,
+            credentials_provider: false,
+            durable: true,
+            redirect: Redirect::KnownHosts,
+            seed: 7,
+        };
+        Self { client: Client::new(config, settings), socket: None, digest: 0 }
+    }
+
+    /// Sends, executes actions and takes events until the client is quiet.
+    fn settle(&mut self, now: Instant, handlers: &TopicTrie<usize>) {
+        loop {
+            if let Some(bytes) = self.client.poll_transmit() {
+                self.digest += bytes.len();
+            }
+            let mut busy = false;
+            while let Some(action) = self.client.poll_action() {
+                busy = true;
+                self.execute(now, action);
+            }
+            while let Some(event) = self.client.poll_event() {
+                busy = true;
+                self.digest += self.take(event, handlers);
+            }
+            if !busy {
+                break;
+            }
+        }
+        self.digest += self.client.poll_timeout().map_or(0, |at| at.as_millis() as usize);
+    }
+
+    fn execute(&mut self, now: Instant, action: Action) {
+        match action {
+            Action::Open { socket, url, protocol } => {
+                self.digest += url.len() + protocol.len();
+                self.socket = Some(socket);
+                self.client.handle_open(now, socket);
+            }
+            Action::Close { socket, bytes } => {
+                self.digest += bytes.len();
+                self.client.handle_closed(now, socket, 1000);
+            }
+            Action::FetchCredentials { socket } => self.client.handle_credentials(now, socket, Err(())),
+            Action::ResolveRedirect { reference } => {
+                self.digest += reference.len();
+                self.client.handle_redirect(now, None);
+            }
+            Action::Load { key } => {
+                self.digest += key.len();
+                self.client.handle_loaded(now, Ok(None));
+            }
+            Action::Save { key, bytes } => {
+                self.digest += key.len() + bytes.len();
+                self.client.handle_saved(Ok(()));
+            }
+        }
+    }
+
+    fn take(&self, event: ClientEvent, handlers: &TopicTrie<usize>) -> usize {
+        match event {
+            ClientEvent::Session(event) => session_event(event, handlers),
+            ClientEvent::ConnectDone(_, Ok(ack)) => usize::from(ack.session_present),
+            ClientEvent::ConnectDone(_, Err(e)) => e.message().len(),
+            ClientEvent::DisconnectDone(op) => op.get() as usize,
+            ClientEvent::Reconnect { attempt, delay, url } => attempt as usize + delay.as_millis() as usize + url.len(),
+            ClientEvent::Close | ClientEvent::Offline | ClientEvent::End => 1,
+        }
+    }
+}
+
+fn session_event(event: Event, handlers: &TopicTrie<usize>) -> usize {
+    match event {
+        Event::Message(p) => {
+            let mut n = p.payload.len();
+            handlers.for_each_match(&p.topic, |h| n += h);
+            n
+        }
+        Event::PublishDone(_, Err(e))
+        | Event::SubscribeDone(_, Err(e))
+        | Event::UnsubscribeDone(_, Err(e))
+        | Event::Error(e)
+        | Event::Lost(e) => e.message().len(),
+        Event::Connected(ack) => usize::from(ack.session_present),
+        Event::PublishDone(_, Ok(ack)) => usize::from(ack.properties.is_empty()),
+        Event::SubscribeDone(_, Ok(ack)) => ack.reason_codes.len(),
+        Event::UnsubscribeDone(_, Ok(ack)) => ack.reason_codes.len(),
+        Event::Auth(auth) => usize::from(auth.reason_code as u8),
+        Event::ServerDisconnect(d) => usize::from(d.reason_code as u8),
+        Event::PacketSent(info) | Event::PacketReceived(info) => info.kind.len(),
+    }
+}
+
 fn drive(mut script: &[u8]) -> usize {
     let mut decoder = Decoder::new(ProtocolVersion::V5, u32::MAX);
-    let mut session = Session::new(Config::default());
+    let mut host = Host::new(Config::default());
     let mut handlers = TopicTrie::default();
-    let backoff = Backoff { base: core::time::Duration::from_secs(1), max: core::time::Duration::from_secs(30) };
-    let mut digest = 0;
     let mut ms = 0;
     while let Ok(Some(packet)) = decoder.next_from(&mut script) {
         ms += 100;
         let now = Instant::from_millis(ms);
         let accepted = match packet {
             Packet::Connect(c) => {
-                let protocol = c.protocol;
-                session = Session::new(Config {
-                    protocol,
+                host = Host::new(Config {
+                    protocol: c.protocol,
                     client_id: c.client_id,
                     keep_alive: c.keep_alive,
                     clean_start: c.clean_start,
@@ -58,78 +164,58 @@ fn drive(mut script: &[u8]) -> usize {
                     properties: c.properties,
                     ..Config::default()
                 });
-                session.set_trace(true);
-                let started = session.connect(now).map(drop);
-                session.handle_transport_open(now);
-                started
+                host.client.set_trace(true);
+                host.settle(now, &handlers);
+                host.client.connect(now);
+                Ok(())
             }
             Packet::Publish(p) => {
                 let qos = p.qos_pid.qos();
-                session.publish(now, p, qos).map(drop)
+                host.client.publish(now, p, qos).map(drop)
             }
             Packet::Subscribe(s) => {
                 for sub in &s.subscriptions {
-                    handlers.insert(&sub.filter, digest);
+                    handlers.insert(&sub.filter, host.digest);
                 }
-                session.subscribe(now, s.subscriptions, s.properties).map(drop)
+                host.client.subscribe(now, s.subscriptions, s.properties).map(drop)
             }
             Packet::Unsubscribe(u) => {
                 for filter in &u.filters {
                     handlers.remove_where(filter, |_| true);
                 }
-                session.unsubscribe(now, u.filters, u.properties).map(drop)
+                host.client.unsubscribe(now, u.filters, u.properties).map(drop)
             }
-            Packet::Auth(a) => session.auth(now, a),
-            Packet::Disconnect(d) => session.disconnect(now, &d),
+            Packet::Auth(a) => host.client.auth(now, a),
+            Packet::Disconnect(d) => host.client.disconnect(now, &d).map(drop),
             Packet::PingReq => {
-                session.handle_timeout(now);
+                host.client.handle_timeout(now);
                 Ok(())
             }
-            Packet::PingResp if session.is_connected() => {
-                session.handle_transport_closed();
-                digest += backoff.delay(2, 0.5).as_millis() as usize;
+            Packet::PingResp if host.client.session().is_connected() => {
+                if let Some(socket) = host.socket {
+                    host.client.handle_closed(now, socket, 1006);
+                }
                 Ok(())
             }
             server => {
                 let mut bytes = Vec::new();
-                if server.encode(session.protocol(), &mut bytes).is_ok() {
-                    session.handle_bytes(now, bytes.into());
+                if let (Some(socket), Ok(())) = (host.socket, server.encode(host.client.session().protocol(), &mut bytes)) {
+                    host.client.handle_bytes(now, socket, bytes.into());
                 }
                 Ok(())
             }
         };
         if let Err(e) = accepted {
-            digest += e.message().len();
+            host.digest += e.message().len();
         }
-        while let Some(bytes) = session.poll_transmit() {
-            digest += bytes.len();
-        }
-        while let Some(event) = session.poll_event() {
-            digest += match event {
-                Event::Message(p) => {
-                    handlers.for_each_match(&p.topic, |h| digest += h);
-                    p.payload.len()
-                }
-                Event::PublishDone(_, Err(e))
-                | Event::SubscribeDone(_, Err(e))
-                | Event::UnsubscribeDone(_, Err(e))
-                | Event::Error(e)
-                | Event::Lost(e) => e.message().len(),
-                Event::Connected(ack) => usize::from(ack.session_present),
-                Event::PublishDone(_, Ok(ack)) => usize::from(ack.properties.is_empty()),
-                Event::SubscribeDone(_, Ok(ack)) => ack.reason_codes.len(),
-                Event::UnsubscribeDone(_, Ok(ack)) => ack.reason_codes.len(),
-                Event::Auth(auth) => usize::from(auth.reason_code as u8),
-                Event::ServerDisconnect(d) => usize::from(d.reason_code as u8),
-                Event::PacketSent(info) | Event::PacketReceived(info) => info.kind.len(),
-            };
-        }
-        digest += session.poll_timeout().map_or(0, |at| at.as_millis() as usize);
+        host.settle(now, &handlers);
     }
-    let state = session.export_state();
+    let state = host.client.session().export_state();
     let mut restored = Session::new(Config::default());
-    match restored.import_state(&state) {
-        Ok(()) => digest + restored.inflight_count() + restored.queued_count() + session.client_id().len(),
+    let digest = match restored.import_state(&state) {
+        Ok(()) => host.digest + restored.inflight_count() + restored.queued_count(),
         Err(e) => e.as_str().len(),
-    }
+    };
+    host.client.free(Instant::from_millis(ms + 100));
+    digest + host.client.poll_event().map_or(0, |_| 1)
 }

@@ -1,0 +1,60 @@
+//! The functions of `host.js`, the JavaScript half of the bindings, in one
+//! block: what JS does better or only JS can do (the error class that
+//! extends `Error`, the Worker timer, IndexedDB, reporting an exception as
+//! uncaught), and the objects of the hot paths, built with literal keys
+//! instead of a key string converted from wasm memory for every message.
+
+use js_sys::{Function, Object, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/wasm/host.js")]
+extern "C" {
+    /// A new `MqttError`.
+    #[wasm_bindgen(js_name = makeError)]
+    pub(crate) fn make_error(code: &str, message: &str, reason_code: Option<u8>, close_code: Option<u16>) -> JsValue;
+
+    /// Reports an exception as uncaught, as `reportError` does.
+    #[wasm_bindgen(js_name = reportUncaught)]
+    pub(crate) fn report_uncaught(error: &JsValue);
+
+    /// Says on the console that the client hit a bug (src/runtime.rs).
+    #[cfg(not(feature = "std"))]
+    #[wasm_bindgen(js_name = reportPanic)]
+    pub(crate) fn report_panic();
+
+    /// Whether a JS string is well-formed UTF-16 (no lone surrogate).
+    #[wasm_bindgen(js_name = isWellFormed)]
+    pub(crate) fn is_well_formed(s: &JsValue) -> bool;
+
+    /// Runs `callback` in a task queued behind the events already waiting.
+    #[wasm_bindgen(js_name = afterQueuedEvents)]
+    pub(crate) fn after_queued_events(callback: JsValue);
+
+    /// The Worker-backed timer; returns its id.
+    #[wasm_bindgen(js_name = setHostTimeout)]
+    pub(crate) fn set_timeout(handler: &Function, ms: f64) -> f64;
+    #[wasm_bindgen(js_name = clearHostTimeout)]
+    pub(crate) fn clear_timeout(id: f64);
+
+    /// The stored state under `key` (a `Uint8Array`, or undefined).
+    #[wasm_bindgen(js_name = loadState)]
+    pub(crate) fn load_state(key: &str) -> Promise;
+    #[wasm_bindgen(js_name = saveState)]
+    pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
+
+    /// The third argument of a `message` handler:
+    /// `{ qos, retain, dup, packetId?, properties? }`.
+    #[wasm_bindgen(js_name = packetOf)]
+    pub(crate) fn packet_of(
+        qos: u8,
+        retain: bool,
+        dup: bool,
+        packet_id: Option<u16>,
+        properties: Option<Object>,
+    ) -> JsValue;
+
+    /// What `publish()` resolves with: `{ packetId?, reasonCode?, properties? }`.
+    #[wasm_bindgen(js_name = publishResult)]
+    pub(crate) fn publish_result(packet_id: Option<u16>, reason_code: Option<u8>, properties: Option<Object>)
+        -> JsValue;
+}
