@@ -1,8 +1,9 @@
 // Bundle sizes, raw and gzip: the package (.wasm, wasm-bindgen's glue, the
-// package entry and the host.js snippet) against mqtt.min.js and Paho's minified file, and the
-// protocol core alone (bench/floor, built by `build_floor` in
-// scripts/lib.sh): the codec and session with no bindings, which no browser
-// build of this client can go below. Run directly (`make size`), it prints
+// package entry and the host.js snippet, as shipped: minified) against
+// mqtt.min.js and Paho's minified file, and the sans-IO core alone
+// (bench/floor, built by `build_floor` in scripts/lib.sh): the codec, the
+// session and the connection lifecycle (`session::Client`) with no
+// bindings, which no browser build of this client can go below. Run directly (`make size`), it prints
 // the table; bench/run.mjs prints it beside the benchmark figures.
 import fs from "node:fs";
 import path from "node:path";
@@ -26,7 +27,7 @@ export function sizes() {
     "mqtt-wasm (.wasm + JS glue)": measure([...pkg, ...snippets]),
     "  of which the .wasm": measure([pkg[0]]),
     "  of which the JS (glue, entry, host.js)": measure([pkg[1], pkg[2], ...snippets]),
-    "  protocol core alone (.wasm)": measure([FLOOR]),
+    "  sans-IO core alone (.wasm)": measure([FLOOR]),
     "SharedMqttClient (shared*.js)": measure(["pkg/shared.js", "pkg/shared-worker.js"].map((f) => path.join(root, f))),
     "mqtt.js (mqtt.min.js)": measure([path.join(root, "node_modules/mqtt/dist/mqtt.min.js")]),
     "paho (paho-mqtt-min.js)": measure([path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")]),
@@ -39,7 +40,7 @@ export function printSizes(bundle) {
     console.log(`${name.padEnd(34)} raw ${String(s.raw).padStart(8)}  gzip ${String(s.gzip).padStart(7)}`);
   }
   const ours = bundle["mqtt-wasm (.wasm + JS glue)"].gzip;
-  const core = bundle["  protocol core alone (.wasm)"].gzip;
+  const core = bundle["  sans-IO core alone (.wasm)"].gzip;
   const mqttjs = bundle["mqtt.js (mqtt.min.js)"].gzip;
   // The budget of the size issue, and its moonshot (SharedMqttClient's
   // modules are loaded only by applications that import it).

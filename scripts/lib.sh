@@ -116,7 +116,7 @@ start_aedes() {
   AEDES_URL="ws://127.0.0.1:$NODE_SERVER_PORT/mqtt"
 }
 
-# Builds the protocol core alone (bench/floor) and optimises it with the
+# Builds the sans-IO core alone (bench/floor: codec, session, Client) and optimises it with the
 # wasm-opt flags wasm-pack uses for the package: target/floor/floor.wasm.
 build_floor() {
   cargo build --quiet --release --manifest-path bench/floor/Cargo.toml --target wasm32-unknown-unknown
