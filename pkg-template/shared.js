@@ -2,9 +2,20 @@
 // tab of the origin (a SharedWorker, shared-worker.js, owns the WebSocket
 // and the session). Falls back to a client of its own where SharedWorker
 // is missing.
-import { MqttClient, MqttError } from "./mqtt_wasm.js";
+import { MqttClient, MqttError, Payload } from "./mqtt_wasm.js";
 
 const toError = (e) => new MqttError(e.code, e.message, e.reasonCode, e.closeCode);
+
+// A handler's exception is reported as uncaught, and the other handlers run
+// (as MqttClient does).
+function call(handler, args) {
+  try {
+    handler(...args);
+  } catch (e) {
+    if (typeof reportError === "function") reportError(e);
+    else setTimeout(() => { throw e; });
+  }
+}
 
 /** MQTT topic-filter matching, for this tab's per-subscription handlers. */
 function matches(filter, topic) {
@@ -50,16 +61,19 @@ export class SharedMqttClient {
       if (event === "connect") this.#connected = true;
       if (event === "offline" || event === "close" || event === "end") this.#connected = false;
       if (event === "message") {
+        // The worker's Payload arrives as a plain Uint8Array: the same bytes, read as text again.
+        const bytes = arg[1];
+        arg[1] = new Payload(bytes.buffer, bytes.byteOffset, bytes.length);
         const called = new Set();
         for (const [filter, handler] of this.#subscriptionHandlers) {
           if (!called.has(handler) && matches(filter, arg[0])) {
             called.add(handler);
-            handler(...arg);
+            call(handler, arg);
           }
         }
       }
       const args = event === "message" ? arg : event === "error" ? [toError(arg)] : arg === undefined ? [] : [arg];
-      for (const handler of this.#handlers.get(event) ?? []) handler(...args);
+      for (const handler of [...(this.#handlers.get(event) ?? [])]) call(handler, args);
       return;
     }
     const pending = this.#pending.get(id);

@@ -37,6 +37,8 @@ suite "browser (wasm-pack test --headless --chrome)" \
 if bash scripts/build.sh; then
   suite "types (tsc --noEmit on tests/types/usage.ts)" tsc -p tests/types/tsconfig.json
   suite "js (node --test, playwright-core + chromium)" node --test --test-concurrency=1 tests/js/
+  # The package in Node: Node 20 has a WebSocket behind a flag (22 without).
+  suite "node (the package in Node, no browser)" node --experimental-websocket --test tests/node/
 else
   FAILED+=("build (npm package)")
 fi

@@ -3,8 +3,8 @@
 //! by the fuzzer stays checked by `cargo test`. Each one panics on a broken
 //! invariant and must not panic otherwise.
 
-use alloc::{borrow::ToOwned, vec, vec::Vec};
 use alloc::collections::BTreeSet;
+use alloc::{borrow::ToOwned, vec, vec::Vec};
 
 use core::time::Duration;
 

@@ -22,8 +22,8 @@ extern crate alloc;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod session;
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 mod runtime;
+pub mod session;
 #[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 pub mod wasm;

@@ -364,6 +364,37 @@ fn disconnect_while_connected_settles_operations_then_ends_when_the_socket_close
 }
 
 #[test]
+fn end_comes_once_per_ending_not_again_on_free_or_a_second_disconnect() {
+    let mut h = Host::new(settings());
+    h.connect();
+    h.accept();
+    h.take_events();
+    let bye = h.disconnect();
+    h.drop_socket_closed_by_disconnect();
+    assert_eq!(h.take_events(), [ClientEvent::Close, ClientEvent::DisconnectDone(bye), ClientEvent::End]);
+    let again = h.disconnect();
+    assert_eq!(h.take_events(), [ClientEvent::DisconnectDone(again)], "already ended");
+    h.c.free(h.now());
+    h.collect();
+    assert_eq!(h.take_events(), [], "free() after the end says nothing more");
+
+    // A client that connected again ends again.
+    let mut h = Host::new(settings());
+    h.connect();
+    h.accept();
+    let bye = h.disconnect();
+    h.drop_socket_closed_by_disconnect();
+    h.take_events();
+    h.connect();
+    h.accept();
+    h.take_events();
+    h.c.free(h.now());
+    h.collect();
+    assert_eq!(h.take_events().last(), Some(&ClientEvent::End));
+    let _ = bye;
+}
+
+#[test]
 fn free_sends_disconnect_settles_every_promise_and_ends() {
     let mut h = Host::new(settings());
     h.connect();

@@ -6,10 +6,10 @@
 //! and an out-of-range value; encoding refuses the same things, so a packet
 //! this crate writes is one it would accept.
 
-use alloc::{boxed::Box, string::String, vec::Vec};
 use super::error::{DecodeError, EncodeError};
 use super::types::QoS;
 use super::wire::{self, Reader, MAX_VARINT};
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 /// Binary data that must never be shown: passwords and authentication data.
 /// Its `Debug` prints only the length.

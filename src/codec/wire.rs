@@ -6,8 +6,8 @@
 //! reader limited to a length prefix, so a property block or a packet body
 //! can never consume bytes that belong to what follows it.
 
-use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use super::error::{DecodeError, EncodeError};
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// The largest value a variable byte integer can hold (four bytes of seven bits).
 pub const MAX_VARINT: u32 = 268_435_455;

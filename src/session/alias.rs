@@ -1,9 +1,9 @@
 //! MQTT 5.0 topic aliases (section 3.3.2.3.4). Both tables live for one
 //! network connection only [MQTT-3.3.2-7] and are cleared on reconnect.
 
-use alloc::{borrow::ToOwned, string::String};
 use super::map::VecMap;
 use crate::codec::{ByteString, ReasonCode};
+use alloc::{borrow::ToOwned, string::String};
 
 /// Aliases the server set up for the PUBLISH packets it sends us.
 #[derive(Debug, Default)]

@@ -40,8 +40,8 @@
 //! take `poll_transmit` (for the open socket), then every `poll_action`,
 //! then `poll_timeout`, then every `poll_event`.
 
-use alloc::{string::String, vec::Vec};
 use alloc::collections::VecDeque;
+use alloc::{string::String, vec::Vec};
 
 use core::mem;
 use core::time::Duration;
@@ -187,6 +187,9 @@ pub struct Client {
     phase: Phase,
     store: Store,
     last_connack: Option<ConnAck>,
+    /// `End` was the last word: nothing began since. It comes once per
+    /// ending (a `free()` after `disconnect()` does not repeat it).
+    ended: bool,
     connect_waiters: Vec<OpId>,
     disconnect_waiters: Vec<OpId>,
     actions: VecDeque<Action>,
@@ -210,6 +213,7 @@ impl Client {
             phase: Phase::Idle,
             store: Store::Memory,
             last_connack: None,
+            ended: false,
             connect_waiters: Vec::new(),
             disconnect_waiters: Vec::new(),
             actions: VecDeque::new(),
@@ -336,7 +340,7 @@ impl Client {
             _ => {
                 self.absorb(now);
                 self.events.push_back(ClientEvent::DisconnectDone(op));
-                self.events.push_back(ClientEvent::End);
+                self.announce_end();
             }
         }
         Ok(op)
@@ -373,7 +377,7 @@ impl Client {
         for op in mem::take(&mut self.disconnect_waiters) {
             self.events.push_back(ClientEvent::DisconnectDone(op));
         }
-        self.events.push_back(ClientEvent::End);
+        self.announce_end();
     }
 
     // ----- commands: operations ------------------------------------------
@@ -461,7 +465,7 @@ impl Client {
                 for op in mem::take(&mut self.disconnect_waiters) {
                     self.events.push_back(ClientEvent::DisconnectDone(op));
                 }
-                self.events.push_back(ClientEvent::End);
+                self.announce_end();
                 // A connect() made while the socket closed starts afresh.
                 if !self.connect_waiters.is_empty() {
                     self.begin(now);
@@ -587,6 +591,7 @@ impl Client {
     /// Starts a series of attempts for `connect()`: after the durable state
     /// is read, if it must be.
     fn begin(&mut self, now: Instant) {
+        self.ended = false;
         match self.store {
             Store::Unloaded | Store::Loading => {
                 self.load();
@@ -741,6 +746,12 @@ impl Client {
             self.events.push_back(ClientEvent::Session(event));
         }
         if announce {
+            self.announce_end();
+        }
+    }
+
+    fn announce_end(&mut self) {
+        if !mem::replace(&mut self.ended, true) {
             self.events.push_back(ClientEvent::End);
         }
     }

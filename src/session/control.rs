@@ -2,10 +2,10 @@
 //! the server's refusals and the registry of granted subscriptions that a
 //! session without state on the server re-subscribes from.
 
-use alloc::{vec, vec::Vec};
 use crate::codec::{
     PacketId, Properties, PropertyValues, ReasonCode, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe,
 };
+use alloc::{vec, vec::Vec};
 
 use super::subscriptions::Entry;
 use super::{violation, Event, Instant, OpId, PacketInfo, Session, SessionError, State};

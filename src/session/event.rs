@@ -1,7 +1,7 @@
 //! What the session hands back to its driver.
 
-use alloc::string::{String, ToString};
 use crate::codec::{Auth, ConnAck, Disconnect, Packet, PacketId, Properties, Publish, ReasonCode, SubAck, UnsubAck};
+use alloc::string::{String, ToString};
 
 use super::error::SessionError;
 

@@ -54,8 +54,8 @@ mod time;
 mod timer;
 mod trie;
 
-use alloc::{boxed::Box, string::String, vec::Vec};
 use alloc::collections::VecDeque;
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 use core::mem;
 use core::time::Duration;

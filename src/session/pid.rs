@@ -5,8 +5,8 @@
 //! [MQTT-2.2.1-3]; allocation skips identifiers in use and wraps from 65535
 //! to 1, so a long-lived session never reuses one that is still in flight.
 
-use alloc::boxed::Box;
 use crate::codec::PacketId;
+use alloc::boxed::Box;
 
 const WORDS: usize = 65536 / 64;
 

@@ -1,9 +1,9 @@
 //! The filters the server granted, kept to re-subscribe after a reconnect
 //! that lost the session, and to tell which subscriptions a message matched.
 
-use alloc::{string::String, vec::Vec};
 use crate::codec::topic;
 use crate::codec::{QoS, ReasonCode, SubscriptionOptions};
+use alloc::{string::String, vec::Vec};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {

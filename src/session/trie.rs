@@ -7,9 +7,9 @@
 //! filter. Wildcards at the first level do not match topics starting with
 //! `$` [MQTT-4.7.2-1].
 
-use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use super::map::VecMap;
 use crate::codec::topic;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// Values (handlers, subscription ids, ...) stored by topic filter.
 #[derive(Debug)]

@@ -2,8 +2,8 @@
 //! arguments, hands a command to the core's [`Client`] and returns the
 //! promise its completion settles; the driver (`driver.rs`) does the rest.
 
-use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
 use alloc::rc::Rc;
+use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -42,6 +42,10 @@ export class MqttClient {
   unsubscribe(filter: string | string[], opts?: { properties?: Properties }): Promise<UnsubAck>;
   /** DISCONNECT, then the socket closes: no reconnect follows, the will is not published, `end` fires. */
   disconnect(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  /** MQTT.js's name for `disconnect()`. */
+  end(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  /** `force` changes nothing: DISCONNECT goes out at once either way. */
+  end(force: boolean, opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   /** Sends AUTH (MQTT 5.0 enhanced authentication and re-authentication). */
   auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
   on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;

@@ -16,9 +16,9 @@
 //! the frames already waiting have been handled, so a burst of messages is
 //! acknowledged in one `send`, not one per frame (see [`Transmit`]).
 
+use alloc::rc::Rc;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use core::cell::RefCell;
-use alloc::rc::Rc;
 use core::mem;
 
 use js_sys::{Array, Function, Object, Promise};
@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
 use super::error::error_at;
-use super::host::{after_queued_events, packet_of, publish_result, report_uncaught};
+use super::host::{after_queued_events, packet_of, payload_of, publish_result, report_uncaught};
 use super::options;
 use super::store;
 use super::timer::{now, Timeout};
@@ -187,7 +187,6 @@ pub(super) fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Func
         }
     });
 }
-
 
 /// Calls an application handler. What it throws is reported as an
 /// uncaught error of the page or worker, never swallowed, and does not
@@ -361,7 +360,6 @@ enum Transmit {
     AfterQueuedEvents,
 }
 
-
 fn pump_as(inner: &Rc<Inner>, transmit: Transmit) {
     loop {
         inner.with(|d| match transmit {
@@ -451,7 +449,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
                 p.qos_pid.packet_id().map(|pid| pid.get()),
                 properties,
             );
-            let args = [(*p.topic).into(), convert::bytes(&p.payload).into(), packet];
+            let args = [(*p.topic).into(), payload_of(&p.payload), packet];
             emit(inner, "message", &args);
             // Each matching handler once, even under several matching filters.
             let mut matched: Vec<Function> = Vec::new();

@@ -13,7 +13,7 @@ const TS_ERROR: &str = r#"
 export type MqttErrorCode =
   | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
   | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"
-  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage";
+  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage" | "NotInitialized";
 
 /** Every rejection and `error` event of the client is one of these. */
 export class MqttError extends Error {
@@ -26,7 +26,6 @@ export class MqttError extends Error {
   readonly closeCode?: number;
 }
 "#;
-
 
 /// An `MqttError` for a session error. Messages are built from fixed
 /// strings, the specification's reason names and numbers: nothing from the

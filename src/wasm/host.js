@@ -37,6 +37,28 @@ export function reportPanic() {
   console.error("mqtt-wasm: internal error (a bug, please report it); this client can no longer be used");
 }
 
+// A received payload. MQTT.js hands a Buffer, whose toString() is the UTF-8
+// text; a plain Uint8Array's is "50,49,46,53". This one reads as text too.
+const utf8 = new TextDecoder();
+export class Payload extends Uint8Array {
+  toString() {
+    return utf8.decode(this);
+  }
+  text() {
+    return utf8.decode(this);
+  }
+  json() {
+    return JSON.parse(utf8.decode(this));
+  }
+}
+
+// `bytes` is a view into wasm memory: copied before anything else runs.
+export function payloadOf(bytes) {
+  const payload = new Payload(bytes.length);
+  payload.set(bytes);
+  return payload;
+}
+
 // The objects of the hot paths, with literal keys (see host.rs).
 export function packetOf(qos, retain, dup, packetId, properties) {
   const packet = { qos, retain, dup };
@@ -113,6 +135,9 @@ export function afterQueuedEvents(callback) {
     channel.port1.onmessage = () => {
       for (const f of afterQueued.splice(0)) f();
     };
+    // In Node an open port keeps the process alive; the client's own
+    // sockets and timers are what should.
+    channel.port1.unref?.();
   }
   afterQueued.push(callback);
   if (afterQueued.length === 1) channel.port2.postMessage(null);

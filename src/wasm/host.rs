@@ -42,6 +42,11 @@ extern "C" {
     #[wasm_bindgen(js_name = saveState)]
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
+    /// A received payload: a copy of `bytes` as a `Payload` (a
+    /// `Uint8Array` whose `toString()` is its UTF-8 text).
+    #[wasm_bindgen(js_name = payloadOf)]
+    pub(crate) fn payload_of(bytes: &[u8]) -> JsValue;
+
     /// The third argument of a `message` handler:
     /// `{ qos, retain, dup, packetId?, properties? }`.
     #[wasm_bindgen(js_name = packetOf)]
@@ -55,6 +60,9 @@ extern "C" {
 
     /// What `publish()` resolves with: `{ packetId?, reasonCode?, properties? }`.
     #[wasm_bindgen(js_name = publishResult)]
-    pub(crate) fn publish_result(packet_id: Option<u16>, reason_code: Option<u8>, properties: Option<Object>)
-        -> JsValue;
+    pub(crate) fn publish_result(
+        packet_id: Option<u16>,
+        reason_code: Option<u8>,
+        properties: Option<Object>,
+    ) -> JsValue;
 }

@@ -58,7 +58,11 @@ export interface ClientOptions {
   url: string;
   /** Backup URLs: automatic attempts go through `url`, then these, in turn. */
   servers?: string[];
-  /** Default: "mqttwasm_" and 8 hex digits. "" lets a v5 server assign one (`clientId` then holds it). */
+  /**
+   * Default: "mqttwasm_" and 8 hex digits. "" lets a v5 server assign one
+   * (`clientId` then holds it, and reconnects resume the session under it);
+   * on MQTT 3.x "" needs `clean: true`.
+   */
   clientId?: string;
   /** 3 = MQTT 3.1, 4 = 3.1.1, 5 = 5.0. Default 4. */
   protocolVersion?: 3 | 4 | 5;
@@ -126,6 +130,16 @@ export interface SubscribeOptions { qos?: QoS; noLocal?: boolean; retainAsPublis
 export type GrantedQoS = 0 | 1 | 2 | 128;
 export interface SubAck { packetId: number; granted: { topic: string; qos: GrantedQoS; reasonCode: number }[]; properties: Properties }
 export interface UnsubAck { packetId: number; reasonCodes: number[]; properties: Properties }
+/**
+ * A received payload: a `Uint8Array` that also reads as text, as the
+ * `Buffer` of MQTT.js does: `toString()` and `text()` decode UTF-8 (a byte
+ * sequence that is not UTF-8 becomes U+FFFD), `json()` parses that text.
+ */
+export class Payload extends Uint8Array {
+  toString(): string;
+  text(): string;
+  json<T = unknown>(): T;
+}
 export interface MessagePacket { qos: QoS; retain: boolean; dup: boolean; packetId?: number; properties?: Properties }
 export interface PacketSummary { type: string; packetId?: number; topic?: string; qos?: number }
 /** The events of `MqttClient.on` / `off`, with their handler types. */
@@ -135,7 +149,7 @@ export interface MqttEvents {
   offline: () => void;
   close: () => void;
   disconnect: (packet: { reasonCode: number; properties: Properties }) => void;
-  message: (topic: string, payload: Uint8Array, packet: MessagePacket) => void;
+  message: (topic: string, payload: Payload, packet: MessagePacket) => void;
   auth: (packet: { reasonCode: number; properties: Properties }) => void;
   error: (error: MqttError) => void;
   packetsend: (packet: PacketSummary) => void;
@@ -220,7 +234,8 @@ fn random_client_id() -> String {
 }
 
 pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
-    if !value.is_object() {
+    // A function is refused by `Fields`, with the word on callbacks.
+    if !value.is_object() && !value.is_function() {
         return Err(expected("options", "an object with at least a url", &value));
     }
     let o = Fields::new(&value, "options", OPTIONS)?;
@@ -244,8 +259,13 @@ pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
     let v5 = protocol.is_v5();
     let clean = o.bool("clean")?.unwrap_or(true);
     let client_id = o.string("clientId")?.unwrap_or_else(random_client_id);
-    if client_id.is_empty() && !clean {
-        return Err(invalid("options.clientId: an empty client id needs clean: true"));
+    // MQTT 5.0 lets the server assign an identifier with any Clean Start
+    // (the session then resumes under the assigned one, which the client
+    // keeps); 3.1.1 refuses it without a clean session [MQTT-3.1.3-7].
+    if client_id.is_empty() && !clean && !v5 {
+        return Err(invalid(
+            "options.clientId: an empty client id needs clean: true on MQTT 3.x (MQTT 5.0 lets the server assign one)",
+        ));
     }
     if protocol == ProtocolVersion::V3_1 && client_id.len() > crate::codec::V3_1_MAX_CLIENT_ID {
         return Err(invalid("options.clientId: MQTT 3.1 allows at most 23 bytes"));

@@ -17,6 +17,9 @@ use wasm_bindgen::JsCast;
 use super::error::{invalid, invalid_topic};
 use super::host::is_well_formed;
 
+/// What a function where an options object belongs gets told.
+pub(crate) const CALLBACK: &str =
+    "expected an options object, got a function: mqtt-wasm takes no callbacks, its methods return promises (await them, or use .then)";
 
 /// Why a JS string cannot become a Rust one.
 pub(crate) const LONE_SURROGATE: &str = "not well-formed UTF-16 (a lone surrogate), which MQTT's UTF-8 cannot carry";
@@ -116,7 +119,11 @@ impl<'a> Fields<'a> {
 
     /// `value` must be a plain object whose keys `is_known` accepts.
     pub(crate) fn checked(value: &JsValue, path: &'a str, is_known: &dyn Fn(&str) -> bool) -> Result<Self, JsValue> {
-        if !value.is_object() || Array::is_array(value) || value.is_function() || value.is_instance_of::<Uint8Array>() {
+        if value.is_function() {
+            // MQTT.js takes callbacks (`subscribe(topic, (err, granted) => ...)`).
+            return Err(invalid(&[path, ": ", CALLBACK].concat()));
+        }
+        if !value.is_object() || Array::is_array(value) || value.is_instance_of::<Uint8Array>() {
             return Err(expected(path, "an object", value));
         }
         let object: Object = value.clone().unchecked_into();

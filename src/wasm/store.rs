@@ -8,7 +8,6 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::host::{load_state, save_state};
 
-
 /// The state stored under `key`, if any.
 pub(crate) async fn load(key: &str) -> Result<Option<Vec<u8>>, JsValue> {
     let value = JsFuture::from(load_state(key)).await?;

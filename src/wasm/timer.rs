@@ -7,7 +7,6 @@ use wasm_bindgen::prelude::*;
 
 use super::host::{clear_timeout, set_timeout};
 
-
 #[wasm_bindgen]
 extern "C" {
     // The global `performance`, not `window.performance`, so this also works in Workers.

@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit` against the built package's .d.ts (a
 // suite of `make test`): how an application writes against the API.
-import init, { MqttClient, MqttError, SharedMqttClient, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
+import init, { MqttClient, MqttError, Payload, SharedMqttClient, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
 
 export async function dashboard(url: string): Promise<void> {
   await init();
@@ -71,4 +71,18 @@ export function declarations(client: MqttClient): void {
   void new MqttError("Nope", "x");
   // @ts-expect-error: protocolVersion is 3, 4 or 5.
   void new MqttClient({ url: "ws://x", protocolVersion: 6 });
+}
+
+export function mqttJsHabits(client: MqttClient): void {
+  // A payload reads as text and JSON, as MQTT.js's Buffer does, and is a Uint8Array.
+  client.on("message", (topic, payload) => {
+    const text: string = payload.toString();
+    const data = payload.json<{ t: number }>();
+    const bytes: Uint8Array = payload;
+    void [topic, text, data.t, bytes, payload.text(), payload instanceof Payload];
+  });
+  // end() is disconnect() under MQTT.js's name.
+  void client.end();
+  void client.end(true, { reasonCode: 0 });
+  void new MqttError("NotInitialized", "call init() first");
 }

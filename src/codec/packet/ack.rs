@@ -6,12 +6,12 @@
 //! reason is Success (0x00) and there are no properties; this encoder always
 //! takes the shortest form, and the decoder accepts every form.
 
-use alloc::vec::Vec;
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
 use crate::codec::reason::{allowed, check_reason, decode_reason, ReasonCode};
 use crate::codec::types::{PacketId, ProtocolVersion};
 use crate::codec::wire::{self, Reader};
+use alloc::vec::Vec;
 
 fn decode_tail(
     r: &mut Reader<'_>,

@@ -1,13 +1,13 @@
 //! CONNECT (MQTT 5.0 section 3.1, 3.1.1 section 3.1, 3.1 section 3.1) and
 //! CONNACK (section 3.2).
 
-use alloc::{string::String, vec::Vec};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties, Secret};
 use crate::codec::reason::{allowed, check_reason, decode_reason, ReasonCode};
 use crate::codec::topic::validate_topic_name;
 use crate::codec::types::{ProtocolVersion, QoS};
 use crate::codec::wire::{self, Reader};
+use alloc::{string::String, vec::Vec};
 
 /// MQTT 3.1 limits client identifiers to 23 bytes (3.1 section 3.1).
 pub const V3_1_MAX_CLIENT_ID: usize = 23;

@@ -17,11 +17,11 @@ pub use connect::{ConnAck, Connect, Will, V3_1_MAX_CLIENT_ID};
 pub use publish::Publish;
 pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe};
 
-use alloc::{boxed::Box, vec::Vec};
 use super::error::{DecodeError, EncodeError};
 use super::reason::allowed;
 use super::types::ProtocolVersion;
 use super::wire::{self, Reader};
+use alloc::{boxed::Box, vec::Vec};
 use bytes::Bytes;
 
 /// A control packet. CONNECT, the one large variant, is boxed so the enum

@@ -1,11 +1,11 @@
 //! PUBLISH (MQTT 5.0 section 3.3).
 
-use alloc::vec::Vec;
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
 use crate::codec::topic::{scan_name, validate_topic_name, NameScan};
 use crate::codec::types::{PacketId, ProtocolVersion, QoS, QosPid};
 use crate::codec::wire::{self, Reader};
+use alloc::vec::Vec;
 use bytes::{Buf, Bytes};
 use bytestring::ByteString;
 

@@ -1,12 +1,12 @@
 //! SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK (MQTT 5.0 sections 3.8 to 3.11).
 
-use alloc::{string::String, vec::Vec};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Context, Properties};
 use crate::codec::reason::{allowed, check_reason, decode_reason, ReasonCode};
 use crate::codec::topic::{split_shared, validate_topic_filter};
 use crate::codec::types::{PacketId, ProtocolVersion, QoS};
 use crate::codec::wire::{self, Reader};
+use alloc::{string::String, vec::Vec};
 
 /// Whether the server sends retained messages when a subscription is made
 /// (v5 section 3.8.3.1).

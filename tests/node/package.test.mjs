@@ -1,0 +1,71 @@
+// The package in Node (no browser): imported without side effects (as a
+// server-side render does), init() reading the .wasm from the package
+// folder, a round trip against the test broker over Node's WebSocket
+// (Node 22, or Node 20 with --experimental-websocket, as scripts/test.sh
+// runs this file), and a clear error where there is no WebSocket.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const entry = fileURLToPath(new URL("../../pkg/mqtt_wasm.js", import.meta.url));
+const url = process.env.MQTT_WS_URL;
+
+test("importing the package touches nothing: no globals, no network, no .wasm loaded", () => {
+  // A fresh Node without --experimental-websocket, as a server render has.
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
+    const before = new Set(Object.getOwnPropertyNames(globalThis));
+    const m = await import(${JSON.stringify(entry)});
+    const added = Object.getOwnPropertyNames(globalThis).filter((k) => !before.has(k));
+    let code;
+    try { new m.MqttClient({ url: "ws://127.0.0.1:1/mqtt" }); } catch (e) { code = e.code; }
+    console.log(JSON.stringify({ added, exports: Object.keys(m).sort(), code }));
+  `], { encoding: "utf8" });
+  const { added, exports, code } = JSON.parse(out);
+  assert.deepEqual(added, []);
+  assert.deepEqual(exports, ["MqttClient", "MqttError", "Payload", "SharedMqttClient", "default", "initSync"]);
+  assert.equal(code, "NotInitialized", "a client before init() says so");
+});
+
+test("without a WebSocket, connect() rejects saying what the environment lacks", () => {
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
+    const m = await import(${JSON.stringify(entry)});
+    await m.default();
+    const c = new m.MqttClient({ url: ${JSON.stringify(url)} });
+    try { await c.connect(); console.log("connected"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+    c.free();
+  `], { encoding: "utf8" });
+  const { code, message } = JSON.parse(out);
+  assert.equal(code, "ConnectionFailed");
+  assert.match(message, /no WebSocket/);
+  assert.match(message, /Node 22/);
+});
+
+test("a round trip from Node: connect, subscribe, publish at QoS 1, the payload read as text and JSON", async () => {
+  assert.equal(typeof WebSocket, "function", "run with Node 22 or --experimental-websocket");
+  assert.ok(url, "MQTT_WS_URL names the test broker");
+  const { default: init, MqttClient, Payload } = await import(entry);
+  await init();
+  const client = new MqttClient({ url, clientId: `node-${process.pid}`, protocolVersion: 5 });
+  const events = [];
+  for (const e of ["connect", "close", "end"]) client.on(e, () => events.push(e));
+  const ack = await client.connect();
+  assert.equal(ack.reasonCode, 0);
+  const topic = `mqtt-wasm/node/${process.pid}`;
+  const received = new Promise((resolve) => client.on("message", (t, payload, packet) => resolve({ t, payload, packet })));
+  const sub = await client.subscribe(topic, { qos: 1 });
+  assert.equal(sub.granted[0].qos, 1);
+  const body = { t: 21.5, unit: "°C" };
+  const result = await client.publish(topic, JSON.stringify(body), { qos: 1 });
+  assert.equal(typeof result.packetId, "number");
+  const { t, payload, packet } = await received;
+  assert.equal(t, topic);
+  assert.equal(packet.qos, 1);
+  assert.ok(payload instanceof Payload && payload instanceof Uint8Array);
+  assert.equal(payload.toString(), JSON.stringify(body), "toString() is the UTF-8 text, as a Buffer's");
+  assert.equal(`${payload}`, JSON.stringify(body));
+  assert.deepEqual(payload.json(), body);
+  await client.end();
+  assert.deepEqual(events, ["connect", "close", "end"]);
+  client.free();
+});
