@@ -1,14 +1,22 @@
 // The SharedWorker behind `SharedMqttClient`: one MqttClient, one WebSocket
 // and one session for every tab of the origin. Each tab (a MessagePort)
-// gets the messages of its own subscriptions only; a filter is unsubscribed
-// at the broker when the last tab using it lets go. It only routes: the
-// lifecycle (reconnects, giving up, what disconnect and connect mean) is
-// the client's.
+// gets the messages of its own subscriptions only, at the QoS it was
+// granted; a filter two tabs share is subscribed at the highest QoS either
+// asked for, and unsubscribed at the broker when the last tab using it lets
+// go. It only routes: the lifecycle (reconnects, giving up, what disconnect
+// and connect mean) is the client's.
 import init, { MqttClient } from "./mqtt_wasm.js";
 
 const ready = init();
 let client = null;
-/** filter -> Set of ports subscribed to it */
+/** Counts the connections: a tab hears `connect` once per connection. */
+let connection = 0;
+/** port -> the connection whose `connect` it heard */
+const heard = new WeakMap();
+/**
+ * filter -> { users: Map(port -> QoS asked), granted: what the broker
+ * granted (a QoS, or a reason code >= 0x80), or undefined before a SUBACK }
+ */
 const filters = new Map();
 /** filter -> the one message handler installed for it in the client: tabs
  * that come and go share it, so they never pile up handlers. */
@@ -26,15 +34,30 @@ const plain = (e) => ({
   closeCode: e?.closeCode,
 });
 
-function broadcast(event, arg) {
-  for (const port of ports) port.postMessage({ event, arg: event === "error" ? plain(arg) : arg });
+/** What a tab's read-only properties show, sent with every reply and event. */
+const state = () =>
+  client && {
+    connected: client.connected,
+    clientId: client.clientId,
+    protocolVersion: client.protocolVersion,
+    serverProperties: client.serverProperties,
+    inflightCount: client.inflightCount,
+    queuedCount: client.queuedCount,
+  };
+
+function tell(port, event, arg) {
+  if (event === "connect") heard.set(port, connection);
+  port.postMessage({ event, arg: event === "error" ? plain(arg) : arg, state: state() });
 }
 
 function ensureClient(options) {
   if (client) return client;
   client = new MqttClient(options);
-  for (const event of ["connect", "reconnect", "offline", "close", "disconnect", "error", "end"]) {
-    client.on(event, (arg) => broadcast(event, arg));
+  for (const event of ["connect", "reconnect", "offline", "close", "disconnect", "auth", "error", "end"]) {
+    client.on(event, (arg) => {
+      if (event === "connect") connection++;
+      for (const port of ports) tell(port, event, arg);
+    });
   }
   return client;
 }
@@ -43,23 +66,58 @@ function ensureClient(options) {
 function routeFor(filter) {
   if (routes.has(filter)) return undefined;
   const route = (topic, payload, packet) => {
-    for (const port of filters.get(filter) ?? []) {
+    for (const [port, asked] of filters.get(filter)?.users ?? []) {
       if (lastDelivered.get(port) === payload) continue;
       lastDelivered.set(port, payload);
-      port.postMessage({ event: "message", arg: [topic, payload, packet] });
+      // At the QoS this tab was granted: what it asked for, at most.
+      const qos = Math.min(packet.qos, asked);
+      port.postMessage({ event: "message", arg: [topic, payload, qos === packet.qos ? packet : { ...packet, qos }] });
     }
   };
   routes.set(filter, route);
   return route;
 }
 
+/** Subscribes `port` to one filter; SUBSCRIBE goes out only when no tab has
+ * it yet at this QoS or higher. Resolves with this tab's `granted` entry,
+ * and the SUBACK if one was asked for. */
+async function subscribeOne(port, item, name, asked, opts) {
+  let entry = filters.get(name);
+  if (!entry) filters.set(name, (entry = { users: new Map(), granted: undefined }));
+  entry.users.set(port, asked);
+  const have = entry.granted;
+  if (have !== undefined && have < 0x80 && have >= asked) {
+    return { granted: { topic: name, qos: asked, reasonCode: asked } };
+  }
+  const qos = Math.max(...entry.users.values());
+  const installed = routeFor(name);
+  let ack;
+  try {
+    ack = await client.subscribe(typeof item === "string" ? item : { ...item, qos }, { ...opts, qos }, installed);
+  } catch (e) {
+    // A failed filter loses the handler it installed: the next tab installs one again.
+    if (installed) routes.delete(name);
+    entry.users.delete(port);
+    throw e;
+  }
+  const granted = ack.granted[0];
+  entry.granted = granted.reasonCode >= 0x80 ? granted.reasonCode : granted.qos;
+  if (granted.reasonCode >= 0x80) {
+    if (installed) routes.delete(name);
+    entry.users.delete(port);
+    return { granted, ack };
+  }
+  const mine = Math.min(asked, granted.qos);
+  return { granted: { topic: name, qos: mine, reasonCode: mine }, ack };
+}
+
 /** Drops `port`'s use of `list`; unsubscribes what no tab uses any more. */
 async function release(port, list) {
   const orphaned = [];
   for (const filter of list) {
-    const users = filters.get(filter);
-    if (!users?.delete(port)) continue;
-    if (users.size === 0) {
+    const entry = filters.get(filter);
+    if (!entry?.users.delete(port)) continue;
+    if (entry.users.size === 0) {
       filters.delete(filter);
       routes.delete(filter);
       orphaned.push(filter);
@@ -69,42 +127,46 @@ async function release(port, list) {
   return { reasonCodes: list.map(() => 0) };
 }
 
+async function join(port, connecting) {
+  // A tab that left (disconnect()) and connects again hears events again.
+  ports.add(port);
+  const ack = await connecting;
+  // Its own `connect`, before its promise resolves, unless it heard this one.
+  if (heard.get(port) !== connection) tell(port, "connect", ack);
+  return { connack: ack, clientId: client.clientId };
+}
+
 const operations = {
-  async connect(port, { options }) {
-    // A tab that left (disconnect()) and connects again hears events again.
-    ports.add(port);
-    const ack = await ensureClient(options).connect();
-    return { connack: ack, clientId: client.clientId };
-  },
+  connect: (port, { options }) => join(port, ensureClient(options).connect()),
+  reconnect: (port, { options }) => join(port, ensureClient(options).reconnect()),
   publish: (port, { topic, payload, opts }) => client.publish(topic, payload, opts),
   async subscribe(port, { filter, opts }) {
     const list = Array.isArray(filter) ? filter : [filter];
-    const names = list.map((f) => (typeof f === "string" ? f : f.topic));
-    for (const name of names) {
-      if (!filters.has(name)) filters.set(name, new Set());
-      filters.get(name).add(port);
-    }
-    // One SUBSCRIBE per filter; the handler routes to every tab using it.
-    const installed = names.map(routeFor);
-    // A refused or failed filter loses the handler it installed: the next tab installs one again.
-    const settled = await Promise.allSettled(list.map((f, i) => client.subscribe(f, opts, installed[i])));
-    settled.forEach((s, i) => {
-      const refused = s.status === "rejected" || s.value.granted[0]?.reasonCode >= 0x80;
-      if (installed[i] && refused) routes.delete(names[i]);
-    });
+    const settled = await Promise.allSettled(
+      list.map((f) => {
+        const name = typeof f === "string" ? f : f.topic;
+        const asked = (typeof f === "string" ? undefined : f.qos) ?? opts?.qos ?? 0;
+        return subscribeOne(port, f, name, asked, opts);
+      }),
+    );
     const failed = settled.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;
-    const acks = settled.map((s) => s.value);
-    return { packetId: acks[0].packetId, granted: acks.flatMap((a) => a.granted), properties: acks[0].properties };
+    // The SUBACK's packetId and properties, when one was needed (0 and {}
+    // when every filter was already subscribed for another tab).
+    const ack = settled.find((s) => s.value.ack)?.value.ack;
+    return { packetId: ack?.packetId ?? 0, granted: settled.map((s) => s.value.granted), properties: ack?.properties ?? {} };
   },
   unsubscribe: (port, { filter }) => release(port, Array.isArray(filter) ? filter : [filter]),
+  auth: (port, { opts }) => client.auth(opts),
   async bye(port) {
     ports.delete(port);
+    heard.delete(port);
     await release(port, [...filters.keys()]);
     if (ports.size === 0 && client) {
       const ending = client;
       client = null;
       await ending.disconnect();
+      ending.free();
     }
     return null;
   },
@@ -116,10 +178,12 @@ self.onconnect = (e) => {
   port.onmessage = async ({ data: { id, op, args } }) => {
     try {
       await ready;
-      if (op !== "connect" && op !== "bye" && !client) throw { code: "NotConnected", message: "connect() first" };
-      port.postMessage({ id, result: await operations[op](port, args ?? {}) });
+      if (op !== "connect" && op !== "reconnect" && op !== "bye" && !client) {
+        throw { code: "NotConnected", message: `${op}(): connect() first` };
+      }
+      port.postMessage({ id, result: await operations[op](port, args ?? {}), state: state() });
     } catch (e) {
-      port.postMessage({ id, error: plain(e) });
+      port.postMessage({ id, error: plain(e), state: state() });
     }
   };
   port.start();

@@ -41,6 +41,9 @@ export class SharedMqttClient {
   #subscriptionHandlers = [];
   #connected = false;
   #clientId = "";
+  /** The worker's client as last reported (`connected`, counts, ...). */
+  #state = null;
+  #freed = false;
 
   constructor(options) {
     this.#options = options;
@@ -56,7 +59,8 @@ export class SharedMqttClient {
     addEventListener("pagehide", () => this.#port.postMessage({ id: 0, op: "bye" }));
   }
 
-  #receive({ id, result, error, event, arg }) {
+  #receive({ id, result, error, event, arg, state }) {
+    if (state) this.#state = state;
     if (event !== undefined) {
       if (event === "connect") this.#connected = true;
       if (event === "offline" || event === "close" || event === "end") this.#connected = false;
@@ -84,6 +88,7 @@ export class SharedMqttClient {
   }
 
   #call(op, args) {
+    if (this.#freed) return Promise.reject(new MqttError("Closed", `${op}(): this client was freed (free() or Symbol.dispose); create a new SharedMqttClient`));
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
@@ -93,10 +98,25 @@ export class SharedMqttClient {
 
   async connect() {
     if (this.#local) return this.#local.connect();
-    const { connack, clientId } = await this.#call("connect", { options: this.#options });
+    return this.#join("connect");
+  }
+
+  /** Connects now (after `disconnect()`, or cutting a back-off short). */
+  async reconnect() {
+    if (this.#local) return this.#local.reconnect();
+    return this.#join("reconnect");
+  }
+
+  async #join(op) {
+    const { connack, clientId } = await this.#call(op, { options: this.#options });
     this.#connected = true;
     this.#clientId = clientId;
     return connack;
+  }
+
+  /** Sends AUTH on the shared connection (MQTT 5.0). */
+  auth(opts) {
+    return this.#local ? this.#local.auth(opts) : this.#call("auth", { opts });
   }
 
   publish(topic, payload, opts) {
@@ -127,6 +147,24 @@ export class SharedMqttClient {
     this.#connected = false;
   }
 
+  /** MQTT.js's name for `disconnect()`. */
+  end(force, opts) {
+    return this.disconnect(typeof force === "object" ? force : opts);
+  }
+
+  /** Leaves for good: this tab's subscriptions go, later calls reject with `Closed`. */
+  free() {
+    if (this.#freed) return;
+    if (this.#local) {
+      this.#local.free();
+    } else {
+      this.#port.postMessage({ id: 0, op: "bye" });
+      this.#port.close();
+    }
+    this.#freed = true;
+    this.#connected = false;
+  }
+
   on(event, handler) {
     if (this.#local) {
       this.#local.on(event, handler);
@@ -149,6 +187,7 @@ export class SharedMqttClient {
   }
 
   get connected() {
+    if (this.#freed) return false;
     return this.#local ? this.#local.connected : this.#connected;
   }
 
@@ -156,8 +195,28 @@ export class SharedMqttClient {
     return this.#local ? this.#local.clientId : this.#clientId;
   }
 
+  get protocolVersion() {
+    return this.#local ? this.#local.protocolVersion : this.#state?.protocolVersion ?? (this.#options?.protocolVersion ?? 4);
+  }
+
+  /** The last CONNACK's properties (of the shared connection). */
+  get serverProperties() {
+    return this.#local ? this.#local.serverProperties : this.#state?.serverProperties ?? {};
+  }
+
+  /** Of the shared connection, as of the worker's last message to this tab. */
+  get inflightCount() {
+    return this.#local ? this.#local.inflightCount : this.#state?.inflightCount ?? 0;
+  }
+
+  get queuedCount() {
+    return this.#local ? this.#local.queuedCount : this.#state?.queuedCount ?? 0;
+  }
+
   /** Whether this tab shares the connection through a SharedWorker. */
   get shared() {
     return this.#local === null;
   }
 }
+
+if (Symbol.dispose) SharedMqttClient.prototype[Symbol.dispose] = SharedMqttClient.prototype.free;

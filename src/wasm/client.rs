@@ -77,16 +77,32 @@ export class MqttClient {
  */
 export class SharedMqttClient {
   constructor(options: ClientOptions);
+  /** Joins the shared connection (making it for the first tab); this tab's `connect` fires before it resolves. */
   connect(): Promise<ConnAck>;
+  reconnect(): Promise<ConnAck>;
   publish(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: PublishOptions): Promise<PublishResult>;
+  /**
+   * A filter two tabs share is subscribed at the highest QoS either asked
+   * for; each tab's `granted` entry, and its messages, are at its own QoS.
+   */
   subscribe(filter: string | string[] | SubscriptionRequest[], opts?: SubscribeOptions, handler?: MqttEvents["message"]): Promise<SubAck>;
   unsubscribe(filter: string | string[], opts?: { properties?: Properties }): Promise<UnsubAck>;
   /** Leaves the shared connection; the last tab to leave closes it. */
   disconnect(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  end(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  end(force: boolean, opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
+  auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
   on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  /** Leaves for good; later calls reject with `Closed`. */
+  free(): void;
   readonly connected: boolean;
   readonly clientId: string;
+  readonly protocolVersion: 3 | 4 | 5;
+  readonly serverProperties: Properties;
+  /** Of the shared connection, as of the worker's last message to this tab. */
+  readonly inflightCount: number;
+  readonly queuedCount: number;
   /** Whether this tab shares the connection through a SharedWorker. */
   readonly shared: boolean;
 }

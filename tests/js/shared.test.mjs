@@ -119,3 +119,58 @@ test("a connection error reaches the tab with its close code", async () => {
   assert.deepEqual(error, { name: "MqttError", code: "ConnectionFailed", closeCode: 1006 });
   await context.close();
 });
+
+test("a filter two tabs share is subscribed at the highest QoS asked, and each tab gets its own QoS and its own connect", async () => {
+  const context = await env.browser.newContext();
+  const [one, two] = [await tab(context), await tab(context)];
+  const topic = `shared-qos/${Date.now()}`;
+  const subscribe = (page, qos) => page.evaluate(async ({ url, topic, qos }) => {
+    const client = new window.mqtt.SharedMqttClient({ url, protocolVersion: 5 });
+    window.client = client;
+    window.order = [];
+    client.on("connect", () => window.order.push("connect event"));
+    client.on("message", (t, payload, packet) => window.received.push({ qos: packet.qos, text: payload.toString() }));
+    await client.connect();
+    window.order.push("connect resolved");
+    const ack = await client.subscribe(topic, { qos });
+    return { granted: ack.granted, order: window.order, version: client.protocolVersion, props: typeof client.serverProperties, counts: [client.inflightCount, client.queuedCount] };
+  }, { url: brokerUrl, topic, qos });
+  const a = await subscribe(one, 0);
+  const b = await subscribe(two, 2);
+  assert.deepEqual(a.granted, [{ topic, qos: 0, reasonCode: 0 }]);
+  assert.deepEqual(b.granted, [{ topic, qos: 2, reasonCode: 2 }]);
+  // The second tab joined a connection already up: it still hears its own connect, first.
+  assert.deepEqual(b.order, ["connect event", "connect resolved"]);
+  assert.deepEqual([b.version, b.props, b.counts], [5, "object", [0, 0]]);
+  // A third subscription at QoS 1 from the first tab must not lower the broker's.
+  await one.evaluate((topic) => window.client.subscribe(topic, { qos: 1 }), topic);
+
+  const publisher = await packagePage(env.browser, env.server.url);
+  await publisher.evaluate(async ({ url, topic }) => {
+    const pub = new window.mqtt.MqttClient({ url });
+    await pub.connect();
+    await pub.publish(topic, "q2", { qos: 2 });
+    await pub.disconnect();
+  }, { url: brokerUrl, topic });
+  const got = (page) => page.waitForFunction(() => window.received.length >= 1, null, { timeout: 5000 }).then(() => page.evaluate(() => window.received));
+  assert.deepEqual(await got(two), [{ qos: 2, text: "q2" }], "QoS 2 end to end for the tab that asked for it");
+  assert.deepEqual(await got(one), [{ qos: 1, text: "q2" }], "the other tab at the QoS it was granted last");
+
+  // The rest of MqttClient's members: reconnect, end, free.
+  const r = await one.evaluate(async () => {
+    const c = window.client;
+    await c.end();
+    const again = await c.reconnect();
+    c.free();
+    let after;
+    try {
+      await c.publish("x", "y");
+    } catch (e) {
+      after = e.code;
+    }
+    return { again: again.reasonCode, after, connected: c.connected };
+  });
+  assert.deepEqual(r, { again: 0, after: "Closed", connected: false });
+  await two.evaluate(() => window.client.disconnect());
+  await context.close();
+});
