@@ -13,7 +13,7 @@ wasm-pack build --release --target web --out-dir pkg --out-name mqtt_wasm_core -
 [ -f pkg/mqtt_wasm_core_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
 write_entry pkg
 # SharedMqttClient (one connection for all tabs) and its SharedWorker.
-cp pkg-template/shared.js pkg-template/shared-worker.js pkg/
+cp pkg-template/shared.js pkg-template/shared-worker.js pkg-template/timer-worker.js pkg/
 cp pkg-template/README.md pkg-template/LICENSE pkg/
 # The shipped JavaScript is minified, as mqtt.min.js is: names, exports and
 # the `new URL("…_bg.wasm", import.meta.url)` bundlers look for are kept.

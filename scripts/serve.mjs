@@ -2,6 +2,8 @@
 //   /            -> www/
 //   /pkg/...     -> pkg/ (the built npm package; PKG_DIR overrides)
 //   /config.json -> { "brokerUrl": process.env.MQTT_WS_URL }
+//   /csp.html    -> an empty page under a strict Content Security Policy
+//                   (no blob: workers, no eval), for the tests
 //   /bench/...   -> bench/browser/ (the browser benchmark page)
 //   POST /results -> written to the file named by BENCH_RESULTS
 //   POST /progress -> the benchmark page's current step, written to
@@ -37,6 +39,14 @@ const server = http.createServer((req, res) => {
   if (url.pathname === "/config.json") {
     res.writeHead(200, { "content-type": types[".json"], "cache-control": "no-store" });
     res.end(JSON.stringify({ brokerUrl: process.env.MQTT_WS_URL || "" }));
+    return;
+  }
+  if (url.pathname === "/csp.html") {
+    res.writeHead(200, {
+      "content-type": types[".html"],
+      "content-security-policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' ws: wss:",
+    });
+    res.end("<!doctype html><title>strict CSP</title>");
     return;
   }
   const report = { "/results": "", "/progress": ".progress" }[url.pathname];

@@ -78,25 +78,40 @@ export function publishResult(packetId, reasonCode, properties) {
 // Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute
 // after five minutes hidden), which would make keepalive PINGREQs late. A
 // dedicated Worker's timers are not throttled that way, and its messages
-// wake the page. Every timer is armed in the worker and, as a backup for a
-// worker that cannot start (a Content Security Policy without blob:
-// workers), with the page's own setTimeout: whichever fires first runs it.
+// wake the page. The worker is the package's timer-worker.js (four folders
+// up from this snippet; a Content Security Policy allows it with
+// `worker-src 'self'`), or, where that file is not served (a bundler that
+// did not copy it), the same code from a blob: URL. Every timer is also
+// armed with the page's own setTimeout, a backup for a worker that cannot
+// start at all: whichever fires first runs it.
 const pending = new Map();
 let nextId = 1;
 let worker;
 
+const TIMER_WORKER = "const t=new Map();onmessage=({data:[id,ms]})=>{clearTimeout(t.get(id));t.delete(id);" +
+  "if(ms>=0)t.set(id,setTimeout(()=>{t.delete(id);postMessage(id)},ms))}";
+
+function start(url, fallback) {
+  try {
+    worker = new Worker(url);
+    worker.onmessage = (e) => fire(e.data);
+    worker.onerror = () => {
+      worker = null;
+      fallback?.();
+    };
+  } catch {
+    worker = null;
+    fallback?.();
+  }
+}
+
 function timerWorker() {
   if (worker !== undefined) return worker;
   worker = null;
-  try {
-    const src = "const t=new Map();onmessage=e=>{const[id,ms]=e.data;clearTimeout(t.get(id));t.delete(id);" +
-      "if(ms>=0)t.set(id,setTimeout(()=>{t.delete(id);postMessage(id)},ms))}";
-    worker = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
-    worker.onmessage = (e) => fire(e.data);
-    worker.onerror = () => { worker = null; };
-  } catch {
-    worker = null;
-  }
+  if (typeof Worker !== "function") return worker;
+  start(new URL("../../../../timer-worker.js", import.meta.url), () =>
+    start(URL.createObjectURL(new Blob([TIMER_WORKER], { type: "text/javascript" }))),
+  );
   return worker;
 }
 
@@ -143,7 +158,7 @@ export function afterQueuedEvents(callback) {
   if (afterQueued.length === 1) channel.port2.postMessage(null);
 }
 
-// The timer's worker, for tests: whether one is running.
+// The timer's worker, for tests: whether one is running, and from where.
 export function timerWorkerActive() {
   return Boolean(worker);
 }

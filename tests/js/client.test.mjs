@@ -198,6 +198,36 @@ test("timers run in a dedicated worker, so keepalive survives a throttled page",
   assert.equal(r.connected, true);
 });
 
+test("under a strict Content Security Policy the timer worker still runs: a file of the package, no blob:", async () => {
+  const page = await env.browser.newPage();
+  // The server's page with a CSP that refuses blob: workers and eval (scripts/serve.mjs).
+  await page.goto(`${env.server.url}csp.html`);
+  const r = await page.evaluate(async (url) => {
+    const blocked = [];
+    document.addEventListener("securitypolicyviolation", (e) => blocked.push(`${e.violatedDirective} ${e.blockedURI}`));
+    const mod = await import("/pkg/mqtt_wasm.js");
+    await mod.default();
+    const client = new mod.MqttClient({ url, keepalive: 1 });
+    const sent = [];
+    client.on("packetsend", (s) => sent.push(s.type));
+    await client.connect();
+    // Without the page's timers, only the worker can fire the keepalive.
+    window.setTimeout = () => 0;
+    await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      const start = performance.now();
+      channel.port1.onmessage = () => (performance.now() - start > 2500 ? resolve() : channel.port2.postMessage(0));
+      channel.port2.postMessage(0);
+    });
+    const pings = sent.filter((t) => t === "pingreq").length;
+    await client.disconnect();
+    return { pings, blocked };
+  }, brokerUrl);
+  await page.close();
+  assert.deepEqual(r.blocked, [], "nothing the policy refuses");
+  assert.ok(r.pings >= 2, `keepalive from the worker under the policy: ${r.pings} pings`);
+});
+
 test("off() stops a handler; handlers added or removed during an event apply from the next one", async () => {
   const r = await env.page.evaluate(async (url) => {
     const client = new window.mqtt.MqttClient({ url });
