@@ -21,17 +21,23 @@ let ready = false;
 const wrap = (key, input) =>
   input === undefined || Object.getPrototypeOf(input) === Object.prototype ? input : { [key]: input };
 
+// In Node: a file path or file: URL, which Node's fetch() cannot read.
+const isFile = (input) =>
+  input instanceof URL
+    ? input.protocol === "file:"
+    : typeof input === "string" && (input.startsWith("file:") || /^[a-z]:[\\/]/i.test(input) || !/^[a-z][a-z0-9+.-]*:/i.test(input));
+
 /**
  * Loads the .wasm once. Without an argument it is fetched from beside this
- * module (bundlers copy it there), or, in Node, read from the package folder.
+ * module (bundlers copy it there), or, in Node, read from the package
+ * folder; in Node a file path or file: URL is read from disk too.
  */
 export default async function initialize(input) {
-  if (input === undefined && import.meta.url.startsWith("file:")) {
-    // Node's fetch() cannot read file: URLs. process.getBuiltinModule (Node
-    // 20.16+) needs no import a browser bundler would try to resolve.
-    const fs = globalThis.process?.getBuiltinModule?.("node:fs");
-    if (fs) input = fs.readFileSync(new URL("./mqtt_wasm_core_bg.wasm", import.meta.url));
-  }
+  // process.getBuiltinModule (Node 20.16+) needs no import a browser
+  // bundler would try to resolve.
+  const fs = import.meta.url.startsWith("file:") ? globalThis.process?.getBuiltinModule?.("node:fs") : undefined;
+  if (fs && input === undefined) input = new URL("./mqtt_wasm_core_bg.wasm", import.meta.url);
+  if (fs && isFile(input)) input = fs.readFileSync(input);
   const exports = await init(wrap("module_or_path", input));
   ready = true;
   return exports;

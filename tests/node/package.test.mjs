@@ -41,6 +41,18 @@ test("without a WebSocket, connect() rejects saying what the environment lacks",
   assert.match(message, /Node 22/);
 });
 
+test("init() takes the .wasm as a file path, a file: URL or its bytes", () => {
+  const wasm = fileURLToPath(new URL("../../pkg/mqtt_wasm_core_bg.wasm", import.meta.url));
+  for (const form of [JSON.stringify(wasm), `new URL(${JSON.stringify(`file://${wasm}`)})`, `(await import("node:fs")).readFileSync(${JSON.stringify(wasm)})`]) {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
+      const m = await import(${JSON.stringify(entry)});
+      await m.default(${form});
+      console.log(new m.MqttClient({ url: "ws://127.0.0.1:1/mqtt", clientId: "x" }).clientId);
+    `], { encoding: "utf8" });
+    assert.equal(out.trim(), "x", form);
+  }
+});
+
 test("a round trip from Node: connect, subscribe, publish at QoS 1, the payload read as text and JSON", async () => {
   assert.equal(typeof WebSocket, "function", "run with Node 22 or --experimental-websocket");
   assert.ok(url, "MQTT_WS_URL names the test broker");
