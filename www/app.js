@@ -4,11 +4,14 @@ import init, { MqttClient, MqttError } from "/pkg/mqtt_wasm.js";
 import uPlot from "/node_modules/uplot/dist/uPlot.esm.js";
 
 const $ = (id) => document.getElementById(id);
-const decoder = new TextDecoder();
 const CHART_WINDOW_S = 60;
 const MAX_LOG_ROWS = 300;
+/** A pause this much longer than a series' usual interval is drawn as a gap. */
+const GAP_FACTOR = 3;
 
 let client = null;
+/** The filter the current client subscribed (a new filter replaces it). */
+let subscribedFilter = null;
 let paused = false;
 let received = 0;
 
@@ -25,19 +28,35 @@ function describe(e) {
   return `${e.code}${reason}: ${e.message}`;
 }
 
+/** `state`: offline, connecting, reconnecting or online. */
 function setStatus(state) {
   const el = $("status");
   el.textContent = state;
   el.dataset.state = state;
   el.className = `status ${state}`;
-  $("connect").disabled = state !== "offline";
+  $("connect").disabled = state === "connecting";
   $("disconnect").disabled = state === "offline";
-  $("publish").disabled = state === "offline";
+  $("publish").disabled = state !== "online";
+  if (state !== "reconnecting") $("attempts").textContent = "";
 }
+
+/** MQTT topic-filter matching, to drop the rows a new filter no longer covers. */
+function matches(filter, topic) {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length || (f[i] !== "+" && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
+const isNumeric = (text) => text.trim() !== "" && Number.isFinite(Number(text));
 
 // ----- topic tree -------------------------------------------------------------
 
-/** topic -> { value, retained, times: [ms...], row } */
+/** topic -> { value, retained, times: [ms...], row, at } */
 const topics = new Map();
 
 function rate(entry, now) {
@@ -52,12 +71,15 @@ function updateTopic(topic, text, retained) {
     const row = document.createElement("tr");
     row.dataset.topic = topic;
     row.innerHTML = "<td></td><td></td><td></td><td></td>";
-    row.cells[0].textContent = topic;
+    // Left-to-right marks keep the topic's own order inside the rtl cell.
+    row.cells[0].textContent = `\u200e${topic}\u200e`;
+    row.cells[0].className = "tail";
     row.cells[0].title = topic;
     const button = document.createElement("button");
     button.className = "chart";
     button.title = "chart this topic";
     button.textContent = "chart";
+    button.hidden = true;
     button.addEventListener("click", () => chartTopic(topic));
     row.cells[3].appendChild(button);
     // Keep rows sorted by topic, as a flattened tree.
@@ -69,10 +91,33 @@ function updateTopic(topic, text, retained) {
   entry.value = text;
   entry.retained = retained;
   entry.times.push(now);
-  entry.row.cells[1].textContent = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  entry.at = new Date();
+  entry.row.cells[1].textContent = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  entry.row.cells[1].title = text.slice(0, 2000);
   entry.row.cells[1].className = retained ? "retained" : "";
+  entry.row.classList.remove("stale");
   entry.row.dataset.value = text;
   entry.row.dataset.retained = String(retained);
+  // Only numbers can be charted.
+  entry.row.cells[3].firstChild.hidden = !isNumeric(text) || charted.includes(topic);
+}
+
+/** Rows the connection no longer updates: marked, with the time of their last value. */
+function markStale() {
+  for (const entry of topics.values()) {
+    entry.row.classList.add("stale");
+    entry.row.title = `no update since ${entry.at?.toLocaleTimeString() ?? "-"}`;
+  }
+}
+
+/** Rows a new filter does not cover: removed. */
+function keepOnly(filter) {
+  for (const [topic, entry] of topics) {
+    if (!matches(filter, topic)) {
+      entry.row.remove();
+      topics.delete(topic);
+    }
+  }
 }
 
 setInterval(() => {
@@ -83,47 +128,81 @@ setInterval(() => {
 // ----- chart --------------------------------------------------------------------
 
 const charted = [];
-/** topic -> [[t...], [v...]] of the last CHART_WINDOW_S seconds */
+/** topic -> [[t, v]...] of the last CHART_WINDOW_S seconds (v null: a gap) */
 const series = new Map();
 let plot = null;
+
+/** The unit of a telemetry topic, from its last level: one y-axis per unit. */
+function unitOf(topic) {
+  const name = topic.split("/").pop();
+  if (/temp/i.test(name)) return "°C";
+  if (/humid|battery|percent/i.test(name)) return "%";
+  return "value";
+}
 
 function chartTopic(topic) {
   if (charted.includes(topic)) return;
   charted.push(topic);
   series.set(topic, []);
-  $("chart-topics").textContent = charted.join(", ");
+  topics.get(topic)?.row.cells[3].firstChild.setAttribute("hidden", "");
+  $("chart-topics").textContent = charted.map((t) => `${t.split("/").pop()} (${unitOf(t)})`).join(", ");
   rebuildPlot();
 }
+
+const clock = (v) => new Date(v * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 
 function rebuildPlot() {
   plot?.destroy();
   const colors = ["#d9480f", "#1971c2", "#2f9e44", "#9c36b5", "#e67700"];
+  const units = [...new Set(charted.map(unitOf))];
   plot = new uPlot(
     {
-      width: Math.max(320, $("chart").clientWidth),
+      width: $("chart").clientWidth || 320,
       height: 240,
-      series: [{}, ...charted.map((t, i) => ({ label: t.split("/").pop(), stroke: colors[i % colors.length], spanGaps: true }))],
-      axes: [{}, {}],
+      // The last minute, whole seconds on the axis.
+      scales: { x: { time: true, range: () => [Date.now() / 1000 - CHART_WINDOW_S, Date.now() / 1000] } },
+      series: [
+        { value: (u, v) => (v == null ? "" : clock(v)) },
+        ...charted.map((t, i) => ({
+          label: t.split("/").pop(),
+          stroke: colors[i % colors.length],
+          scale: unitOf(t),
+          value: (u, v) => (v == null ? "" : `${v} ${unitOf(t) === "value" ? "" : unitOf(t)}`),
+        })),
+      ],
+      axes: [
+        { values: (u, splits) => splits.map(clock), space: 80 },
+        ...units.map((unit, i) => ({ scale: unit, label: unit, side: i % 2 ? 1 : 3, grid: { show: i === 0 }, size: 50 })),
+      ],
     },
     plotData(),
     $("chart"),
   );
 }
 
+// One x for all series: a series has no value (undefined: the line goes
+// on) where only another one has a point, and null (a gap) where its own
+// points stopped coming.
 function plotData() {
   const times = [...new Set(charted.flatMap((t) => series.get(t).map(([x]) => x)))].sort((a, b) => a - b);
   return [times, ...charted.map((t) => {
     const byTime = new Map(series.get(t));
-    return times.map((x) => byTime.get(x) ?? null);
+    return times.map((x) => (byTime.has(x) ? byTime.get(x) : undefined));
   })];
 }
 
 function recordPoint(topic, text) {
   const points = series.get(topic);
-  const value = Number(text);
-  if (!points || text.trim() === "" || !Number.isFinite(value)) return;
-  const now = Date.now() / 1000;
-  points.push([Math.round(now * 10) / 10, value]);
+  if (!points || !isNumeric(text)) return;
+  const now = Math.round(Date.now() / 100) / 10;
+  const last = points.at(-1);
+  const before = points.at(-2);
+  // A pause longer than GAP_FACTOR usual intervals (at least 2 s): a gap.
+  if (last && before && last[1] !== null && before[1] !== null) {
+    const usual = Math.max(last[0] - before[0], 2 / GAP_FACTOR);
+    if (now - last[0] > GAP_FACTOR * usual) points.push([last[0] + usual / 2, null]);
+  }
+  points.push([now, Number(text)]);
   while (points.length && points[0][0] < now - CHART_WINDOW_S) points.shift();
 }
 
@@ -134,6 +213,9 @@ setInterval(() => {
   }
 }, 500);
 
+// The chart follows its column's width (a phone turned, a window resized).
+new ResizeObserver(() => plot?.setSize({ width: $("chart").clientWidth, height: 240 })).observe($("chart"));
+
 // ----- message log --------------------------------------------------------------
 
 function logMessage(topic, text, packet) {
@@ -141,11 +223,13 @@ function logMessage(topic, text, packet) {
   $("count").textContent = String(received);
   if (paused) return;
   const row = document.createElement("tr");
-  for (const cell of [new Date().toLocaleTimeString(), topic, String(packet.qos), packet.retain ? "yes" : "", text]) {
+  for (const cell of [clock(Date.now() / 1000), topic, String(packet.qos), packet.retain ? "yes" : "", text]) {
     const td = document.createElement("td");
-    td.textContent = cell;
+    td.textContent = cell === topic ? `\u200e${topic}\u200e` : cell;
+    td.title = cell;
     row.appendChild(td);
   }
+  row.cells[1].className = "tail";
   $("messages").prepend(row);
   while ($("messages").rows.length > MAX_LOG_ROWS) $("messages").deleteRow(-1);
 }
@@ -163,8 +247,13 @@ $("clear").addEventListener("click", () => {
 // ----- connection -----------------------------------------------------------------
 
 async function connect() {
+  // A new client for every Connect: the previous one is freed (its
+  // promises settle, its socket closes) and its subscription forgotten.
+  client?.free();
+  client = null;
+  subscribedFilter = null;
+  $("conn-error").textContent = "";
   setStatus("connecting");
-  $("attempts").textContent = "";
   const options = {
     url: $("url").value,
     protocolVersion: Number($("version").value),
@@ -183,54 +272,75 @@ async function connect() {
     setStatus("offline");
     return;
   }
+  const self = client;
   client
     .on("connect", (ack) => {
       setStatus("online");
-      $("attempts").textContent = "";
-      $("connack").textContent = `CONNACK 0x${ack.reasonCode.toString(16)}, session present ${ack.sessionPresent}, client id ${client.clientId}`;
+      $("conn-error").textContent = "";
+      $("connack").textContent = `CONNACK 0x${ack.reasonCode.toString(16)}, session present ${ack.sessionPresent}, client id ${self.clientId}`;
       log("connected");
     })
     .on("reconnect", ({ attempt, delayMs, url }) => {
-      setStatus("connecting");
-      $("attempts").textContent = `reconnect attempt ${attempt}`;
+      setStatus("reconnecting");
+      $("attempts").textContent = `attempt ${attempt}, after ${(delayMs / 1000).toFixed(1)} s`;
       log(`reconnect attempt ${attempt} after ${delayMs} ms to ${url}`);
     })
     .on("offline", () => {
-      setStatus("connecting");
+      setStatus("reconnecting");
+      markStale();
       log("offline");
     })
-    .on("error", (e) => log(`error ${describe(e)}`))
+    .on("error", (e) => {
+      // Shown where it happened: the connection's errors under its form.
+      $("conn-error").textContent = describe(e);
+      log(`error ${describe(e)}`);
+    })
     .on("end", () => {
+      if (client !== self) return;
       setStatus("offline");
+      markStale();
       log("ended");
     })
     .on("message", (topic, payload, packet) => {
-      const text = decoder.decode(payload);
+      const text = payload.toString();
       updateTopic(topic, text, packet.retain);
       recordPoint(topic, text);
       logMessage(topic, text, packet);
     });
   try {
-    await client.connect();
+    await self.connect();
     await subscribe($("filter").value);
   } catch (e) {
+    if (client !== self) return;
+    $("conn-error").textContent = `connect failed: ${describe(e)}`;
     log(`connect failed: ${describe(e)}`);
     setStatus("offline");
   }
 }
 
-let subscribedFilter = null;
 
 async function subscribe(filter) {
   if (!client) return;
+  const result = $("subscribe-result");
   try {
     if (subscribedFilter && subscribedFilter !== filter) await client.unsubscribe(subscribedFilter);
     const ack = await client.subscribe(filter, { qos: 1 });
     const g = ack.granted[0];
+    if (g.reasonCode >= 0x80) {
+      result.className = "error";
+      result.textContent = `the broker refused ${g.topic}: reason 0x${g.reasonCode.toString(16)}`;
+      log(result.textContent);
+      return;
+    }
     subscribedFilter = filter;
+    keepOnly(filter);
+    result.className = "muted";
+    result.textContent = `subscribed to ${g.topic} (QoS ${g.qos})`;
     log(`subscribed to ${g.topic}: granted QoS ${g.qos}, reason 0x${g.reasonCode.toString(16)}`);
   } catch (e) {
-    log(`subscribe failed: ${describe(e)}`);
+    result.className = "error";
+    result.textContent = `subscribe failed: ${describe(e)}`;
+    log(result.textContent);
   }
 }
 
@@ -238,7 +348,9 @@ $("connect-form").addEventListener("submit", (e) => {
   e.preventDefault();
   connect();
 });
-$("disconnect").addEventListener("click", () => client?.disconnect());
+$("disconnect").addEventListener("click", () => {
+  client?.disconnect().catch((e) => log(`disconnect: ${describe(e)}`));
+});
 $("filter-form").addEventListener("submit", (e) => {
   e.preventDefault();
   subscribe($("filter").value);
@@ -278,7 +390,7 @@ if (config.brokerUrl) {
   const device = new Worker("device.js", { type: "module" });
   device.onmessage = ({ data }) => {
     if (data.type === "status") $("device-status").textContent = `device: ${data.status}`;
-    if (data.type === "command") log(`device obeyed: ${data.command}`);
+    if (data.type === "command") log(data.obeyed ? `device obeyed: ${data.command}` : `device refused: ${data.command} (${data.reason})`);
   };
   device.postMessage({ url: config.brokerUrl, id: "sim-1" });
   chartTopic("devices/sim-1/telemetry/temperature");

@@ -31,18 +31,21 @@ self.onmessage = async ({ data: { url, id } }) => {
     timer = setInterval(publishTelemetry, interval);
   };
   client.on("message", async (topic, payload) => {
-    const command = new TextDecoder().decode(payload).trim();
+    const command = payload.toString().trim();
     const [verb, arg] = command.split(/\s+/);
     if (verb === "led" && (arg === "on" || arg === "off")) {
       await client.publish(`${base}/state/led`, arg, { qos: 1, retain: true });
+      self.postMessage({ type: "command", command, obeyed: true });
     } else if (verb === "interval" && Number(arg) >= 50) {
       interval = Number(arg);
       schedule();
       await client.publish(`${base}/state/interval`, String(interval), { qos: 1, retain: true });
+      self.postMessage({ type: "command", command, obeyed: true });
     } else {
-      await client.publish(`${base}/state/error`, `unknown command: ${command}`, { qos: 1 });
+      const reason = "unknown command; try \"led on\", \"led off\" or \"interval 1000\"";
+      await client.publish(`${base}/state/error`, `${command}: ${reason}`, { qos: 1 });
+      self.postMessage({ type: "command", command, obeyed: false, reason });
     }
-    self.postMessage({ type: "command", command });
   });
   client.on("connect", () => self.postMessage({ type: "status", status: "online" }));
   client.on("offline", () => self.postMessage({ type: "status", status: "offline" }));

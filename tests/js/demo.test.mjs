@@ -1,8 +1,12 @@
 // The www/ dashboard, served as `make demo` serves it: it connects to the
 // broker named in /config.json, the simulated device (a second client in a
 // Web Worker) streams telemetry into the topic tree and the chart, a
-// command published from the form makes the device react, and a
-// screenshot is saved to test-artifacts/dashboard.png.
+// command published from the form makes the device react (an unknown one
+// is refused), a new filter drops the rows it no longer covers, an
+// unreachable broker shows its error and the reconnect attempts where the
+// connection is set up, and the layout holds at 1280 and 390 px wide (no
+// horizontal scroll, no overlapping cells), with a screenshot of each
+// under test-artifacts/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -13,11 +17,45 @@ import { useBrowser } from "./harness.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const env = useBrowser();
 
+/** What overflows at the page's current width: the page itself, a section, or cells of a row over each other. */
+function layoutFaults(page) {
+  return page.evaluate(() => {
+    const faults = [];
+    const doc = document.scrollingElement;
+    if (doc.scrollWidth > window.innerWidth) faults.push(`page scrolls sideways: ${doc.scrollWidth} > ${window.innerWidth}`);
+    for (const section of document.querySelectorAll("section")) {
+      if (section.scrollWidth > section.clientWidth + 1) faults.push(`section "${section.querySelector("h2")?.textContent.trim().slice(0, 20)}" overflows: ${section.scrollWidth} > ${section.clientWidth}`);
+    }
+    for (const row of document.querySelectorAll("tr")) {
+      const cells = [...row.cells].map((c) => c.getBoundingClientRect());
+      if (cells.some((r) => r.width < 8)) faults.push(`a column collapsed in a row of ${row.closest("table").parentElement.className}`);
+      for (let i = 1; i < cells.length; i++) {
+        if (cells[i].left < cells[i - 1].right - 1) faults.push(`cells overlap in a row of ${row.closest("table").parentElement.className}`);
+      }
+    }
+    return faults;
+  });
+}
+
 test("the dashboard shows live telemetry and drives the simulated device", async () => {
   const page = await env.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  // The browser's own line for the unreachable broker is expected.
+  page.on("console", (m) => m.type() === "error" && !m.text().includes("WebSocket connection to") && errors.push(m.text()));
+  // The page's open WebSockets, to see that a replaced client lets go of its own.
+  await page.addInitScript(() => {
+    const open = new Set();
+    const Native = WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener("open", () => open.add(this));
+        this.addEventListener("close", () => open.delete(this));
+      }
+    };
+    window.openSockets = () => open.size;
+  });
   await page.goto(env.server.url);
   await page.waitForSelector('#status[data-state="online"]', { timeout: 10000 });
   await page.waitForSelector("#device-status:text('device: online')", { timeout: 10000 });
@@ -44,7 +82,49 @@ test("the dashboard shows live telemetry and drives the simulated device", async
   await page.click("#clear");
   assert.equal(await page.$$eval("#messages tr", (rows) => rows.length), 0);
   await page.click("#pause");
+  // Only numeric topics can be charted; the charted one has no button any more.
+  const chartable = await page.$$eval("#tree tr", (rows) => Object.fromEntries(rows.map((r) => [r.dataset.topic, !r.querySelector("button.chart").hidden])));
+  assert.equal(chartable["devices/sim-1/state/led"], false, "\"on\" is not a number");
+  assert.equal(chartable["devices/sim-1/telemetry/battery"], true);
+  assert.equal(chartable["devices/sim-1/telemetry/temperature"], false, "charted already");
+  // One y-axis per unit: temperature (°C) and humidity (%).
+  assert.match(await page.textContent("#chart-topics"), /temperature \(°C\), humidity \(%\)/);
+
+  // An unknown command is reported as refused, not obeyed.
+  await page.fill("#payload", "reboot now");
+  await page.click("#publish");
+  await page.waitForFunction(() => document.getElementById("log").textContent.includes("device refused: reboot now"), null, { timeout: 5000 });
+  assert.ok(!(await page.textContent("#log")).includes("device obeyed: reboot now"));
+
+  // A new filter drops the rows it does not cover.
+  await page.fill("#filter", "devices/sim-1/telemetry/#");
+  await page.click("#filter-form button");
+  await page.waitForSelector("#subscribe-result:text('subscribed to devices/sim-1/telemetry/#')", { timeout: 5000 });
+  const rows = await page.$$eval("#tree tr", (rows) => rows.map((r) => r.dataset.topic));
+  assert.ok(rows.length > 0 && rows.every((t) => t.startsWith("devices/sim-1/telemetry/")), rows.join(" "));
+
   fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
-  await page.screenshot({ path: path.join(root, "test-artifacts/dashboard.png"), fullPage: true });
+  assert.deepEqual(await layoutFaults(page), [], "at 1280 px");
+  await page.screenshot({ path: path.join(root, "test-artifacts/dashboard-1280.png"), fullPage: true });
+  // A phone, or a small wall tablet.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(700);
+  assert.deepEqual(await layoutFaults(page), [], "at 390 px");
+  const chartWidth = await page.$eval("#chart canvas", (c) => c.getBoundingClientRect().width);
+  assert.ok(chartWidth <= 390, `the chart follows the width: ${chartWidth}`);
+  await page.screenshot({ path: path.join(root, "test-artifacts/dashboard-390.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+
+  // An unreachable broker: its error and the attempts show at the connection
+  // form; the previous client is freed, not left running.
+  await page.fill("#url", process.env.MQTT_CLOSED_URL);
+  await page.click("#connect");
+  await page.waitForSelector("#conn-error:text('ConnectionFailed')", { timeout: 10000 });
+  assert.match(await page.textContent("#conn-error"), new RegExp(process.env.MQTT_CLOSED_URL.replace(/[.]/g, "\\.")));
+  await page.waitForSelector('#status[data-state="reconnecting"]', { timeout: 10000 });
+  await page.waitForSelector("#attempts:text('attempt')", { timeout: 10000 });
+  const stale = await page.$$eval("#tree tr.stale", (rows) => rows.length);
+  assert.ok(stale > 0, "the rows of the old connection are marked stale");
+  assert.equal(await page.evaluate(() => window.openSockets()), 0, "the old client's socket was closed");
   assert.deepEqual(errors, []);
 });
