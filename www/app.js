@@ -210,6 +210,7 @@ setInterval(() => {
   if (plot) {
     plot.setData(plotData());
     $("chart").dataset.points = String(plot.data[0].length);
+    $("chart").dataset.gaps = String(plot.data.slice(1).flat().filter((v) => v === null).length);
   }
 }, 500);
 

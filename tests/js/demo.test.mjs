@@ -96,6 +96,18 @@ test("the dashboard shows live telemetry and drives the simulated device", async
   await page.waitForFunction(() => document.getElementById("log").textContent.includes("device refused: reboot now"), null, { timeout: 5000 });
   assert.ok(!(await page.textContent("#log")).includes("device obeyed: reboot now"));
 
+  // A pause in the telemetry (the device slowed to one message per 4 s) is a gap, not a line.
+  await page.fill("#payload", "interval 4000");
+  await page.click("#publish");
+  await page.waitForFunction(() => Number(document.getElementById("chart").dataset.gaps || 0) >= 1, null, { timeout: 15000 });
+  await page.fill("#payload", "interval 500");
+  await page.click("#publish");
+
+  // A filter the client refuses: the error beside the filter, in the client's words.
+  await page.fill("#filter", "devices/#/x");
+  await page.click("#filter-form button");
+  await page.waitForSelector("#subscribe-result.error:text('InvalidTopic')", { timeout: 5000 });
+
   // A new filter drops the rows it does not cover.
   await page.fill("#filter", "devices/sim-1/telemetry/#");
   await page.click("#filter-form button");
