@@ -9,6 +9,8 @@
 // Node; and the classes written in JavaScript: MqttError (a wasm-bindgen
 // snippet, whose folder scripts/build.sh names here) and SharedMqttClient.
 import init, { initSync as initSyncCore, MqttClient as Bindings } from "./mqtt_wasm_core.js";
+
+export { topicMatches } from "./mqtt_wasm_core.js";
 import { MqttError, Payload } from "./SNIPPET";
 
 export { MqttError, Payload };

@@ -2,7 +2,7 @@
 // tab of the origin (a SharedWorker, shared-worker.js, owns the WebSocket
 // and the session). Falls back to a client of its own where SharedWorker
 // is missing.
-import { MqttClient, MqttError, Payload } from "./mqtt_wasm.js";
+import { MqttClient, MqttError, Payload, topicMatches } from "./mqtt_wasm.js";
 
 const toError = (e) => new MqttError(e.code, e.message, e.reasonCode, e.closeCode);
 
@@ -15,19 +15,6 @@ function call(handler, args) {
     if (typeof reportError === "function") reportError(e);
     else setTimeout(() => { throw e; });
   }
-}
-
-/** MQTT topic-filter matching, for this tab's per-subscription handlers. */
-function matches(filter, topic) {
-  const inner = filter.startsWith("$share/") ? filter.split("/").slice(2).join("/") : filter;
-  const f = inner.split("/");
-  const t = topic.split("/");
-  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true;
-    if (i >= t.length || (f[i] !== "+" && f[i] !== t[i])) return false;
-  }
-  return f.length === t.length;
 }
 
 export class SharedMqttClient {
@@ -70,7 +57,7 @@ export class SharedMqttClient {
         arg[1] = new Payload(bytes.buffer, bytes.byteOffset, bytes.length);
         const called = new Set();
         for (const [filter, handler] of this.#subscriptionHandlers) {
-          if (!called.has(handler) && matches(filter, arg[0])) {
+          if (!called.has(handler) && topicMatches(filter, arg[0])) {
             called.add(handler);
             call(handler, arg);
           }

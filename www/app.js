@@ -1,6 +1,6 @@
 // The dashboard: plain ES modules on the package built into /pkg/ and uPlot
 // from node_modules; no bundler.
-import init, { MqttClient, MqttError } from "/pkg/mqtt_wasm.js";
+import init, { MqttClient, MqttError, topicMatches } from "/pkg/mqtt_wasm.js";
 import uPlot from "/node_modules/uplot/dist/uPlot.esm.js";
 
 const $ = (id) => document.getElementById(id);
@@ -38,18 +38,6 @@ function setStatus(state) {
   $("disconnect").disabled = state === "offline";
   $("publish").disabled = state !== "online";
   if (state !== "reconnecting") $("attempts").textContent = "";
-}
-
-/** MQTT topic-filter matching, to drop the rows a new filter no longer covers. */
-function matches(filter, topic) {
-  const f = filter.split("/");
-  const t = topic.split("/");
-  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true;
-    if (i >= t.length || (f[i] !== "+" && f[i] !== t[i])) return false;
-  }
-  return f.length === t.length;
 }
 
 const isNumeric = (text) => text.trim() !== "" && Number.isFinite(Number(text));
@@ -113,7 +101,7 @@ function markStale() {
 /** Rows a new filter does not cover: removed. */
 function keepOnly(filter) {
   for (const [topic, entry] of topics) {
-    if (!matches(filter, topic)) {
+    if (!topicMatches(filter, topic)) {
       entry.row.remove();
       topics.delete(topic);
     }

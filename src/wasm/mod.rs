@@ -18,5 +18,14 @@ mod transport;
 
 pub use client::MqttClient;
 
+/// Whether `filter` matches `topic` by MQTT's rules (`+`, `#`, `$share/`,
+/// no first-level wildcard for `$` topics): the rules the client routes
+/// per-subscription handlers by, for applications (and `SharedMqttClient`'s
+/// tabs) that route messages themselves.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = topicMatches)]
+pub fn topic_matches(filter: &str, topic: &str) -> bool {
+    crate::codec::topic::matches(filter, topic)
+}
+
 #[cfg(not(feature = "std"))]
 pub(crate) use host::report_panic;

@@ -141,3 +141,17 @@ test("MQTT 5.0: clientId \"\" with clean: false gets the server's identifier and
   assert.equal(r.again, r.assigned, "reconnects use the assigned identifier");
   assert.equal(r.second, true, "and resume the session");
 });
+
+test("topicMatches routes by MQTT's rules, as the client does", async () => {
+  const r = await env.page.evaluate(() => {
+    const { topicMatches } = window.mqtt;
+    return [
+      topicMatches("sensors/+/temp", "sensors/a/temp"),
+      topicMatches("sensors/#", "sensors"),
+      topicMatches("$share/g/sensors/#", "sensors/a"),
+      topicMatches("#", "$SYS/broker"),
+      topicMatches("sensors/+", "sensors/a/b"),
+    ];
+  });
+  assert.deepEqual(r, [true, true, true, false, false]);
+});

@@ -23,7 +23,7 @@ test("importing the package touches nothing: no globals, no network, no .wasm lo
   `], { encoding: "utf8" });
   const { added, exports, code } = JSON.parse(out);
   assert.deepEqual(added, []);
-  assert.deepEqual(exports, ["MqttClient", "MqttError", "Payload", "SharedMqttClient", "default", "initSync"]);
+  assert.deepEqual(exports, ["MqttClient", "MqttError", "Payload", "SharedMqttClient", "default", "initSync", "topicMatches"]);
   assert.equal(code, "NotInitialized", "a client before init() says so");
 });
 

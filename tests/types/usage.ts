@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit` against the built package's .d.ts (a
 // suite of `make test`): how an application writes against the API.
-import init, { MqttClient, MqttError, Payload, SharedMqttClient, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
+import init, { MqttClient, MqttError, Payload, SharedMqttClient, topicMatches, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
 
 export async function dashboard(url: string): Promise<void> {
   await init();
@@ -85,4 +85,8 @@ export function mqttJsHabits(client: MqttClient): void {
   void client.end();
   void client.end(true, { reasonCode: 0 });
   void new MqttError("NotInitialized", "call init() first");
+}
+
+export function routing(): boolean {
+  return topicMatches("sensors/+/temp", "sensors/a/temp") && !topicMatches("#", "$SYS/x");
 }
