@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever building, testing and the demo need and is missing:
 # the wasm32 target, wasm-bindgen-cli (the Cargo.lock version), wasm-pack,
-# Chromium + chromedriver, Mosquitto, and the node dev dependencies (which
-# include the wasm-opt we use). Every step checks first, so a second run on a
+# Chromium + chromedriver, Firefox ESR + geckodriver, Mosquitto, and the
+# node dev dependencies (which include the wasm-opt we use). Every step checks first, so a second run on a
 # ready machine takes a few seconds.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -18,6 +18,7 @@ apt_install() {
 missing=()
 command -v chromium > /dev/null || missing+=(chromium)
 command -v chromedriver > /dev/null || missing+=(chromium-driver)
+command -v firefox-esr > /dev/null || missing+=(firefox-esr)
 command -v mosquitto > /dev/null || missing+=(mosquitto)
 command -v mosquitto_ctrl > /dev/null || missing+=(mosquitto-clients)
 command -v node > /dev/null || missing+=(nodejs)
@@ -69,6 +70,12 @@ fi
 if ! command -v wasm-pack > /dev/null; then
   say "setup: wasm-pack"
   cargo install -q wasm-pack
+fi
+
+# wasm-pack test --firefox finds it in ~/.cargo/bin.
+if ! command -v geckodriver > /dev/null; then
+  say "setup: geckodriver"
+  cargo install -q geckodriver
 fi
 
 # --- node dev dependencies (playwright-core, binaryen's wasm-opt, ...) -----
