@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite: native cargo tests, wasm tests in headless Chromium
-# against a Mosquitto started for the run, and JS-level tests of the built
-# package in headless Chromium. Runs setup first; never skips a suite.
-# Ends with "suites: N passed, M failed" and exits non-zero on any failure.
+# and Firefox against brokers started for the run, JS-level tests of the
+# built package in headless Chromium, and the package in Node. Runs setup
+# first; never skips a suite. Ends with each suite's time and "suites: N
+# passed, M failed", and exits non-zero on any failure.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
@@ -13,8 +14,11 @@ suite() {
   local name=$1; shift
   say "suite: $name"
   local start=$SECONDS
-  if "$@"; then PASSED+=("$name"); else FAILED+=("$name"); fi
-  echo "-- $name: $((SECONDS - start)) s"
+  local outcome
+  if "$@"; then outcome=passed; else outcome=FAILED; fi
+  local line="$name, $((SECONDS - start)) s"
+  if [ $outcome = passed ]; then PASSED+=("$line"); else FAILED+=("$line"); fi
+  echo "-- $line"
 }
 
 suite "native (cargo test)" cargo test --quiet
