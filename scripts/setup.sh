@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever building, testing and the demo need and is missing:
 # the wasm32 target, wasm-bindgen-cli (the Cargo.lock version), wasm-pack,
-# Chromium + chromedriver, Firefox ESR + geckodriver, Mosquitto, and the
+# Chromium + chromedriver, Firefox ESR + geckodriver, WebKitGTK's
+# WebKitWebDriver and MiniBrowser + Xvfb, Mosquitto, and the
 # node dev dependencies (which include the wasm-opt we use). Every step checks first, so a second run on a
 # ready machine takes a few seconds.
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +20,8 @@ missing=()
 command -v chromium > /dev/null || missing+=(chromium)
 command -v chromedriver > /dev/null || missing+=(chromium-driver)
 command -v firefox-esr > /dev/null || missing+=(firefox-esr)
+command -v WebKitWebDriver > /dev/null || missing+=(webkit2gtk-driver)
+command -v Xvfb > /dev/null || missing+=(xvfb)
 command -v mosquitto > /dev/null || missing+=(mosquitto)
 command -v mosquitto_ctrl > /dev/null || missing+=(mosquitto-clients)
 command -v node > /dev/null || missing+=(nodejs)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: native cargo tests, wasm tests in headless Chromium
 # and Firefox against brokers started for the run, JS-level tests of the
-# built package in headless Chromium, and the package in Node. Runs setup
+# built package in headless Chromium, the core round trips in WebKit, and
+# the package in Node. Runs setup
 # first; never skips a suite. Ends with each suite's time and "suites: N
 # passed, M failed", and exits non-zero on any failure.
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +49,8 @@ if bash scripts/build.sh; then
   suite "js (node --test, playwright-core + chromium)" node --test --test-concurrency=1 tests/js/
   # The package in Node: Node 20 has a WebSocket behind a flag (22 without).
   suite "node (the package in Node, no browser)" node --experimental-websocket --test tests/node/
+  # WebKit, the engine of Safari: WebKitGTK's MiniBrowser under Xvfb.
+  suite "webkit (tests/webkit/, WebKitWebDriver + MiniBrowser)" node --test tests/webkit/
 else
   FAILED+=("build (npm package)")
 fi
