@@ -134,8 +134,11 @@ export class SharedMqttClient {
     this.#connected = false;
   }
 
-  /** MQTT.js's name for `disconnect()`. */
+  /** MQTT.js's name for `disconnect()`; like MqttClient's, it takes no callback. */
   end(force, opts) {
+    if (typeof force === "function" || typeof opts === "function" || arguments.length > 2) {
+      return Promise.reject(new MqttError("InvalidArgument", "end(): mqtt-wasm takes no callbacks: its methods return promises (await them, or use .then)"));
+    }
     return this.disconnect(typeof force === "object" ? force : opts);
   }
 

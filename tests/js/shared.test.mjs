@@ -159,6 +159,7 @@ test("a filter two tabs share is subscribed at the highest QoS asked, and each t
   // The rest of MqttClient's members: reconnect, end, free.
   const r = await one.evaluate(async () => {
     const c = window.client;
+    const callback = await c.end(() => {}).then(() => "resolved", (e) => e.code);
     await c.end();
     const again = await c.reconnect();
     c.free();
@@ -168,9 +169,9 @@ test("a filter two tabs share is subscribed at the highest QoS asked, and each t
     } catch (e) {
       after = e.code;
     }
-    return { again: again.reasonCode, after, connected: c.connected };
+    return { callback, again: again.reasonCode, after, connected: c.connected };
   });
-  assert.deepEqual(r, { again: 0, after: "Closed", connected: false });
+  assert.deepEqual(r, { callback: "InvalidArgument", again: 0, after: "Closed", connected: false });
   await two.evaluate(() => window.client.disconnect());
   await context.close();
 });
