@@ -45,10 +45,10 @@ export class Payload extends Uint8Array {
     return utf8.decode(this);
   }
   text() {
-    return utf8.decode(this);
+    return this.toString();
   }
   json() {
-    return JSON.parse(utf8.decode(this));
+    return JSON.parse(this.toString());
   }
 }
 
@@ -88,7 +88,10 @@ const pending = new Map();
 let nextId = 1;
 let worker;
 
-const TIMER_WORKER = "const t=new Map();onmessage=({data:[id,ms]})=>{clearTimeout(t.get(id));t.delete(id);" +
+// The worker's whole code: scripts/build.sh writes it to the package's
+// timer-worker.js, so the file and the blob: fallback are one source.
+// Messages: [id, ms] arms (ms < 0 cancels); the reply is the id.
+export const TIMER_WORKER = "const t=new Map();onmessage=({data:[id,ms]})=>{clearTimeout(t.get(id));t.delete(id);" +
   "if(ms>=0)t.set(id,setTimeout(()=>{t.delete(id);postMessage(id)},ms))}";
 
 function start(url, fallback) {
@@ -158,7 +161,7 @@ export function afterQueuedEvents(callback) {
   if (afterQueued.length === 1) channel.port2.postMessage(null);
 }
 
-// The timer's worker, for tests: whether one is running, and from where.
+// The timer's worker, for tests: whether one is running.
 export function timerWorkerActive() {
   return Boolean(worker);
 }
