@@ -10,7 +10,7 @@ use mqtt_wasm::codec::{
     Ack, Auth, Bytes, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
     Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
-use mqtt_wasm::session::{Config, Event, ImportError, Instant, OpId, Session, SessionError, State};
+use mqtt_wasm::session::{Config, Event, HandlerId, ImportError, Instant, OpId, Session, SessionError, State};
 
 fn hex(s: &str) -> Vec<u8> {
     s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
@@ -625,6 +625,161 @@ fn mqtt_3_9_3_suback_answering_an_unsubscribe_fails_the_operation_and_the_connec
     assert!(
         matches!(&events[..], [Event::UnsubscribeDone(o, Err(SessionError::Protocol(..))), Event::Lost(SessionError::Protocol(..))] if *o == op)
     );
+}
+
+// ----- per-subscription handlers ----------------------------------------------
+
+/// The first identifier the client assigns for handlers, 268,369,920, as a
+/// Subscription Identifier property (0x0B, variable byte integer).
+const FIRST_ID: u32 = 0x0FFF_0000;
+const FIRST_ID_PROPERTY: &str = "0b 80 80 fc 7f";
+
+fn with_ids(ids: &[u32]) -> Properties {
+    Properties::from(PropertyValues { subscription_identifiers: ids.to_vec(), ..PropertyValues::default() })
+}
+
+fn subs(filters: &[&str]) -> Vec<Subscription> {
+    filters.iter().flat_map(|f| sub(f)).collect()
+}
+
+fn suback(packet_id: u16, reason_codes: Vec<ReasonCode>) -> Packet {
+    Packet::SubAck(SubAck { packet_id: pid(packet_id), properties: Properties::default(), reason_codes })
+}
+
+impl Conv {
+    fn subscribe_with(&mut self, filters: &[&str], handler: u32) -> OpId {
+        self.s.subscribe_with(self.now(), subs(filters), Properties::default(), Some(HandlerId(handler))).unwrap()
+    }
+
+    /// The server sends `topic` once per identifier list; returns, per copy,
+    /// the handlers it is for and the identifiers the application sees.
+    fn copies(&mut self, topic: &str, copies: &[&[u32]]) -> Vec<(Vec<u32>, Vec<u32>)> {
+        for ids in copies {
+            let p = Publish { properties: with_ids(ids), ..Publish::new(topic, Bytes::from_static(b"x")) };
+            self.server(Packet::from(p));
+        }
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Message(mut p) => {
+                    let mut handlers = Vec::new();
+                    self.s.deliver(&mut p, &mut handlers);
+                    Some((handlers.iter().map(|h| h.0).collect(), p.properties.subscription_identifiers.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn mqtt_3_3_4_on_v5_each_handler_is_called_once_per_message_for_the_copy_carrying_its_identifier() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    c.subscribe_with(&["b/a/temp"], 1);
+    c.subscribe_with(&["b/+/temp"], 2);
+    // The application's own identifier, without a handler.
+    c.s.subscribe(c.now(), sub("b/#"), with_ids(&[7])).unwrap();
+    assert_eq!(
+        c.sent(),
+        [
+            hex(&format!("82 13 00 01 05 {FIRST_ID_PROPERTY} 00 08 62 2f 61 2f 74 65 6d 70 00")),
+            hex("82 13 00 02 05 0b 81 80 fc 7f 00 08 62 2f 2b 2f 74 65 6d 70 00"),
+            hex("82 0b 00 03 02 0b 07 00 03 62 2f 23 00"),
+        ]
+        .concat(),
+        "each handler's subscription has an identifier of the client's own"
+    );
+    for packet_id in 1..=3 {
+        c.server(suback(packet_id, vec![ReasonCode::Success]));
+    }
+    c.events();
+    // Mosquitto: one copy per matching subscription, each with its identifier.
+    assert_eq!(
+        c.copies("b/a/temp", &[&[FIRST_ID], &[FIRST_ID + 1], &[7]]),
+        [(vec![1], vec![]), (vec![2], vec![]), (vec![], vec![7])],
+        "one call per handler; the client's identifiers are never shown, the application's are"
+    );
+    // A server sending one copy with every identifier.
+    assert_eq!(c.copies("b/a/temp", &[&[7, FIRST_ID + 1, FIRST_ID]]), [(vec![1, 2], vec![7])]);
+    assert_eq!(c.copies("b/x/temp", &[&[FIRST_ID + 1]]), [(vec![2], vec![])]);
+}
+
+#[test]
+fn mqtt_3_8_2_1_2_a_handler_with_several_filters_sends_one_subscribe_each_and_completes_once() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    let op = c.subscribe_with(&["c/x", "c/#"], 3);
+    let sent = c.sent_packets();
+    let ids: Vec<(Vec<String>, Vec<u32>)> = sent
+        .iter()
+        .map(|p| match p {
+            Packet::Subscribe(s) => (
+                s.subscriptions.iter().map(|s| s.filter.clone()).collect(),
+                s.properties.subscription_identifiers.clone(),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, [(vec!["c/x".to_string()], vec![FIRST_ID]), (vec!["c/#".to_string()], vec![FIRST_ID + 1])]);
+    c.server(suback(1, vec![ReasonCode::GrantedQoS1]));
+    assert_eq!(c.events(), [], "complete only when every part is acknowledged");
+    c.server(suback(2, vec![ReasonCode::NotAuthorized]));
+    assert_eq!(
+        c.events(),
+        [Event::SubscribeDone(
+            op,
+            Ok(SubAck {
+                packet_id: pid(1),
+                properties: Properties::default(),
+                reason_codes: vec![ReasonCode::GrantedQoS1, ReasonCode::NotAuthorized]
+            })
+        )]
+    );
+    // Both filters match c/x: the handler takes the copy of the first, once.
+    assert_eq!(c.copies("c/x", &[&[FIRST_ID]]), [(vec![3], vec![])]);
+    // The refused filter routes nothing; the handler lives on for c/x.
+    assert_eq!(c.copies("c/y", &[&[FIRST_ID + 1]]), [(vec![], vec![])]);
+    assert!(c.s.routes_to(HandlerId(3)));
+    c.s.unsubscribe(c.now(), vec!["c/x".into()], Properties::default()).unwrap();
+    assert!(!c.s.routes_to(HandlerId(3)), "unsubscribing stops the handler at once");
+    assert_eq!(c.copies("c/x", &[&[FIRST_ID]]), [(vec![], vec![])]);
+}
+
+#[test]
+fn without_identifiers_handlers_match_by_filter_once_per_copy() {
+    // MQTT 3.1.1: one SUBSCRIBE for the call, no identifier.
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.subscribe_with(&["d/+", "d/#"], 4);
+    assert_eq!(c.sent(), hex("82 0e 00 01 00 03 64 2f 2b 00 00 03 64 2f 23 00"));
+    c.server(suback(1, vec![ReasonCode::Success, ReasonCode::Success]));
+    c.events();
+    assert_eq!(c.copies("d/1", &[&[], &[]]), [(vec![4], vec![]), (vec![4], vec![])]);
+
+    // A v5 server that does not allow identifiers: none is sent.
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    let caps = PropertyValues { subscription_identifier_available: Some(false), ..PropertyValues::default() };
+    c.connected_with(ConnAck { properties: Properties::from(caps), ..success() });
+    c.events();
+    c.subscribe_with(&["d/+"], 5);
+    assert_eq!(c.sent(), hex("82 09 00 01 00 00 03 64 2f 2b 00"));
+    c.server(suback(1, vec![ReasonCode::Success]));
+    assert_eq!(c.copies("d/1", &[&[]]), [(vec![5], vec![])]);
+}
+
+#[test]
+fn the_clients_identifier_range_is_refused_to_the_application_and_failed_subscribes_route_nothing() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    let refused = c.s.subscribe(c.now(), sub("e"), with_ids(&[FIRST_ID]));
+    assert!(matches!(refused, Err(SessionError::InvalidArgument(m)) if m.contains("268369920")));
+    let op = c.subscribe_with(&["e/1", "e/2"], 6);
+    assert!(c.s.routes_to(HandlerId(6)));
+    c.s.disconnect(c.now(), &Disconnect::normal()).unwrap();
+    assert!(c.events().contains(&Event::SubscribeDone(op, Err(SessionError::Closed))));
+    assert_eq!(c.events(), [], "a split subscribe fails once");
+    assert!(!c.s.routes_to(HandlerId(6)));
 }
 
 // ----- topic aliases ----------------------------------------------------------

@@ -47,7 +47,7 @@ use core::mem;
 use core::time::Duration;
 
 use super::timer::Timer;
-use super::{Backoff, Config, Event, Instant, OpId, Session, SessionError};
+use super::{Backoff, Config, Event, HandlerId, Instant, OpId, Session, SessionError};
 use crate::codec::{Auth, Bytes, ConnAck, Disconnect, Properties, Publish, QoS, ReasonCode, Secret, Subscription};
 
 /// Names one socket (or the credentials step before it), so that reports
@@ -395,6 +395,17 @@ impl Client {
         properties: Properties,
     ) -> Result<OpId, SessionError> {
         self.forward(now, |s| s.subscribe(now, subscriptions, properties))
+    }
+
+    /// See [`Session::subscribe_with`].
+    pub fn subscribe_with(
+        &mut self,
+        now: Instant,
+        subscriptions: Vec<Subscription>,
+        properties: Properties,
+        handler: Option<HandlerId>,
+    ) -> Result<OpId, SessionError> {
+        self.forward(now, |s| s.subscribe_with(now, subscriptions, properties, handler))
     }
 
     /// See [`Session::unsubscribe`].

@@ -7,6 +7,7 @@ use crate::codec::{
 };
 use alloc::{vec, vec::Vec};
 
+use super::routes::{self, HandlerId};
 use super::subscriptions::Entry;
 use super::{violation, Event, Instant, OpId, PacketInfo, Session, SessionError, State};
 
@@ -16,6 +17,37 @@ use super::{violation, Event, Instant, OpId, PacketInfo, Session, SessionError, 
 pub(super) struct Control {
     pub(super) op: Option<OpId>,
     pub(super) request: Request,
+    /// The handler a SUBSCRIBE's filters route to, and the sequence number
+    /// of the first filter's route (see `routes`).
+    pub(super) route: Option<(HandlerId, u64)>,
+    /// Which filter of a split `subscribe()` this SUBSCRIBE carries.
+    pub(super) part: Option<usize>,
+}
+
+impl Control {
+    pub(super) fn new(op: Option<OpId>, request: Request) -> Self {
+        Self { op, request, route: None, part: None }
+    }
+}
+
+/// A `subscribe()` with a handler and several filters on v5, sent as one
+/// SUBSCRIBE per filter so that each filter's subscription has an
+/// identifier of its own (identifiers are per packet). It completes once,
+/// with the SUBACKs put together in the order of its filters.
+#[derive(Debug)]
+pub(super) struct Split {
+    pub(super) op: OpId,
+    packet_id: Option<PacketId>,
+    /// One per filter, `None` until its SUBACK or failure.
+    reason_codes: Vec<Option<ReasonCode>>,
+    properties: Properties,
+    failed: bool,
+}
+
+impl Split {
+    pub(super) fn new(op: OpId, filters: usize) -> Self {
+        Self { op, packet_id: None, reason_codes: vec![None; filters], properties: Properties::NONE, failed: false }
+    }
 }
 
 #[derive(Debug)]
@@ -46,7 +78,8 @@ impl Session {
     pub(super) fn check_subscribe_limits(&self, request: &Request) -> Result<(), SessionError> {
         let Request::Subscribe(s) = request else { return Ok(()) };
         let l = &self.limits;
-        if !l.subscription_ids_available && !s.properties.subscription_identifiers.is_empty() {
+        let own_identifier = s.properties.subscription_identifiers.iter().any(|&id| !routes::is_clients(id));
+        if !l.subscription_ids_available && own_identifier {
             return Err(SessionError::Rejected(ReasonCode::SubscriptionIdentifiersNotSupported));
         }
         for sub in &s.subscriptions {
@@ -73,6 +106,7 @@ impl Session {
                 return;
             };
             control.request.set_packet_id(pid);
+            self.identify(&mut control);
             let start = self.transmit.len();
             let version = self.config.protocol;
             let result = match &control.request {
@@ -92,13 +126,80 @@ impl Session {
         }
     }
 
+    /// Gives a SUBSCRIBE with a handler an identifier of the client's own
+    /// where the server allows identifiers and the application gave none, takes
+    /// the client's away where the server does not allow them (a resubscribe
+    /// on a new server), and tells the routes which identifier each filter's
+    /// subscription carries from now on.
+    fn identify(&mut self, control: &mut Control) {
+        let Request::Subscribe(s) = &mut control.request else { return };
+        let available = self.config.protocol.is_v5() && self.limits.subscription_ids_available;
+        let ids = &s.properties.subscription_identifiers;
+        if !available && ids.first().is_some_and(|&id| routes::is_clients(id)) {
+            s.properties.subscription_identifiers.clear();
+        } else if available && ids.is_empty() && control.route.is_some() {
+            if let Some(id) = self.routes.new_identifier() {
+                s.properties.subscription_identifiers.push(id);
+            }
+        }
+        let identifier = s.properties.subscription_identifiers.first().copied();
+        for sub in &s.subscriptions {
+            self.routes.sent(&sub.filter, identifier);
+        }
+    }
+
     pub(super) fn fail_control(&mut self, control: Control, error: SessionError) {
-        let event = match (control.op, control.request) {
-            (Some(op), Request::Subscribe(_)) => Event::SubscribeDone(op, Err(error)),
-            (Some(op), Request::Unsubscribe(_)) => Event::UnsubscribeDone(op, Err(error)),
-            (None, _) => Event::Error(error),
+        match (control.op, control.request) {
+            (Some(op), Request::Subscribe(s)) => {
+                self.unroute(control.route, s.subscriptions.iter().map(|s| s.filter.as_str()));
+                self.subscribe_done(op, control.part, Err(error));
+            }
+            (Some(op), Request::Unsubscribe(_)) => self.events.push_back(Event::UnsubscribeDone(op, Err(error))),
+            (None, _) => self.events.push_back(Event::Error(error)),
+        }
+    }
+
+    /// Removes the routes a SUBSCRIBE made for `filters` (refused or failed).
+    fn unroute<'a>(&mut self, route: Option<(HandlerId, u64)>, filters: impl Iterator<Item = &'a str>) {
+        let Some((_, first)) = route else { return };
+        for (filter, seq) in filters.zip(first..) {
+            self.routes.remove(filter, seq);
+        }
+    }
+
+    /// Completes a `subscribe()`, or the part of a split one that `part` names.
+    fn subscribe_done(&mut self, op: OpId, part: Option<usize>, result: Result<SubAck, SessionError>) {
+        let Some(part) = part else {
+            self.events.push_back(Event::SubscribeDone(op, result));
+            return;
         };
-        self.events.push_back(event);
+        let Some(at) = self.splits.iter().position(|s| s.op == op) else { return };
+        let split = &mut self.splits[at];
+        match result {
+            Ok(ack) => {
+                split.packet_id.get_or_insert(ack.packet_id);
+                split.reason_codes[part] = ack.reason_codes.first().copied();
+                if !ack.properties.is_empty() {
+                    split.properties = ack.properties;
+                }
+            }
+            Err(e) => {
+                split.reason_codes[part] = Some(ReasonCode::UnspecifiedError);
+                if !split.failed {
+                    split.failed = true;
+                    self.events.push_back(Event::SubscribeDone(op, Err(e)));
+                }
+            }
+        }
+        if split.reason_codes.iter().any(Option::is_none) {
+            return;
+        }
+        let split = self.splits.remove(at);
+        if let (false, Some(packet_id)) = (split.failed, split.packet_id) {
+            let reason_codes = split.reason_codes.into_iter().flatten().collect();
+            let ack = SubAck { packet_id, properties: split.properties, reason_codes };
+            self.events.push_back(Event::SubscribeDone(op, Ok(ack)));
+        }
     }
 
     pub(super) fn take_control(&mut self, pid: PacketId) -> Option<Control> {
@@ -123,7 +224,7 @@ impl Session {
                 ..PropertyValues::default()
             });
             let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
-            self.controls_pending.push_front(Control { op: None, request });
+            self.controls_pending.push_front(Control::new(None, request));
         }
     }
 
@@ -159,9 +260,16 @@ impl Session {
         let control = self.take_acknowledged(suback.packet_id, true, Some(suback.reason_codes.len()))?;
         let Request::Subscribe(request) = control.request else { return Ok(()) };
         let identifier = request.properties.subscription_identifiers.first().copied();
+        // The sequence number of each filter's route, if it has one.
+        let mut seq = control.route.map(|(_, first)| first);
         for (sub, &reason) in request.subscriptions.into_iter().zip(&suback.reason_codes) {
+            let route = seq;
+            seq = seq.map(|s| s + 1);
             if reason.is_error() {
                 self.subscriptions.remove(&sub.filter);
+                if let Some(route) = route {
+                    self.routes.remove(&sub.filter, route);
+                }
                 if control.op.is_none() {
                     self.events.push_back(Event::Error(SessionError::Rejected(reason)));
                 }
@@ -170,7 +278,7 @@ impl Session {
             }
         }
         if let Some(op) = control.op {
-            self.events.push_back(Event::SubscribeDone(op, Ok(suback)));
+            self.subscribe_done(op, control.part, Ok(suback));
         }
         Ok(())
     }

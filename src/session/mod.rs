@@ -49,13 +49,14 @@ mod map;
 mod persist;
 mod pid;
 mod publish;
+mod routes;
 mod subscriptions;
 mod time;
 mod timer;
 mod trie;
 
 use alloc::collections::VecDeque;
-use alloc::{boxed::Box, string::String, vec::Vec};
+use alloc::{boxed::Box, string::String, vec, vec::Vec};
 
 use core::mem;
 use core::time::Duration;
@@ -66,6 +67,7 @@ pub use config::Config;
 pub use error::SessionError;
 pub use event::{Event, OpId, PacketInfo, PublishAck};
 pub use persist::ImportError;
+pub use routes::{HandlerId, CLIENT_IDENTIFIERS};
 pub use time::Instant;
 pub use trie::TopicTrie;
 
@@ -75,7 +77,7 @@ use crate::codec::{
     QosPid, ReasonCode, Secret, Subscribe, Subscription, SubscriptionOptions, Unsubscribe,
 };
 use alias::{InboundAliases, OutboundAliases};
-use control::{Control, Request};
+use control::{Control, Request, Split};
 use map::VecMap;
 use pid::PidAllocator;
 use publish::{Awaiting, Outgoing, Queued};
@@ -153,6 +155,10 @@ pub struct Session {
     /// Incoming QoS 2 messages received but not yet released by PUBREL.
     incoming: VecMap<u16, Publish>,
     subscriptions: Registry,
+    /// Per-subscription handlers, and the identifier each filter carries.
+    routes: routes::Routes,
+    /// The split `subscribe()` calls not yet complete.
+    splits: Vec<Split>,
     /// Whether a connection has ever been accepted.
     connected_before: bool,
     /// Bumped whenever what `export_state` returns changes.
@@ -192,6 +198,8 @@ impl Session {
             controls_inflight: Vec::new(),
             incoming: VecMap::default(),
             subscriptions: Registry::default(),
+            routes: routes::Routes::default(),
+            splits: Vec::new(),
             connected_before: false,
             generation: 0,
             server_reference: None,
@@ -395,6 +403,22 @@ impl Session {
         subscriptions: Vec<Subscription>,
         properties: Properties,
     ) -> Result<OpId, SessionError> {
+        self.subscribe_with(now, subscriptions, properties, None)
+    }
+
+    /// Subscribes as [`Session::subscribe`] does, and with `handler` routes
+    /// the messages of these filters to it until they are unsubscribed or
+    /// refused: [`Session::deliver`] names it for each message it is for,
+    /// once per message on v5 (see `routes`). There a call with several
+    /// filters and no identifier of the application's goes out as one
+    /// SUBSCRIBE per filter, and still completes once.
+    pub fn subscribe_with(
+        &mut self,
+        now: Instant,
+        subscriptions: Vec<Subscription>,
+        properties: Properties,
+        handler: Option<HandlerId>,
+    ) -> Result<OpId, SessionError> {
         if subscriptions.is_empty() {
             return Err(SessionError::InvalidArgument("subscribe needs at least one filter"));
         }
@@ -407,7 +431,40 @@ impl Session {
                 "subscription options and properties other than QoS need MQTT 5.0",
             ));
         }
-        self.queue_control(now, Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions }))
+        if properties.subscription_identifiers.iter().any(|&id| routes::is_clients(id)) {
+            return Err(SessionError::InvalidArgument(
+                "subscriptionIdentifier must be below 268369920: the client assigns those above for handlers",
+            ));
+        }
+        self.admit()?;
+        let op = self.new_op();
+        let Some(handler) = handler else {
+            let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
+            return Ok(self.queue_control(now, op, request));
+        };
+        let first = self.routes.insert(subscriptions.iter().map(|s| s.filter.as_str()), handler);
+        let split =
+            self.config.protocol.is_v5() && properties.subscription_identifiers.is_empty() && subscriptions.len() > 1;
+        let parts: Vec<Vec<Subscription>> =
+            if split { subscriptions.into_iter().map(|s| vec![s]).collect() } else { vec![subscriptions] };
+        if split {
+            self.splits.push(Split::new(op, parts.len()));
+        }
+        let mut seq = first;
+        for (i, part) in parts.into_iter().enumerate() {
+            let routes = part.len() as u64;
+            let request = Request::Subscribe(Subscribe {
+                packet_id: PacketId::MIN,
+                properties: properties.clone(),
+                subscriptions: part,
+            });
+            let control =
+                Control { route: Some((handler, seq)), part: split.then_some(i), ..Control::new(Some(op), request) };
+            self.controls_pending.push_back(control);
+            seq += routes;
+        }
+        self.flush_controls(now);
+        Ok(op)
     }
 
     /// Unsubscribes from one or more filters; completion comes as
@@ -427,16 +484,41 @@ impl Session {
         if !properties.is_empty() && !self.config.protocol.is_v5() {
             return Err(SessionError::InvalidArgument("unsubscribe properties need MQTT 5.0"));
         }
-        self.queue_control(now, Request::Unsubscribe(Unsubscribe { packet_id: PacketId::MIN, properties, filters }))
+        self.admit()?;
+        // The filters' handlers stop at once, whatever the server answers.
+        for f in &filters {
+            self.routes.remove_filter(f);
+        }
+        let op = self.new_op();
+        let request = Request::Unsubscribe(Unsubscribe { packet_id: PacketId::MIN, properties, filters });
+        Ok(self.queue_control(now, op, request))
     }
 
-    /// Accepts a SUBSCRIBE or UNSUBSCRIBE: sent now if connected, else queued.
-    fn queue_control(&mut self, now: Instant, request: Request) -> Result<OpId, SessionError> {
-        self.admit()?;
-        let op = self.new_op();
-        self.controls_pending.push_back(Control { op: Some(op), request });
+    /// Queues a SUBSCRIBE or UNSUBSCRIBE the session admitted: sent now if
+    /// connected.
+    fn queue_control(&mut self, now: Instant, op: OpId, request: Request) -> OpId {
+        self.controls_pending.push_back(Control::new(Some(op), request));
         self.flush_controls(now);
-        Ok(op)
+        op
+    }
+
+    /// The handlers a message is for, appended to `handlers`, first
+    /// filter first; then takes the client's own Subscription Identifiers
+    /// out of the message, so that the application sees only its own.
+    /// Asked when the message is delivered, so that what a handler changes
+    /// (an unsubscribe) applies to the next message already.
+    pub fn deliver(&self, message: &mut Publish, handlers: &mut Vec<HandlerId>) {
+        // Read before taking: mutable access allocates property storage.
+        let identifiers = &message.properties.subscription_identifiers;
+        self.routes.handlers_for(&message.topic, identifiers, handlers);
+        if identifiers.iter().any(|&id| routes::is_clients(id)) {
+            message.properties.subscription_identifiers.retain(|&id| !routes::is_clients(id));
+        }
+    }
+
+    /// Whether any subscription still routes messages to `handler`.
+    pub fn routes_to(&self, handler: HandlerId) -> bool {
+        self.routes.contains(handler)
     }
 
     // ----- inputs --------------------------------------------------------

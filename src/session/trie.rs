@@ -78,6 +78,25 @@ impl<T: PartialEq> TopicTrie<T> {
         removed
     }
 
+    /// Calls `f` with each value stored under exactly `filter`.
+    pub fn for_each_at(&mut self, filter: &str, f: impl FnMut(&mut T)) {
+        let mut node = &mut self.root;
+        for level in matching_part(filter).split('/') {
+            let Some(child) = node.children.get_mut(level) else { return };
+            node = child;
+        }
+        node.values.iter_mut().for_each(f);
+    }
+
+    /// Calls `f` with every stored value.
+    pub fn for_each_value(&self, mut f: impl FnMut(&T)) {
+        fn walk<T>(node: &Node<T>, f: &mut dyn FnMut(&T)) {
+            node.values.iter().for_each(&mut *f);
+            node.children.iter().for_each(|(_, child)| walk(child, f));
+        }
+        walk(&self.root, &mut f);
+    }
+
     /// How many values are stored.
     pub fn len(&self) -> usize {
         self.len
@@ -90,7 +109,7 @@ impl<T: PartialEq> TopicTrie<T> {
     /// Calls `f` with every value whose filter matches `topic` (a topic
     /// name). A value stored under several matching filters is visited once
     /// per filter.
-    pub fn for_each_match(&self, topic: &str, mut f: impl FnMut(&T)) {
+    pub fn for_each_match<'a>(&'a self, topic: &str, mut f: impl FnMut(&'a T)) {
         /// `levels` is what is left of the topic, `None` once every level
         /// is matched (`Some("")` is an empty last level, as in "a/").
         fn walk<'a, T>(node: &'a Node<T>, levels: Option<&str>, first: bool, dollar: bool, f: &mut dyn FnMut(&'a T)) {

@@ -9,7 +9,7 @@ use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert;
-use super::driver::{deferred, drop_handler, pump, schedule_pump, Driver, Inner, PendingOp};
+use super::driver::{deferred, pump, schedule_pump, Driver, Inner, PendingOp};
 use super::error::{error, invalid_topic};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
@@ -147,13 +147,13 @@ impl MqttClient {
     /// Connects; resolves with the CONNACK. A transient failure of the
     /// first attempt is retried with the reconnect back-off.
     pub fn connect(&self) -> Promise {
-        self.operation(Vec::new(), None, |c, now| Ok(c.connect(now)))
+        self.operation(Vec::new(), |c, now| Ok(c.connect(now)))
     }
 
     /// Connects now, after `disconnect()`, after giving up, or cutting the
     /// back-off of a pending reconnect short; resolves with the CONNACK.
     pub fn reconnect(&self) -> Promise {
-        self.operation(Vec::new(), None, |c, now| Ok(c.reconnect(now)))
+        self.operation(Vec::new(), |c, now| Ok(c.reconnect(now)))
     }
 
     /// Publishes a message; resolves when it is written (QoS 0) or
@@ -174,7 +174,7 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), None, |c, now| c.publish(now, publish, qos))
+        self.operation(Vec::new(), |c, now| c.publish(now, publish, qos))
     }
 
     /// Subscribes; resolves with the SUBACK, where refused filters carry a
@@ -206,14 +206,8 @@ impl MqttClient {
             Err(e) => return Promise::reject(&e),
         };
         let filters: Vec<String> = subscriptions.iter().map(|s| s.filter.clone()).collect();
-        if let Some(h) = &handler {
-            self.inner.with(|d| {
-                for f in &filters {
-                    d.subscription_handlers.insert(f, h.clone());
-                }
-            });
-        }
-        self.operation(filters, handler, |c, now| c.subscribe(now, subscriptions, properties))
+        let handler = handler.map(|h| self.inner.with(|d| d.handler_id(&h)));
+        self.operation(filters, |c, now| c.subscribe_with(now, subscriptions, properties, handler))
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
@@ -234,13 +228,7 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        // The filters' handlers stop at once, whatever the server answers.
-        self.inner.with(|d| {
-            for f in &filters {
-                d.subscription_handlers.remove_where(f, |_| true);
-            }
-        });
-        self.operation(Vec::new(), None, |c, now| c.unsubscribe(now, filters, properties))
+        self.operation(Vec::new(), |c, now| c.unsubscribe(now, filters, properties))
     }
 
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
@@ -257,7 +245,7 @@ impl MqttClient {
             Ok(d) => d,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), None, |c, now| c.disconnect(now, &d))
+        self.operation(Vec::new(), |c, now| c.disconnect(now, &d))
     }
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
@@ -341,22 +329,22 @@ impl MqttClient {
     fn operation(
         &self,
         filters: Vec<String>,
-        handler: Option<Function>,
         command: impl FnOnce(&mut Client, Instant) -> Result<OpId, SessionError>,
     ) -> Promise {
         let (promise, resolvers) = deferred();
         let Some(resolvers) = resolvers else { return promise };
-        match self.inner.with(|d| command(&mut d.client, now())) {
+        let result = self.inner.with(|d| {
+            let result = command(&mut d.client, now());
+            // An unsubscribe, or a refused subscribe, may leave a handler unused.
+            d.forget_unrouted();
+            result
+        });
+        match result {
             Ok(op) => {
-                self.inner.with(|d| d.ops.insert(op, PendingOp { resolvers, filters, handler }));
+                self.inner.with(|d| d.ops.insert(op, PendingOp { resolvers, filters }));
                 schedule_pump(&self.inner);
             }
-            Err(e) => {
-                if let Some(h) = &handler {
-                    drop_handler(&self.inner, &filters, h);
-                }
-                resolvers.reject(&error(e));
-            }
+            Err(e) => resolvers.reject(&error(e)),
         }
         promise
     }

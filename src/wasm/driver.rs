@@ -32,7 +32,7 @@ use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
 use crate::session::{
-    Action, Client, ClientEvent, Event, Instant, OpId, PacketInfo, SessionError, SocketId, TopicTrie,
+    Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
 };
 
 pub(super) struct Resolvers {
@@ -62,9 +62,6 @@ pub(super) struct PendingOp {
     pub(super) resolvers: Resolvers,
     /// The filters of a SUBSCRIBE, to name them in `granted`.
     pub(super) filters: Vec<String>,
-    /// The SUBSCRIBE's own message handler, dropped again for filters the
-    /// server refuses.
-    pub(super) handler: Option<Function>,
 }
 
 /// The operations waiting for the client's answer, by id. Ids are handed
@@ -96,10 +93,6 @@ impl Pending {
         self.slots.get_mut(i)
     }
 
-    pub(super) fn get(&mut self, op: OpId) -> Option<&PendingOp> {
-        self.slot(op)?.as_ref()
-    }
-
     pub(super) fn remove(&mut self, op: OpId) -> Option<PendingOp> {
         let taken = self.slot(op)?.take();
         while let Some(None) = self.slots.front() {
@@ -116,8 +109,10 @@ pub(super) struct Driver {
     /// that `emit` can hold the list while handlers run (and add or remove
     /// handlers, which copies it) without copying it for every event.
     pub(super) handlers: Rc<Vec<(String, Function)>>,
-    /// Per-subscription message handlers (`subscribe(filter, opts, handler)`).
-    pub(super) subscription_handlers: TopicTrie<Function>,
+    /// Per-subscription message handlers (`subscribe(filter, opts,
+    /// handler)`) by the id the client routes messages to.
+    routed: Vec<(HandlerId, Function)>,
+    next_handler: u32,
     /// The socket of the client's last `Action::Open`, kept until it closes
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
@@ -133,7 +128,8 @@ impl Driver {
         Self {
             client,
             handlers: Rc::default(),
-            subscription_handlers: TopicTrie::default(),
+            routed: Vec::new(),
+            next_handler: 0,
             transport: None,
             timer: None,
             ops: Pending::default(),
@@ -149,6 +145,25 @@ impl Driver {
             // follows and ends the connection.
             let _ = t.send(&bytes);
         }
+    }
+
+    /// The id the client routes `handler`'s messages to: the same for the
+    /// same function, so that it is called once per message however many
+    /// subscriptions it was given to.
+    pub(super) fn handler_id(&mut self, handler: &Function) -> HandlerId {
+        if let Some((id, _)) = self.routed.iter().find(|(_, h)| h == handler) {
+            return *id;
+        }
+        let id = HandlerId(self.next_handler);
+        self.next_handler += 1;
+        self.routed.push((id, handler.clone()));
+        id
+    }
+
+    /// Lets go of the handlers no subscription routes to any more.
+    pub(super) fn forget_unrouted(&mut self) {
+        let session = self.client.session();
+        self.routed.retain(|(id, _)| session.routes_to(*id));
     }
 
     /// Lets go of the socket and the timer (the client was freed).
@@ -177,15 +192,6 @@ impl Inner {
     pub(super) fn with<R>(&self, f: impl FnOnce(&mut Driver) -> R) -> R {
         f(&mut self.driver.borrow_mut())
     }
-}
-
-/// Removes `handler` from `filters` (a refused or failed subscription).
-pub(super) fn drop_handler(inner: &Rc<Inner>, filters: &[String], handler: &Function) {
-    inner.with(|d| {
-        for f in filters {
-            d.subscription_handlers.remove_where(f, |h| h == handler);
-        }
-    });
 }
 
 /// Calls an application handler. What it throws is reported as an
@@ -440,7 +446,12 @@ fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
 fn dispatch_session(inner: &Rc<Inner>, event: Event) {
     match event {
         Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack).into()]),
-        Event::Message(p) => {
+        Event::Message(mut p) => {
+            let mut ids = Vec::new();
+            let handlers: Vec<Function> = inner.with(|d| {
+                d.client.session().deliver(&mut p, &mut ids);
+                ids.iter().filter_map(|id| d.routed.iter().find(|(i, _)| i == id).map(|(_, h)| h.clone())).collect()
+            });
             let properties = (!p.properties.is_empty()).then(|| convert::properties(&p.properties));
             let packet = packet_of(
                 p.qos_pid.qos() as u8,
@@ -451,16 +462,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             );
             let args = [(*p.topic).into(), payload_of(&p.payload), packet];
             emit(inner, "message", &args);
-            // Each matching handler once, even under several matching filters.
-            let mut matched: Vec<Function> = Vec::new();
-            inner.with(|d| {
-                d.subscription_handlers.for_each_match(&p.topic, |h| {
-                    if !matched.contains(h) {
-                        matched.push(h.clone());
-                    }
-                })
-            });
-            for h in matched {
+            for h in handlers {
                 call(&h, &args);
             }
         }
@@ -471,16 +473,8 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             })
         }),
         Event::SubscribeDone(op, result) => {
-            // The handler no longer applies to refused filters: all of them
-            // when the subscription failed.
-            let refused =
-                |i: usize| result.as_ref().map_or(true, |ack| ack.reason_codes.get(i).is_some_and(|r| r.is_error()));
-            let pending = inner.with(|d| d.ops.get(op).map(|p| (p.filters.clone(), p.handler.clone())));
-            if let Some((filters, Some(handler))) = pending {
-                let refused: Vec<String> =
-                    filters.into_iter().enumerate().filter(|(i, _)| refused(*i)).map(|(_, f)| f).collect();
-                drop_handler(inner, &refused, &handler);
-            }
+            // The client dropped the routes of refused filters.
+            inner.with(Driver::forget_unrouted);
             settle(inner, op, |filters| {
                 result.map(|ack| {
                     let granted: Array = filters
