@@ -21,12 +21,12 @@ function measure(files) {
 }
 
 export function sizes() {
-  const pkg = ["pkg/mqtt_wasm_core_bg.wasm", "pkg/mqtt_wasm_core.js", "pkg/mqtt_wasm.js", "pkg/timer-worker.js"].map((f) => path.join(root, f));
+  const pkg = ["pkg/mqtt_wasm_core_bg.wasm", "pkg/mqtt_wasm_core.js", "pkg/mqtt_wasm.js", "pkg/patterns.js", "pkg/timer-worker.js"].map((f) => path.join(root, f));
   const snippets = fs.readdirSync(path.join(root, "pkg/snippets")).map((d) => path.join(root, "pkg/snippets", d, "src/wasm/host.js"));
   return {
     "mqtt-wasm (.wasm + JS glue)": measure([...pkg, ...snippets]),
     "  of which the .wasm": measure([pkg[0]]),
-    "  of which the JS (glue, entry, host.js, timer worker)": measure([pkg[1], pkg[2], pkg[3], ...snippets]),
+    "  of which the JS (glue, entry, patterns, host.js, timer worker)": measure([...pkg.slice(1), ...snippets]),
     "  sans-IO core alone (.wasm)": measure([FLOOR]),
     "SharedMqttClient (shared*.js)": measure(["pkg/shared.js", "pkg/shared-worker.js"].map((f) => path.join(root, f))),
     "mqtt.js (mqtt.min.js)": measure([path.join(root, "node_modules/mqtt/dist/mqtt.min.js")]),

@@ -6,12 +6,14 @@
 // free(), and for the callbacks and extra arguments MQTT.js habits bring
 // (a Rust method never sees an argument past the ones it declares), end()
 // as MQTT.js names disconnect(), init() reading the .wasm from disk in
-// Node; and the classes written in JavaScript: MqttError (a wasm-bindgen
-// snippet, whose folder scripts/build.sh names here) and SharedMqttClient.
+// Node; and what is written in JavaScript: MqttError (a wasm-bindgen
+// snippet, whose folder scripts/build.sh names here), SharedMqttClient,
+// and request(), respond() and messages() on both classes (patterns.js).
 import init, { initSync as initSyncCore, MqttClient as Bindings } from "./mqtt_wasm_core.js";
 
 export { topicMatches } from "./mqtt_wasm_core.js";
 import { MqttError, Payload } from "./SNIPPET";
+import { addPatterns } from "./patterns.js";
 
 export { MqttError, Payload };
 export { SharedMqttClient } from "./shared.js";
@@ -126,6 +128,8 @@ export class MqttClient extends Bindings {
 }
 
 if (Symbol.dispose) MqttClient.prototype[Symbol.dispose] = MqttClient.prototype.free;
+
+addPatterns(MqttClient);
 
 for (const name of Object.keys(ARITY)) {
   const method = Bindings.prototype[name];

@@ -3,6 +3,7 @@
 // and the session). Falls back to a client of its own where SharedWorker
 // is missing.
 import { MqttClient, MqttError, Payload, topicMatches } from "./mqtt_wasm.js";
+import { addPatterns } from "./patterns.js";
 
 const toError = (e) => new MqttError(e.code, e.message, e.reasonCode, e.closeCode);
 
@@ -210,3 +211,5 @@ export class SharedMqttClient {
 }
 
 if (Symbol.dispose) SharedMqttClient.prototype[Symbol.dispose] = SharedMqttClient.prototype.free;
+
+addPatterns(SharedMqttClient);

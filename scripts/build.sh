@@ -12,8 +12,6 @@ rm -rf pkg
 wasm-pack build --release --target web --out-dir pkg --out-name mqtt_wasm_core --no-pack 2>&1 | grep -v '^\[INFO\]' || true
 [ -f pkg/mqtt_wasm_core_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
 write_entry pkg
-# SharedMqttClient (one connection for all tabs) and its SharedWorker.
-cp pkg-template/shared.js pkg-template/shared-worker.js pkg/
 # The timer worker (a file, so strict CSPs allow it), from host.js's source.
 node --input-type=module -e '
   import fs from "node:fs";

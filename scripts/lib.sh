@@ -127,12 +127,15 @@ build_floor() {
   wasm-opt $flags bench/floor/target/wasm32-unknown-unknown/release/mqtt_wasm_floor.wasm -o target/floor/floor.wasm
 }
 
-# Writes the package entry (pkg-template/mqtt_wasm.js and .d.ts) into DIR,
-# beside the bindings wasm-bindgen made there (mqtt_wasm_core.*), naming the
-# folder of the host.js snippet, whose name carries a hash.
+# Writes the package's own JavaScript (the entry, patterns.js, SharedMqttClient
+# and its worker) and .d.ts into DIR, beside the bindings wasm-bindgen made
+# there (mqtt_wasm_core.*), naming the folder of the host.js snippet, whose
+# name carries a hash.
 write_entry() {
   local dir=$1 snippet
   snippet=$(cd "$dir" && ls snippets/*/src/wasm/host.js)
-  sed "s#\./SNIPPET#./$snippet#" pkg-template/mqtt_wasm.js > "$dir/mqtt_wasm.js"
-  cp pkg-template/mqtt_wasm.d.ts "$dir/"
+  for js in mqtt_wasm.js patterns.js; do
+    sed "s#\./SNIPPET#./$snippet#" "pkg-template/$js" > "$dir/$js"
+  done
+  cp pkg-template/shared.js pkg-template/shared-worker.js pkg-template/mqtt_wasm.d.ts "$dir/"
 }

@@ -9,7 +9,6 @@ rm -rf target/profile-pkg
 cargo build --quiet --release --target wasm32-unknown-unknown --manifest-path bench/counting/Cargo.toml
 wasm-bindgen --target web --keep-debug --out-name mqtt_wasm_core --out-dir target/profile-pkg bench/counting/target/wasm32-unknown-unknown/release/mqtt_wasm_counting.wasm
 write_entry target/profile-pkg
-cp pkg-template/shared.js pkg-template/shared-worker.js target/profile-pkg/
 start_broker tests/broker/mosquitto-bench.conf
 port=$(free_ports 1)
 PKG_DIR="$ROOT/target/profile-pkg" node scripts/serve.mjs "$port" > /dev/null &

@@ -359,6 +359,11 @@ $("publish-form").addEventListener("submit", async (e) => {
   const opts = { qos: Number($("pub-qos").value), retain: $("retain").checked };
   if (Object.keys(userProperties).length) opts.properties = { userProperties };
   try {
+    if ($("as-request").checked) {
+      const response = await client.request($("topic").value, $("payload").value, { ...opts, timeout: 5000 });
+      $("publish-result").textContent = `response on ${response.topic}: ${response.payload}`;
+      return;
+    }
     const r = await client.publish($("topic").value, $("payload").value, opts);
     const parts = [r.packetId !== undefined ? `packet ${r.packetId}` : "written (QoS 0)"];
     if (r.reasonCode !== undefined) parts.push(`reason 0x${r.reasonCode.toString(16)}`);

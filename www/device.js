@@ -30,27 +30,33 @@ self.onmessage = async ({ data: { url, id } }) => {
     clearInterval(timer);
     timer = setInterval(publishTelemetry, interval);
   };
-  client.on("message", async (topic, payload) => {
+  // Each command is answered where it was sent as a request (the
+  // dashboard's "as a request" box): respond() publishes the handler's
+  // result on the request's Response Topic.
+  const obey = async (topic, payload) => {
     const command = payload.toString().trim();
     const [verb, arg] = command.split(/\s+/);
     if (verb === "led" && (arg === "on" || arg === "off")) {
       await client.publish(`${base}/state/led`, arg, { qos: 1, retain: true });
       self.postMessage({ type: "command", command, obeyed: true });
-    } else if (verb === "interval" && Number(arg) >= 50) {
+      return `obeyed: ${command}`;
+    }
+    if (verb === "interval" && Number(arg) >= 50) {
       interval = Number(arg);
       schedule();
       await client.publish(`${base}/state/interval`, String(interval), { qos: 1, retain: true });
       self.postMessage({ type: "command", command, obeyed: true });
-    } else {
-      const reason = "unknown command; try \"led on\", \"led off\" or \"interval 1000\"";
-      await client.publish(`${base}/state/error`, `${command}: ${reason}`, { qos: 1 });
-      self.postMessage({ type: "command", command, obeyed: false, reason });
+      return `obeyed: ${command}`;
     }
-  });
+    const reason = "unknown command; try \"led on\", \"led off\" or \"interval 1000\"";
+    await client.publish(`${base}/state/error`, `${command}: ${reason}`, { qos: 1 });
+    self.postMessage({ type: "command", command, obeyed: false, reason });
+    return `refused: ${command} (${reason})`;
+  };
   client.on("connect", () => self.postMessage({ type: "status", status: "online" }));
   client.on("offline", () => self.postMessage({ type: "status", status: "offline" }));
   await client.connect();
-  await client.subscribe(`${base}/cmd`, { qos: 1 });
+  await client.respond(`${base}/cmd`, obey, { qos: 1 });
   await client.publish(`${base}/online`, "true", { qos: 1, retain: true });
   schedule();
 };

@@ -96,14 +96,19 @@ impl Routes {
     /// Appends to `out` the handlers a message copy is for: `identifiers`
     /// are the copy's Subscription Identifiers.
     pub(super) fn handlers_for(&self, topic: &str, identifiers: &[u32], out: &mut Vec<HandlerId>) {
-        // Each handler's first matching route.
+        // Each handler's first matching route, kept in order of `seq` (a
+        // few handlers at most: an insertion beats pulling in a sort).
         let mut first: Vec<&Route> = Vec::new();
-        self.trie.for_each_match(topic, |r| match first.iter_mut().find(|f| f.handler == r.handler) {
-            Some(f) if f.seq > r.seq => *f = r,
-            Some(_) => {}
-            None => first.push(r),
+        self.trie.for_each_match(topic, |r| {
+            if let Some(i) = first.iter().position(|f| f.handler == r.handler) {
+                if first[i].seq < r.seq {
+                    return;
+                }
+                first.remove(i);
+            }
+            let at = first.iter().position(|f| f.seq > r.seq).unwrap_or(first.len());
+            first.insert(at, r);
         });
-        first.sort_unstable_by_key(|r| r.seq);
         // A route without an identifier is for the copy without any (its
         // subscription's own, on a server sending one copy per subscription).
         let carries = |r: &Route| r.identifier.map_or(identifiers.is_empty(), |id| identifiers.contains(&id));

@@ -36,7 +36,10 @@ export class MqttClient {
   /**
    * Resolves with the SUBACK; a refused filter is in `granted` with a reason
    * code of 0x80 or more. `handler`, if given, is called for the messages
-   * matching these filters (the `message` event still fires for all).
+   * matching these filters, once per message: on MQTT 5 the client gives
+   * each filter a Subscription Identifier of its own and calls the handler
+   * for one copy, where the server sends one per matching subscription (the
+   * `message` event fires for every copy).
    */
   subscribe(filter: string | string[] | SubscriptionRequest[], opts?: SubscribeOptions, handler?: MqttEvents["message"]): Promise<SubAck>;
   unsubscribe(filter: string | string[], opts?: { properties?: Properties }): Promise<UnsubAck>;
@@ -48,6 +51,27 @@ export class MqttClient {
   end(force: boolean, opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   /** Sends AUTH (MQTT 5.0 enhanced authentication and re-authentication). */
   auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
+  /**
+   * MQTT 5.0: publishes a request with a Response Topic of this client's own
+   * (under the server's Response Information where it gives one) and a fresh
+   * Correlation Data; resolves with the response. Rejects with "Timeout"
+   * after `opts.timeout`, "Closed" when the client ends first, and
+   * "Unsupported" on MQTT 3.1 / 3.1.1.
+   */
+  request(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: RequestOptions): Promise<Message>;
+  /**
+   * MQTT 5.0: calls `handler` for each message on `filter` and publishes
+   * what it returns (or resolves with) on the message's Response Topic, with
+   * its Correlation Data, where it has one. Resolves with the SUBACK;
+   * `unsubscribe(filter)` stops it.
+   */
+  respond(
+    filter: string | string[] | SubscriptionRequest[],
+    handler: (topic: string, payload: Payload, packet: MessagePacket) => string | Uint8Array | ArrayBuffer | void | Promise<string | Uint8Array | ArrayBuffer | void>,
+    opts?: SubscribeOptions,
+  ): Promise<SubAck>;
+  /** Subscribes and yields the messages of `filter`; the loop's end unsubscribes. */
+  messages(filter: string | string[] | SubscriptionRequest[], opts?: MessagesOptions): MessageStream;
   on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   /**
@@ -92,6 +116,27 @@ export class SharedMqttClient {
   end(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   end(force: boolean, opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
+  /**
+   * MQTT 5.0: publishes a request with a Response Topic of this client's own
+   * (under the server's Response Information where it gives one) and a fresh
+   * Correlation Data; resolves with the response. Rejects with "Timeout"
+   * after `opts.timeout`, "Closed" when the client ends first, and
+   * "Unsupported" on MQTT 3.1 / 3.1.1.
+   */
+  request(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: RequestOptions): Promise<Message>;
+  /**
+   * MQTT 5.0: calls `handler` for each message on `filter` and publishes
+   * what it returns (or resolves with) on the message's Response Topic, with
+   * its Correlation Data, where it has one. Resolves with the SUBACK;
+   * `unsubscribe(filter)` stops it.
+   */
+  respond(
+    filter: string | string[] | SubscriptionRequest[],
+    handler: (topic: string, payload: Payload, packet: MessagePacket) => string | Uint8Array | ArrayBuffer | void | Promise<string | Uint8Array | ArrayBuffer | void>,
+    opts?: SubscribeOptions,
+  ): Promise<SubAck>;
+  /** Subscribes and yields the messages of `filter`; the loop's end unsubscribes. */
+  messages(filter: string | string[] | SubscriptionRequest[], opts?: MessagesOptions): MessageStream;
   on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   /** Leaves for good; later calls reject with `Closed`. */

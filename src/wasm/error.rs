@@ -13,7 +13,8 @@ const TS_ERROR: &str = r#"
 export type MqttErrorCode =
   | "InvalidArgument" | "InvalidTopic" | "ConnectionRefused" | "Timeout" | "Protocol"
   | "PacketTooLarge" | "QueueFull" | "NotConnected" | "Closed" | "Rejected"
-  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage" | "NotInitialized";
+  | "ServerDisconnected" | "ConnectionLost" | "ConnectionFailed" | "Storage" | "NotInitialized"
+  | "Unsupported";
 
 /** Every rejection and `error` event of the client is one of these. */
 export class MqttError extends Error {

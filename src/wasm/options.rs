@@ -142,6 +142,30 @@ export class Payload extends Uint8Array {
 }
 export interface MessagePacket { qos: QoS; retain: boolean; dup: boolean; packetId?: number; properties?: Properties }
 export interface PacketSummary { type: string; packetId?: number; topic?: string; qos?: number }
+/** A message as `request()` resolves with it and `messages()` yields it. */
+export interface Message { topic: string; payload: Payload; packet: MessagePacket }
+export interface RequestOptions {
+  /** Of the request (1 by default). */
+  qos?: QoS;
+  retain?: boolean;
+  /** More properties of the request; Response Topic and Correlation Data are the client's. */
+  properties?: Properties;
+  /** Milliseconds until the promise rejects with "Timeout" (30000 by default). */
+  timeout?: number;
+}
+export interface MessagesOptions extends SubscribeOptions {
+  /** How many messages wait to be read at most (1000 by default). */
+  bufferSize?: number;
+  /** Past `bufferSize`: drop the oldest (counted in `dropped`), or end the loop with a "QueueFull" error. */
+  overflow?: "drop-oldest" | "error";
+}
+/** What `messages()` returns: `for await (const { topic, payload } of client.messages("a/#"))`. */
+export interface MessageStream extends AsyncIterableIterator<Message> {
+  /** The SUBACK; a refused filter ends the loop with a "Rejected" error. */
+  readonly subscribed: Promise<SubAck>;
+  /** Messages dropped by the "drop-oldest" overflow policy. */
+  readonly dropped: number;
+}
 /** The events of `MqttClient.on` / `off`, with their handler types. */
 export interface MqttEvents {
   connect: (connack: ConnAck) => void;

@@ -96,6 +96,14 @@ test("the dashboard shows live telemetry and drives the simulated device", async
   await page.waitForFunction(() => document.getElementById("log").textContent.includes("device refused: reboot now"), null, { timeout: 5000 });
   assert.ok(!(await page.textContent("#log")).includes("device obeyed: reboot now"));
 
+  // The same command as a request: the device's response is shown.
+  await page.fill("#payload", "led off");
+  await page.check("#as-request");
+  await page.click("#publish");
+  await page.waitForSelector("#publish-result:text('response on mqtt-wasm/response/')", { timeout: 5000 });
+  assert.match(await page.textContent("#publish-result"), /: obeyed: led off$/);
+  await page.uncheck("#as-request");
+
   // A pause in the telemetry (the device slowed to one message per 4 s) is a gap, not a line.
   await page.fill("#payload", "interval 4000");
   await page.click("#publish");

@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit` against the built package's .d.ts (a
 // suite of `make test`): how an application writes against the API.
-import init, { MqttClient, MqttError, Payload, SharedMqttClient, topicMatches, type ConnAck, type SubAck, type ClientOptions } from "mqtt-wasm";
+import init, { MqttClient, MqttError, Payload, SharedMqttClient, topicMatches, type ConnAck, type SubAck, type ClientOptions, type Message, type MessageStream } from "mqtt-wasm";
 
 export async function dashboard(url: string): Promise<void> {
   await init();
@@ -89,4 +89,28 @@ export function mqttJsHabits(client: MqttClient): void {
 
 export function routing(): boolean {
   return topicMatches("sensors/+/temp", "sensors/a/temp") && !topicMatches("#", "$SYS/x");
+}
+
+export async function beyondThePeers(client: MqttClient, shared: SharedMqttClient): Promise<void> {
+  // request() resolves with the response message.
+  const response: Message = await client.request("devices/d1/cmd", "led on", { qos: 1, timeout: 5000 });
+  const text: string = response.payload.toString();
+  const correlation: Uint8Array | undefined = response.packet.properties?.correlationData;
+  void [text, correlation, response.topic];
+  // respond(): the handler's result is the response payload, sync or async.
+  const ack: SubAck = await client.respond("devices/d1/cmd", async (topic, payload) => `did ${payload}`, { qos: 1 });
+  void ack;
+  await shared.respond("x", () => undefined);
+  // messages(): an async iterable of messages, with its subscription and overflow count.
+  const stream: MessageStream = client.messages("sensors/#", { qos: 1, bufferSize: 100, overflow: "error" });
+  await stream.subscribed;
+  for await (const { topic, payload } of stream) {
+    void [topic, payload.json(), stream.dropped];
+    break;
+  }
+  // @ts-expect-error: "block" is not an overflow policy.
+  client.messages("a", { overflow: "block" });
+  // @ts-expect-error: the response comes through the promise, not a callback.
+  void client.request("a", "b", () => {});
+  void new MqttError("Unsupported", "needs MQTT 5.0");
 }
