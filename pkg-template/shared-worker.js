@@ -23,9 +23,26 @@ const filters = new Map();
 const routes = new Map();
 /** The tabs that receive the client's events: those whose connect() is under way or done. */
 const ports = new Set();
-/** The message last delivered to each port: a tab gets a message once even
- * if several of its filters match it. */
-const lastDelivered = new WeakMap();
+/**
+ * port -> the messages waiting to be posted to it, each with the tab's
+ * filters whose handlers it came through: the handlers of one copy of a
+ * message run in one go, so a tab gets each copy once, with every filter of
+ * its own that it matched (its subscription handlers are called from those).
+ */
+const outbox = new Map();
+let flushScheduled = false;
+
+function flush() {
+  flushScheduled = false;
+  for (const [port, messages] of outbox) {
+    for (const { topic, payload, packet, filters: matched, asked } of messages) {
+      // At the QoS this tab was granted: what it asked for, at most.
+      const qos = Math.min(packet.qos, asked);
+      port.postMessage({ event: "message", arg: [topic, payload, qos === packet.qos ? packet : { ...packet, qos }], filters: matched });
+    }
+  }
+  outbox.clear();
+}
 
 const plain = (e) => ({
   code: e?.code ?? "Protocol",
@@ -46,6 +63,8 @@ const state = () =>
   };
 
 function tell(port, event, arg) {
+  // Messages first, in the order they came.
+  if (flushScheduled) flush();
   if (event === "connect") heard.set(port, connection);
   port.postMessage({ event, arg: event === "error" ? plain(arg) : arg, state: state() });
 }
@@ -67,11 +86,19 @@ function routeFor(filter) {
   if (routes.has(filter)) return undefined;
   const route = (topic, payload, packet) => {
     for (const [port, asked] of filters.get(filter)?.users ?? []) {
-      if (lastDelivered.get(port) === payload) continue;
-      lastDelivered.set(port, payload);
-      // At the QoS this tab was granted: what it asked for, at most.
-      const qos = Math.min(packet.qos, asked);
-      port.postMessage({ event: "message", arg: [topic, payload, qos === packet.qos ? packet : { ...packet, qos }] });
+      let messages = outbox.get(port);
+      if (!messages) outbox.set(port, (messages = []));
+      const last = messages[messages.length - 1];
+      if (last?.payload === payload) {
+        last.filters.push(filter);
+        last.asked = Math.max(last.asked, asked);
+        continue;
+      }
+      messages.push({ topic, payload, packet, filters: [filter], asked });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        queueMicrotask(flush);
+      }
     }
   };
   routes.set(filter, route);

@@ -47,7 +47,7 @@ export class SharedMqttClient {
     addEventListener("pagehide", () => this.#port.postMessage({ id: 0, op: "bye" }));
   }
 
-  #receive({ id, result, error, event, arg, state }) {
+  #receive({ id, result, error, event, arg, state, filters }) {
     if (state) this.#state = state;
     if (event !== undefined) {
       if (event === "connect") this.#connected = true;
@@ -56,13 +56,14 @@ export class SharedMqttClient {
         // The worker's Payload arrives as a plain Uint8Array: the same bytes, read as text again.
         const bytes = arg[1];
         arg[1] = new Payload(bytes.buffer, bytes.byteOffset, bytes.length);
-        const called = new Set();
+        // Each handler once per message, as MqttClient calls it: for the
+        // copy that came through its first matching filter (on MQTT 5 the
+        // worker's client routes each copy through one filter).
+        const first = new Map();
         for (const [filter, handler] of this.#subscriptionHandlers) {
-          if (!called.has(handler) && topicMatches(filter, arg[0])) {
-            called.add(handler);
-            call(handler, arg);
-          }
+          if (!first.has(handler) && topicMatches(filter, arg[0])) first.set(handler, filter);
         }
+        for (const [handler, filter] of first) if (filters.includes(filter)) call(handler, arg);
       }
       const args = event === "message" ? arg : event === "error" ? [toError(arg)] : arg === undefined ? [] : [arg];
       for (const handler of [...(this.#handlers.get(event) ?? [])]) call(handler, args);

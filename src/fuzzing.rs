@@ -13,8 +13,8 @@ use crate::codec::{
     SubscriptionOptions,
 };
 use crate::session::{
-    Action, Backoff, Client, ClientEvent, Config, Credentials, Event, Instant, OpId, Redirect, Session, Settings,
-    SocketId,
+    Action, Backoff, Client, ClientEvent, Config, Credentials, Event, HandlerId, Instant, OpId, Redirect, Session,
+    Settings, SocketId, CLIENT_IDENTIFIERS,
 };
 
 fn version(selector: u8) -> ProtocolVersion {
@@ -214,8 +214,15 @@ impl Host {
                 accept(c.publish(at, Publish::new(topic, Bytes::copy_from_slice(bytes)), qos));
             }
             4 => {
-                let subs = vec![Subscription { filter: "a/+".into(), options: SubscriptionOptions::default() }];
-                accept(c.subscribe(at, subs, Properties::default()));
+                // Without a handler, with one (routed), with one on two
+                // overlapping filters (one SUBSCRIBE each on v5).
+                let filters: &[&str] = if step % 3 == 2 { &["a/+", "a/#"] } else { &["a/+"] };
+                let subs = filters
+                    .iter()
+                    .map(|f| Subscription { filter: (*f).into(), options: SubscriptionOptions::default() })
+                    .collect();
+                let handler = (step % 3 != 0).then_some(HandlerId(u32::from(step % 2)));
+                accept(c.subscribe_with(at, subs, Properties::default(), handler));
             }
             5 => accept(c.unsubscribe(at, vec!["a/+".into()], Properties::default())),
             6 => {
@@ -291,6 +298,17 @@ impl Host {
             }
         }
         while let Some(e) = c.poll_event() {
+            if let ClientEvent::Session(Event::Message(mut message)) = e {
+                // Each handler named once, only routed ones; the client's
+                // own identifiers never reach the application.
+                let mut handlers = Vec::new();
+                c.session().deliver(&mut message, &mut handlers);
+                assert!(handlers.len() <= 2 && handlers.iter().all(|&h| c.session().routes_to(h)));
+                assert!(handlers.len() < 2 || handlers[0] != handlers[1], "a handler named twice for one message");
+                let ids = &message.properties.subscription_identifiers;
+                assert!(ids.iter().all(|id| !CLIENT_IDENTIFIERS.contains(id)), "a client identifier shown");
+                continue;
+            }
             let op = match e {
                 ClientEvent::Session(
                     Event::PublishDone(op, _) | Event::SubscribeDone(op, _) | Event::UnsubscribeDone(op, _),

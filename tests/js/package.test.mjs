@@ -31,7 +31,7 @@ test("npm pack holds the wasm, the JS glue (with the shared-connection worker), 
   const snippet = tarball.files.filter((f) => f.startsWith("snippets/"));
   assert.equal(snippet.length, 1);
   assert.match(snippet[0], /^snippets\/[^/]+\/src\/wasm\/host\.js$/);
-  assert.deepEqual(tarball.files.filter((f) => !f.startsWith("snippets/")), ["LICENSE", "README.md", "mqtt_wasm.d.ts", "mqtt_wasm.js", "mqtt_wasm_core.d.ts", "mqtt_wasm_core.js", "mqtt_wasm_core_bg.wasm", "package.json", "shared-worker.js", "shared.js", "timer-worker.js"]);
+  assert.deepEqual(tarball.files.filter((f) => !f.startsWith("snippets/")), ["LICENSE", "README.md", "mqtt_wasm.d.ts", "mqtt_wasm.js", "mqtt_wasm_core.d.ts", "mqtt_wasm_core.js", "mqtt_wasm_core_bg.wasm", "package.json", "patterns.js", "shared-worker.js", "shared.js", "timer-worker.js"]);
 });
 
 test("a Vite app installs the tarball, builds without configuration and talks to the broker", async () => {

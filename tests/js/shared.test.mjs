@@ -175,3 +175,49 @@ test("a filter two tabs share is subscribed at the highest QoS asked, and each t
   await two.evaluate(() => window.client.disconnect());
   await context.close();
 });
+
+test("MQTT 5 through the shared connection: overlapping filters call each tab's handlers once per message; request() and messages() work from a tab", async () => {
+  const context = await env.browser.newContext();
+  const [one, two] = [await tab(context), await tab(context)];
+  const base = `shared-route/${Date.now()}`;
+  const setUp = (page, subscriptions) => page.evaluate(async ({ url, subscriptions }) => {
+    const client = new window.mqtt.SharedMqttClient({ url, protocolVersion: 5 });
+    window.client = client;
+    window.calls = {};
+    await client.connect();
+    for (const [name, filters] of subscriptions) {
+      window.calls[name] = 0;
+      await client.subscribe(filters, { qos: 1 }, () => window.calls[name]++);
+    }
+  }, { url: brokerUrl, subscriptions });
+  await setUp(one, [["both", [`${base}/a/+`, `${base}/a/#`]], ["exact", `${base}/a/x`]]);
+  await setUp(two, [["hash", `${base}/a/#`]]);
+
+  const device = await packagePage(env.browser, env.server.url);
+  await device.evaluate(async ({ url, base }) => {
+    window.device = new window.mqtt.MqttClient({ url, protocolVersion: 5 });
+    await window.device.connect();
+    await window.device.respond(`${base}/rpc`, (topic, payload) => `pong ${payload}`, { qos: 1 });
+    await window.device.publish(`${base}/a/x`, "once", { qos: 1 });
+  }, { url: brokerUrl, base });
+  await one.waitForFunction(() => window.calls.both >= 1 && window.calls.exact >= 1, null, { timeout: 5000 });
+  await two.waitForFunction(() => window.calls.hash >= 1, null, { timeout: 5000 });
+  await one.waitForTimeout(300);
+  assert.deepEqual(await one.evaluate(() => window.calls), { both: 1, exact: 1 });
+  assert.deepEqual(await two.evaluate(() => window.calls), { hash: 1 });
+
+  const r = await one.evaluate(async (base) => {
+    const reply = await window.client.request(`${base}/rpc`, "ping", { timeout: 5000 });
+    const stream = window.client.messages(`${base}/stream`);
+    await stream.subscribed;
+    await window.client.publish(`${base}/stream`, "item", { qos: 1 });
+    const { value } = await stream.next();
+    await stream.return();
+    return { reply: reply.payload.toString(), item: value.payload.toString() };
+  }, base);
+  assert.deepEqual(r, { reply: "pong ping", item: "item" });
+  await device.evaluate(() => window.device.disconnect());
+  await Promise.all([one, two].map((p) => p.evaluate(() => window.client.disconnect())));
+  await context.close();
+  await device.close();
+});
