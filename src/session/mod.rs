@@ -443,25 +443,20 @@ impl Session {
             return Ok(self.queue_control(now, op, request));
         };
         let first = self.routes.insert(subscriptions.iter().map(|s| s.filter.as_str()), handler);
-        let split =
-            self.config.protocol.is_v5() && properties.subscription_identifiers.is_empty() && subscriptions.len() > 1;
-        let parts: Vec<Vec<Subscription>> =
-            if split { subscriptions.into_iter().map(|s| vec![s]).collect() } else { vec![subscriptions] };
-        if split {
-            self.splits.push(Split::new(op, parts.len()));
-        }
-        let mut seq = first;
-        for (i, part) in parts.into_iter().enumerate() {
-            let routes = part.len() as u64;
-            let request = Request::Subscribe(Subscribe {
-                packet_id: PacketId::MIN,
-                properties: properties.clone(),
-                subscriptions: part,
-            });
-            let control =
-                Control { route: Some((handler, seq)), part: split.then_some(i), ..Control::new(Some(op), request) };
-            self.controls_pending.push_back(control);
-            seq += routes;
+        let subscribe = |properties, subscriptions| {
+            Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions })
+        };
+        if self.config.protocol.is_v5() && properties.subscription_identifiers.is_empty() && subscriptions.len() > 1 {
+            self.splits.push(Split::new(op, subscriptions.len()));
+            for (i, sub) in subscriptions.into_iter().enumerate() {
+                let request = subscribe(properties.clone(), vec![sub]);
+                let route = Some((handler, first + i as u64));
+                self.controls_pending.push_back(Control { route, part: Some(i), ..Control::new(Some(op), request) });
+            }
+        } else {
+            let request = subscribe(properties, subscriptions);
+            self.controls_pending
+                .push_back(Control { route: Some((handler, first)), ..Control::new(Some(op), request) });
         }
         self.flush_controls(now);
         Ok(op)

@@ -51,27 +51,6 @@ export class MqttClient {
   end(force: boolean, opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   /** Sends AUTH (MQTT 5.0 enhanced authentication and re-authentication). */
   auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
-  /**
-   * MQTT 5.0: publishes a request with a Response Topic of this client's own
-   * (under the server's Response Information where it gives one) and a fresh
-   * Correlation Data; resolves with the response. Rejects with "Timeout"
-   * after `opts.timeout`, "Closed" when the client ends first, and
-   * "Unsupported" on MQTT 3.1 / 3.1.1.
-   */
-  request(topic: string, payload: string | Uint8Array | ArrayBuffer, opts?: RequestOptions): Promise<Message>;
-  /**
-   * MQTT 5.0: calls `handler` for each message on `filter` and publishes
-   * what it returns (or resolves with) on the message's Response Topic, with
-   * its Correlation Data, where it has one. Resolves with the SUBACK;
-   * `unsubscribe(filter)` stops it.
-   */
-  respond(
-    filter: string | string[] | SubscriptionRequest[],
-    handler: (topic: string, payload: Payload, packet: MessagePacket) => string | Uint8Array | ArrayBuffer | void | Promise<string | Uint8Array | ArrayBuffer | void>,
-    opts?: SubscribeOptions,
-  ): Promise<SubAck>;
-  /** Subscribes and yields the messages of `filter`; the loop's end unsubscribes. */
-  messages(filter: string | string[] | SubscriptionRequest[], opts?: MessagesOptions): MessageStream;
   on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
   /**
@@ -116,6 +95,26 @@ export class SharedMqttClient {
   end(opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   end(force: boolean, opts?: { reasonCode?: number; properties?: Properties }): Promise<void>;
   auth(opts: { reasonCode: number; properties?: Properties }): Promise<void>;
+  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
+  /** Leaves for good; later calls reject with `Closed`. */
+  free(): void;
+  readonly connected: boolean;
+  readonly clientId: string;
+  readonly protocolVersion: 3 | 4 | 5;
+  readonly serverProperties: Properties;
+  /** Of the shared connection, as of the worker's last message to this tab. */
+  readonly inflightCount: number;
+  readonly queuedCount: number;
+  /** Whether this tab shares the connection through a SharedWorker. */
+  readonly shared: boolean;
+}
+
+/**
+ * Request/response and async iteration, on both classes (written over
+ * their public API, in patterns.js).
+ */
+export interface MessagePatterns {
   /**
    * MQTT 5.0: publishes a request with a Response Topic of this client's own
    * (under the server's Response Information where it gives one) and a fresh
@@ -137,20 +136,9 @@ export class SharedMqttClient {
   ): Promise<SubAck>;
   /** Subscribes and yields the messages of `filter`; the loop's end unsubscribes. */
   messages(filter: string | string[] | SubscriptionRequest[], opts?: MessagesOptions): MessageStream;
-  on<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
-  off<E extends keyof MqttEvents>(event: E, handler: MqttEvents[E]): this;
-  /** Leaves for good; later calls reject with `Closed`. */
-  free(): void;
-  readonly connected: boolean;
-  readonly clientId: string;
-  readonly protocolVersion: 3 | 4 | 5;
-  readonly serverProperties: Properties;
-  /** Of the shared connection, as of the worker's last message to this tab. */
-  readonly inflightCount: number;
-  readonly queuedCount: number;
-  /** Whether this tab shares the connection through a SharedWorker. */
-  readonly shared: boolean;
 }
+export interface MqttClient extends MessagePatterns {}
+export interface SharedMqttClient extends MessagePatterns {}
 "#;
 
 /// An MQTT client over a browser WebSocket. Its TypeScript declaration is
