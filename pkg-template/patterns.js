@@ -73,15 +73,16 @@ export function addPatterns(Client) {
      * packet }, or rejects with "Timeout" after `opts.timeout` ms.
      */
     request(topic, payload, opts) {
-      let o, timeout;
+      let o, timeout, state;
       try {
         needV5(this, "request()");
         o = options("request()", opts, ["qos", "retain", "properties", "timeout"]);
         timeout = positive("request() options.timeout", o.timeout, 30000);
+        // A freed client throws here, as its methods reject.
+        state = responsesOf(this);
       } catch (e) {
         return Promise.reject(e);
       }
-      const state = responsesOf(this);
       const correlationData = crypto.getRandomValues(new Uint8Array(16));
       const key = hex(correlationData);
       return new Promise((resolve, reject) => {
