@@ -188,7 +188,10 @@ const operations = {
   async bye(port) {
     ports.delete(port);
     heard.delete(port);
-    await release(port, [...filters.keys()]);
+    // Leaving never fails: an UNSUBSCRIBE cut short by the last tab closing
+    // the connection meanwhile (the tabs' disconnect() at once) took the
+    // subscriptions with it anyway.
+    await release(port, [...filters.keys()]).catch(() => {});
     if (ports.size === 0 && client) {
       const ending = client;
       client = null;

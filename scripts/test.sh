@@ -47,6 +47,9 @@ suite "browser (wasm-pack test --headless --firefox)" \
 if bash scripts/build.sh; then
   suite "types (tsc --noEmit on tests/types/usage.ts)" tsc -p tests/types/tsconfig.json
   suite "js (node --test, playwright-core + chromium)" node --test --test-concurrency=1 tests/js/
+  # The same files in Firefox ESR (puppeteer-core over WebDriver BiDi; tests/js/harness.mjs).
+  suite "js in firefox (node --test, puppeteer-core + firefox-esr)" \
+    env BROWSER=firefox node --test --test-concurrency=1 tests/js/
   # The package in Node: Node 20 has a WebSocket behind a flag (22 without).
   suite "node (the package in Node, no browser)" node --experimental-websocket --test tests/node/
   # WebKit, the engine of Safari: WebKitGTK's MiniBrowser under Xvfb.

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { useBrowser } from "./harness.mjs";
+import { useBrowser, engine } from "./harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const env = useBrowser();
@@ -37,12 +37,17 @@ function layoutFaults(page) {
   });
 }
 
+// Chromium's screenshots keep their names; Firefox's say so.
+const shot = engine === "chromium" ? "" : `-${engine}`;
+
 test("the dashboard shows live telemetry and drives the simulated device", async () => {
   const page = await env.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  // The browser's own line for the unreachable broker is expected.
-  page.on("console", (m) => m.type() === "error" && !m.text().includes("WebSocket connection to") && errors.push(m.text()));
+  // The browser's own line for the unreachable broker is expected: a console
+  // error in Chromium, an error log entry (a "pageerror") in Firefox.
+  const unreachable = /WebSocket connection to|can’t establish a connection to the server at ws:/;
+  page.on("pageerror", (e) => !unreachable.test(String(e)) && errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && !unreachable.test(m.text()) && errors.push(m.text()));
   // The page's open WebSockets, to see that a replaced client lets go of its own.
   await page.addInitScript(() => {
     const open = new Set();
@@ -125,14 +130,14 @@ test("the dashboard shows live telemetry and drives the simulated device", async
 
   fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
   assert.deepEqual(await layoutFaults(page), [], "at 1280 px");
-  await page.screenshot({ path: path.join(root, "test-artifacts/dashboard-1280.png"), fullPage: true });
+  await page.screenshot({ path: path.join(root, `test-artifacts/dashboard-1280${shot}.png`), fullPage: true });
   // A phone, or a small wall tablet.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(700);
   assert.deepEqual(await layoutFaults(page), [], "at 390 px");
   const chartWidth = await page.$eval("#chart canvas", (c) => c.getBoundingClientRect().width);
   assert.ok(chartWidth <= 390, `the chart follows the width: ${chartWidth}`);
-  await page.screenshot({ path: path.join(root, "test-artifacts/dashboard-390.png"), fullPage: true });
+  await page.screenshot({ path: path.join(root, `test-artifacts/dashboard-390${shot}.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 1000 });
 
   // An unreachable broker: its error and the attempts show at the connection

@@ -1,10 +1,15 @@
-// Shared by the JS-level tests: the static server (scripts/serve.mjs) and a
-// headless Chromium from playwright-core, on the system's /usr/bin/chromium.
+// Shared by the JS-level tests: the static server (scripts/serve.mjs) and
+// the browser, named by BROWSER: "chromium" (the default; playwright-core on
+// the system's /usr/bin/chromium) or "firefox" (puppeteer-core over WebDriver
+// BiDi on /usr/bin/firefox-esr, as playwright-core cannot drive the system
+// Firefox). Tests are written against the few playwright calls they use;
+// `firefox()` gives puppeteer's browser those same calls.
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, after } from "node:test";
 import { chromium } from "playwright-core";
+import puppeteer from "puppeteer-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -25,10 +30,83 @@ export function startServer() {
   });
 }
 
+/** The engine the tests run in: "chromium" or "firefox". */
+export const engine = process.env.BROWSER || "chromium";
+if (engine !== "chromium" && engine !== "firefox") throw new Error(`BROWSER=${engine}: expected chromium or firefox`);
+
 export async function launch() {
+  if (engine === "firefox") return firefox();
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** Firefox ESR through puppeteer-core, with the playwright calls the tests use. */
+async function firefox() {
+  const browser = await puppeteer.launch({
+    browser: "firefox",
+    executablePath: process.env.FIREFOX || "/usr/bin/firefox-esr",
+    headless: true,
+    // A call into the page that hangs fails the test within a minute, not three.
+    protocolTimeout: 60000,
+    // Timers in background tabs run as in a foreground one, as in Chromium's headless shell.
+    extraPrefsFirefox: { "dom.min_background_timeout_value": 4, "dom.timeout.enable_budget_timer_throttling": false },
+  });
+  const newPage = async (target, opts = {}) => adapt(await target.newPage(), opts.viewport);
+  return {
+    newPage: (opts) => newPage(browser, opts),
+    async newContext() {
+      const context = await browser.createBrowserContext();
+      return { newPage: (opts) => newPage(context, opts), close: () => context.close() };
+    },
+    close: () => browser.close(),
+  };
+}
+
+// `sel:text('x')`: an element matching `sel` whose text contains x (playwright's pseudo-class).
+const TEXT = /^(.*):text\('(.*)'\)$/;
+
+function adapt(page, viewport) {
+  if (viewport) page.setViewport(viewport);
+  return Object.assign(Object.create(page), {
+    // Over BiDi an uncaught error's message starts with its name ("Error: ..."); playwright's does not.
+    on: (event, handler) =>
+      page.on(event, event === "pageerror" ? (e) => handler(new Error(String(e?.message ?? e).replace(/^\w*Error: /, ""))) : handler),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    // playwright: (fn, arg, options); puppeteer: (fn, options, ...args).
+    waitForFunction: (fn, arg, opts = {}) => page.waitForFunction(fn, { timeout: opts.timeout ?? 30000, polling: 50 }, arg),
+    async waitForSelector(selector, opts = {}) {
+      const text = selector.match(TEXT);
+      if (!text) return page.waitForSelector(selector, { timeout: opts.timeout });
+      return page.waitForFunction(
+        (sel, want) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(want)),
+        { timeout: opts.timeout ?? 30000, polling: 50 },
+        text[1],
+        text[2],
+      );
+    },
+    fill: (selector, value) =>
+      page.$eval(selector, (e, v) => {
+        e.value = v;
+        e.dispatchEvent(new Event("input", { bubbles: true }));
+        e.dispatchEvent(new Event("change", { bubbles: true }));
+      }, value),
+    check: (selector) => page.$eval(selector, (e) => e.checked || e.click()),
+    uncheck: (selector) => page.$eval(selector, (e) => e.checked && e.click()),
+    textContent: (selector) => page.$eval(selector, (e) => e.textContent),
+    getAttribute: (selector, name) => page.$eval(selector, (e, n) => e.getAttribute(n), name),
+    waitForTimeout: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    setViewportSize: (size) => page.setViewport(size),
+    addInitScript: (fn, arg) => page.evaluateOnNewDocument(fn, arg),
+    goto: (url) => page.goto(url),
+    reload: () => page.reload(),
+    click: (selector) => page.click(selector),
+    close: () => page.close(),
+    screenshot: (opts) => page.screenshot(opts),
+    $: (selector) => page.$(selector),
+    $eval: (selector, fn, arg) => page.$eval(selector, fn, arg),
+    $$eval: (selector, fn, arg) => page.$$eval(selector, fn, arg),
   });
 }
 
