@@ -89,3 +89,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_sum" > "$stamp"
 fi
+
+# --- every engine the tests drive is here: a missing one fails setup, so
+# no suite skips silently --------------------------------------------------
+for tool in chromium chromedriver firefox-esr geckodriver WebKitWebDriver Xvfb mosquitto; do
+  command -v "$tool" > /dev/null || { echo "setup: $tool is missing after installing it" >&2; exit 1; }
+done
+minibrowser=/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
+[ -x "$minibrowser" ] || { echo "setup: WebKit's MiniBrowser is missing ($minibrowser)" >&2; exit 1; }
+[ -d node_modules/puppeteer-core ] && [ -d node_modules/playwright-core ] \
+  || { echo "setup: node_modules lacks playwright-core or puppeteer-core" >&2; exit 1; }

@@ -164,12 +164,41 @@ function rawSubscribe(ws, topic, qos) {
   return { done, suback };
 }
 
+/** What a raw connection writes with: one send per packet (`simple`), or
+ * coalescing as mqtt-wasm does: every packet written in one task goes out
+ * in one send, flushed in a microtask or when 64 KiB are waiting. */
+function writer(ws, coalesce) {
+  if (!coalesce) return (p) => ws.send(p);
+  let parts = [], bytes = 0, scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!parts.length) return;
+    const out = new Uint8Array(bytes);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    [parts, bytes] = [[], 0];
+    ws.send(out);
+  };
+  return (p) => {
+    parts.push(p);
+    bytes += p.length;
+    if (bytes >= 65536) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+}
+
 /** The raw baseline of a throughput workload: pre-encoded PUBLISH packets
- * (one send each) to the client's own subscription, QoS acknowledgements
- * answered with the fewest bytes and one send per received frame, timed
- * like the clients: until every publish is acknowledged and every message
- * has arrived. */
-async function rawThroughput(n, size, qos) {
+ * (one send each, or coalesced) to the client's own subscription, QoS
+ * acknowledgements answered with the fewest bytes and one send per received
+ * frame (the acks of a burst together), timed like the clients: until every
+ * publish is acknowledged and every message has arrived. */
+async function rawThroughput(n, size, qos, coalesce = false) {
   const topic = uid("raw");
   let received = 0, acked = qos === 0 ? n : 0, sub;
   const replies = [];
@@ -193,8 +222,9 @@ async function rawThroughput(n, size, qos) {
   await sub.done;
   const body = (pid) => [...str(topic), ...(qos ? [pid >> 8, pid & 255] : []), ...new Uint8Array(size).fill(90)];
   const publishes = qos === 0 ? Array(n).fill(packet(0x30, body(0))) : Array.from({ length: n }, (_, i) => packet(0x30 | (qos << 1), body(i + 1)));
+  const write = writer(ws, coalesce);
   const t0 = performance.now();
-  for (const p of publishes) ws.send(p);
+  for (const p of publishes) write(p);
   await arrived(() => Math.min(received, acked), n, `raw QoS ${qos} ${size} B`);
   const ms = performance.now() - t0;
   ws.close();
@@ -202,8 +232,9 @@ async function rawThroughput(n, size, qos) {
 }
 
 /** The raw baseline of fan-in: `publishers` bare sockets each send `each`
- * pre-encoded QoS 0 PUBLISH packets to one subscribing socket. */
-async function rawFanIn(publishers, each) {
+ * pre-encoded QoS 0 PUBLISH packets (one send each, or coalesced) to one
+ * subscribing socket. */
+async function rawFanIn(publishers, each, coalesce = false) {
   const topic = uid("rawfan");
   const total = publishers * each;
   let received = 0, sub;
@@ -216,7 +247,10 @@ async function rawFanIn(publishers, each) {
   const pubs = await Promise.all(Array.from({ length: publishers }, () => rawConnection(() => {})));
   const publish = packet(0x30, [...str(topic), ...new Uint8Array(64).fill(90)]);
   const t0 = performance.now();
-  for (const ws of pubs) for (let i = 0; i < each; i++) ws.send(publish);
+  for (const ws of pubs) {
+    const write = writer(ws, coalesce);
+    for (let i = 0; i < each; i++) write(publish);
+  }
   await arrived(() => received, total, "raw fan-in");
   const ms = performance.now() - t0;
   for (const ws of [subscriber, ...pubs]) ws.close();
@@ -320,14 +354,14 @@ addEventListener("unhandledrejection", (e) => failed(e.reason));
 const wasm = await init();
 const results = { date: new Date().toISOString(), runs: RUNS, userAgent: navigator.userAgent, workloads: {}, heap: {} };
 const names = ["mqtt-wasm", "mqtt.js", "paho"];
-// [label, run one client, run the raw baseline (throughput workloads)]
+// [label, run one client, run the raw baselines (throughput workloads; `true`: coalescing)]
 const workloads = [
   ["connect latency (ms, median of 20)", (n) => connectLatency(n), null],
-  ["QoS 0, 64 B (msg/s)", (n) => throughput(n, 20000, 64, 0), () => rawThroughput(20000, 64, 0)],
-  ["QoS 0, 1 KiB (msg/s)", (n) => throughput(n, 10000, 1024, 0), () => rawThroughput(10000, 1024, 0)],
-  ["QoS 1, 64 B (msg/s)", (n) => throughput(n, 5000, 64, 1), () => rawThroughput(5000, 64, 1)],
-  ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), () => rawThroughput(3000, 64, 2)],
-  ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), () => rawFanIn(10, 1000)],
+  ["QoS 0, 64 B (msg/s)", (n) => throughput(n, 20000, 64, 0), (c) => rawThroughput(20000, 64, 0, c)],
+  ["QoS 0, 1 KiB (msg/s)", (n) => throughput(n, 10000, 1024, 0), (c) => rawThroughput(10000, 1024, 0, c)],
+  ["QoS 1, 64 B (msg/s)", (n) => throughput(n, 5000, 64, 1), (c) => rawThroughput(5000, 64, 1, c)],
+  ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), (c) => rawThroughput(3000, 64, 2, c)],
+  ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), (c) => rawFanIn(10, 1000, c)],
 ];
 // ?only=<text> runs just the workloads whose label contains it.
 const only = params.get("only");
@@ -343,12 +377,14 @@ for (const [label, run, raw] of workloads.filter(([label]) => !only || label.inc
     results.heap[`${label} / ${name}`] = await heapMb(name === "mqtt-wasm" ? wasm : null);
   }
   if (raw) {
-    const xs = [];
-    for (let r = 0; r < RUNS; r++) {
-      status(`${label}: raw WebSocket run ${r + 1}`);
-      xs.push(await raw());
+    for (const [key, coalesce] of [["raw WebSocket", false], ["raw coalescing", true]]) {
+      const xs = [];
+      for (let r = 0; r < RUNS; r++) {
+        status(`${label}: ${key} run ${r + 1}`);
+        xs.push(await raw(coalesce));
+      }
+      row[key] = median(xs);
     }
-    row["raw WebSocket"] = median(xs);
   }
   results.workloads[label] = row;
 }

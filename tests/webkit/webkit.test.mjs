@@ -142,3 +142,52 @@ test("WebKit: the durable store keeps a publish made offline across a new client
   `);
   assert.deepEqual(r.got, ["kept"]);
 });
+
+test("WebKit: a connection the broker drops is reconnected automatically and the subscription goes on", async () => {
+  const r = await inPage(`
+    const clientId = "webkit-auto-" + Math.floor(Math.random() * 1e6);
+    const topic = "webkit-auto/" + clientId;
+    const client = new mqtt.MqttClient({ url, clientId, reconnectPeriod: 100 });
+    const events = [];
+    const got = [];
+    for (const e of ["connect", "offline", "reconnect"]) client.on(e, () => events.push(e));
+    client.on("message", (t, p) => got.push(p.toString()));
+    await client.connect();
+    await client.subscribe(topic, { qos: 1 });
+    // A second connection with the same client id: the broker closes the first.
+    const thief = new mqtt.MqttClient({ url, clientId, reconnectPeriod: 0 });
+    await thief.connect();
+    await thief.disconnect();
+    for (let i = 0; i < 100 && events.filter((e) => e === "connect").length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const pub = new mqtt.MqttClient({ url });
+    await pub.connect();
+    await pub.publish(topic, "after", { qos: 1 });
+    for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await pub.disconnect();
+    await client.disconnect();
+    return { events, got };
+  `);
+  assert.deepEqual(r.events.slice(0, 4), ["connect", "offline", "reconnect", "connect"]);
+  assert.deepEqual(r.got, ["after"], "subscribed again on the new connection");
+});
+
+test("WebKit: SharedMqttClient through a SharedWorker, request/response and messages()", async () => {
+  const r = await inPage(`
+    const base = "webkit-shared/" + Math.random();
+    const device = new mqtt.MqttClient({ url, protocolVersion: 5 });
+    await device.connect();
+    await device.respond(base + "/rpc", (t, p) => "pong " + p, { qos: 1 });
+    const tab = new mqtt.SharedMqttClient({ url, protocolVersion: 5 });
+    await tab.connect();
+    const reply = await tab.request(base + "/rpc", "ping", { timeout: 5000 });
+    const stream = tab.messages(base + "/s");
+    await stream.subscribed;
+    await device.publish(base + "/s", "item", { qos: 1 });
+    const { value } = await stream.next();
+    await stream.return();
+    await tab.disconnect();
+    await device.disconnect();
+    return { shared: tab.shared, reply: reply.payload.toString(), item: value.payload.toString() };
+  `);
+  assert.deepEqual(r, { shared: true, reply: "pong ping", item: "item" });
+});
