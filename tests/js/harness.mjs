@@ -50,8 +50,6 @@ async function firefox() {
     headless: true,
     // A call into the page that hangs fails the test within a minute, not three.
     protocolTimeout: 60000,
-    // Timers in background tabs run as in a foreground one, as in Chromium's headless shell.
-    extraPrefsFirefox: { "dom.min_background_timeout_value": 4, "dom.timeout.enable_budget_timer_throttling": false },
   });
   const newPage = async (target, opts = {}) => adapt(await target.newPage(), opts.viewport);
   return {
