@@ -9,7 +9,8 @@ use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert;
-use super::driver::{deferred, pump, schedule_pump, Driver, Inner, PendingOp};
+use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
+use super::host::new_operation;
 use super::error::{error, invalid_topic};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
@@ -311,6 +312,7 @@ impl MqttClient {
                 d.client.set_trace(true);
             }
             Rc::make_mut(&mut d.handlers).push((event, handler));
+            d.handlers_changed();
         });
     }
 
@@ -319,6 +321,7 @@ impl MqttClient {
         self.inner.with(|d| {
             if let Some(i) = d.handlers.iter().position(|(e, h)| *e == event && *h == handler) {
                 Rc::make_mut(&mut d.handlers).remove(i);
+                d.handlers_changed();
             }
             let tracing = d.handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
             d.client.set_trace(tracing);
@@ -364,21 +367,22 @@ impl MqttClient {
         filters: Vec<String>,
         command: impl FnOnce(&mut Client, Instant) -> Result<OpId, SessionError>,
     ) -> Promise {
-        let (promise, resolvers) = deferred();
-        let Some(resolvers) = resolvers else { return promise };
         let result = self.inner.with(|d| {
             let result = command(&mut d.client, now());
             // An unsubscribe, or a refused subscribe, may leave a handler unused.
             d.forget_unrouted();
-            result
+            // Completion comes from a pump, after the promise is made here.
+            result.map(|op| {
+                d.ops.insert(op, PendingOp { filters });
+                new_operation(&d.operations, op.get() as f64)
+            })
         });
         match result {
-            Ok(op) => {
-                self.inner.with(|d| d.ops.insert(op, PendingOp { resolvers, filters }));
+            Ok(promise) => {
                 schedule_pump(&self.inner);
+                promise
             }
-            Err(e) => resolvers.reject(&error(e)),
+            Err(e) => Promise::reject(&error(e)),
         }
-        promise
     }
 }

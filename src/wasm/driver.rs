@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
 use super::error::error_at;
-use super::host::{after_queued_events, packet_of, payload_of, publish_result, report_uncaught};
+use super::host::{after_queued_events, deliver_message, operation_table, publish_result, report_uncaught, settle_operation};
 use super::options;
 use super::store;
 use super::timer::{now, Timeout};
@@ -35,31 +35,9 @@ use crate::session::{
     Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
 };
 
-pub(super) struct Resolvers {
-    pub(super) resolve: Function,
-    pub(super) reject: Function,
-}
-
-impl Resolvers {
-    pub(super) fn resolve(self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::UNDEFINED, value);
-    }
-
-    pub(super) fn reject(self, value: &JsValue) {
-        let _ = self.reject.call1(&JsValue::UNDEFINED, value);
-    }
-}
-
-/// A promise and the functions that settle it.
-pub(super) fn deferred() -> (Promise, Option<Resolvers>) {
-    let mut slot = None;
-    let promise = Promise::new(&mut |resolve, reject| slot = Some(Resolvers { resolve, reject }));
-    (promise, slot)
-}
-
-/// An operation waiting for the client's answer.
+/// An operation waiting for the client's answer; its promise waits in the
+/// driver's `operations` table on the JS side.
 pub(super) struct PendingOp {
-    pub(super) resolvers: Resolvers,
     /// The filters of a SUBSCRIBE, to name them in `granted`.
     pub(super) filters: Vec<String>,
 }
@@ -113,11 +91,19 @@ pub(super) struct Driver {
     /// handler)`) by the id the client routes messages to.
     routed: Vec<(HandlerId, Function)>,
     next_handler: u32,
+    /// The `message` handlers as one array, built when a message comes
+    /// after `on`/`off` changed them.
+    message_listeners: Option<Array>,
+    /// The last message's topic and its JS string: a stream on one topic
+    /// decodes it once.
+    last_topic: Option<(String, JsValue)>,
     /// The socket of the client's last `Action::Open`, kept until it closes
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
     timer: Option<(Instant, Timeout)>,
     pub(super) ops: Pending,
+    /// The promises of `ops`, by id (`operationTable` of host.js).
+    pub(super) operations: JsValue,
     pump_scheduled: bool,
     /// A [`Transmit::AfterQueuedEvents`] send is scheduled.
     flush_scheduled: bool,
@@ -130,9 +116,12 @@ impl Driver {
             handlers: Rc::default(),
             routed: Vec::new(),
             next_handler: 0,
+            message_listeners: None,
+            last_topic: None,
             transport: None,
             timer: None,
             ops: Pending::default(),
+            operations: operation_table(),
             pump_scheduled: false,
             flush_scheduled: false,
         }
@@ -158,6 +147,33 @@ impl Driver {
         self.next_handler += 1;
         self.routed.push((id, handler.clone()));
         id
+    }
+
+    /// The handlers of the `message` event, in the order added. The array
+    /// is replaced, never changed, when they change, so a delivery under
+    /// way calls the ones it started with.
+    fn message_listeners(&mut self) -> Array {
+        let handlers = &self.handlers;
+        self.message_listeners
+            .get_or_insert_with(|| handlers.iter().filter(|(e, _)| e == "message").map(|(_, h)| h.clone()).collect())
+            .clone()
+    }
+
+    /// `topic` as a JS string, decoded only when it differs from the last.
+    fn topic_value(&mut self, topic: &str) -> JsValue {
+        match &self.last_topic {
+            Some((last, value)) if last == topic => value.clone(),
+            _ => {
+                let value = JsValue::from(topic);
+                self.last_topic = Some((topic.into(), value.clone()));
+                value
+            }
+        }
+    }
+
+    /// `on` or `off` changed the handlers.
+    pub(super) fn handlers_changed(&mut self) {
+        self.message_listeners = None;
     }
 
     /// Lets go of the handlers no subscription routes to any more.
@@ -448,23 +464,16 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
         Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack).into()]),
         Event::Message(mut p) => {
             let mut ids = Vec::new();
-            let handlers: Vec<Function> = inner.with(|d| {
+            let (topic, listeners, routed) = inner.with(|d| {
                 d.client.session().deliver(&mut p, &mut ids);
-                ids.iter().filter_map(|id| d.routed.iter().find(|(i, _)| i == id).map(|(_, h)| h.clone())).collect()
+                let routed: Option<Array> = (!ids.is_empty()).then(|| {
+                    ids.iter().filter_map(|id| d.routed.iter().find(|(i, _)| i == id)).map(|(_, h)| h.clone()).collect()
+                });
+                (d.topic_value(&p.topic), d.message_listeners(), routed)
             });
             let properties = (!p.properties.is_empty()).then(|| convert::properties(&p.properties));
-            let packet = packet_of(
-                p.qos_pid.qos() as u8,
-                p.retain,
-                p.dup,
-                p.qos_pid.packet_id().map(|pid| pid.get()),
-                properties,
-            );
-            let args = [(*p.topic).into(), payload_of(&p.payload), packet];
-            emit(inner, "message", &args);
-            for h in handlers {
-                call(&h, &args);
-            }
+            let (qos, pid) = (p.qos_pid.qos() as u8, p.qos_pid.packet_id().map(|pid| pid.get()));
+            deliver_message(&topic, &p.payload, qos, p.retain, p.dup, pid, properties, &listeners, routed);
         }
         Event::PublishDone(op, result) => settle(inner, op, |_| {
             result.map(|ack| {
@@ -535,10 +544,13 @@ fn packet_info(info: &PacketInfo) -> JsValue {
 
 fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<JsValue, SessionError>) {
     let Some(pending) = inner.with(|d| d.ops.remove(op)) else { return };
-    match result(&pending.filters) {
-        Ok(value) => pending.resolvers.resolve(&value),
-        Err(e) => pending.resolvers.reject(&connection_error(inner, e)),
-    }
+    let (ok, value) = match result(&pending.filters) {
+        Ok(value) => (true, value),
+        Err(e) => (false, connection_error(inner, e)),
+    };
+    // Settling runs no application code now (promise callbacks run as
+    // microtasks), so the driver may stay borrowed for it.
+    inner.with(|d| settle_operation(&d.operations, op.get() as f64, ok, &value));
 }
 
 /// An `MqttError` naming the URL of the connection it is about.

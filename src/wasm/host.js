@@ -53,14 +53,52 @@ export class Payload extends Uint8Array {
 }
 
 // `bytes` is a view into wasm memory: copied before anything else runs.
-export function payloadOf(bytes) {
+// A copy of `bytes` (a view of wasm memory) as a Payload.
+function payloadOf(bytes) {
   const payload = new Payload(bytes.length);
   payload.set(bytes);
   return payload;
 }
 
+// The promises of a client's operations waiting for it, by operation id.
+// Kept on this side, so a pending operation holds no reference in wasm (a
+// burst of publishes holds 20,000 at once) and one call makes or settles it.
+export function operationTable() {
+  return new Map();
+}
+
+export function newOperation(table, id) {
+  return new Promise((resolve, reject) => table.set(id, [resolve, reject]));
+}
+
+export function settleOperation(table, id, ok, value) {
+  const settle = table.get(id);
+  if (settle === undefined) return;
+  table.delete(id);
+  settle[ok ? 0 : 1](value);
+}
+
+// A received message, in one call from wasm: its `message` arguments are
+// built here and every listener (`listeners`, then the subscription
+// handlers `routed`) is called with them; what one throws is reported as
+// uncaught and the others still run.
+export function deliverMessage(topic, bytes, qos, retain, dup, packetId, properties, listeners, routed) {
+  const payload = payloadOf(bytes);
+  const packet = packetOf(qos, retain, dup, packetId, properties);
+  for (const list of [listeners, routed]) {
+    if (list === undefined) continue;
+    for (const handler of list) {
+      try {
+        handler(topic, payload, packet);
+      } catch (e) {
+        reportUncaught(e);
+      }
+    }
+  }
+}
+
 // The objects of the hot paths, with literal keys (see host.rs).
-export function packetOf(qos, retain, dup, packetId, properties) {
+function packetOf(qos, retain, dup, packetId, properties) {
   const packet = { qos, retain, dup };
   if (packetId !== undefined) packet.packetId = packetId;
   if (properties !== undefined) packet.properties = properties;

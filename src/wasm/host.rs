@@ -4,7 +4,7 @@
 //! uncaught), and the objects of the hot paths, built with literal keys
 //! instead of a key string converted from wasm memory for every message.
 
-use js_sys::{Function, Object, Promise, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/wasm/host.js")]
@@ -42,21 +42,34 @@ extern "C" {
     #[wasm_bindgen(js_name = saveState)]
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
-    /// A received payload: a copy of `bytes` as a `Payload` (a
-    /// `Uint8Array` whose `toString()` is its UTF-8 text).
-    #[wasm_bindgen(js_name = payloadOf)]
-    pub(crate) fn payload_of(bytes: &[u8]) -> JsValue;
+    /// A new table of a client's pending operations (a `Map`).
+    #[wasm_bindgen(js_name = operationTable)]
+    pub(crate) fn operation_table() -> JsValue;
+    /// The promise of operation `id`, kept in `table` until settled.
+    #[wasm_bindgen(js_name = newOperation)]
+    pub(crate) fn new_operation(table: &JsValue, id: f64) -> Promise;
+    /// Resolves (`ok`) or rejects operation `id`'s promise with `value`.
+    #[wasm_bindgen(js_name = settleOperation)]
+    pub(crate) fn settle_operation(table: &JsValue, id: f64, ok: bool, value: &JsValue);
 
-    /// The third argument of a `message` handler:
-    /// `{ qos, retain, dup, packetId?, properties? }`.
-    #[wasm_bindgen(js_name = packetOf)]
-    pub(crate) fn packet_of(
+    /// A received message, in one crossing: builds the `message`
+    /// arguments (`topic`, a `Payload` copied from `bytes`, the packet
+    /// `{ qos, retain, dup, packetId?, properties? }`) and calls each of
+    /// `listeners` (the `message` event's) and `routed` (the subscription
+    /// handlers the client named), reporting what they throw.
+    #[wasm_bindgen(js_name = deliverMessage)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn deliver_message(
+        topic: &JsValue,
+        bytes: &[u8],
         qos: u8,
         retain: bool,
         dup: bool,
         packet_id: Option<u16>,
         properties: Option<Object>,
-    ) -> JsValue;
+        listeners: &Array,
+        routed: Option<Array>,
+    );
 
     /// What `publish()` resolves with: `{ packetId?, reasonCode?, properties? }`.
     #[wasm_bindgen(js_name = publishResult)]
