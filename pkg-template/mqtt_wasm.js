@@ -138,7 +138,8 @@ for (const name of Object.keys(ARITY)) {
     writable: true,
     value: function (...args) {
       if (freed.has(this)) return Promise.reject(closed(`${name}()`));
-      const wrong = extraArguments(name, args);
+      // The common call (no extra argument) is checked by its length alone.
+      const wrong = args.length > ARITY[name] && extraArguments(name, args);
       if (wrong) return Promise.reject(wrong);
       if ((name === "connect" || name === "reconnect") && typeof WebSocket !== "function") {
         return Promise.reject(new MqttError("ConnectionFailed", `${name}(): this environment has no WebSocket; mqtt-wasm needs a global WebSocket (browsers, Deno, Bun, Node 22+, or Node 20 with --experimental-websocket)`));

@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use super::convert;
 use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
-use super::host::new_operation;
 use super::error::{error, invalid_topic};
+use super::host::new_operation;
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
 use super::timer::now;

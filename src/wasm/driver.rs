@@ -26,7 +26,9 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
 use super::error::error_at;
-use super::host::{after_queued_events, deliver_message, operation_table, publish_result, report_uncaught, settle_operation};
+use super::host::{
+    after_queued_events, deliver_message, operation_table, publish_result, report_uncaught, settle_operation,
+};
 use super::options;
 use super::store;
 use super::timer::{now, Timeout};
@@ -242,8 +244,8 @@ fn feed(inner: &Rc<Inner>, input: impl FnOnce(&mut Client, Instant)) {
 fn on_socket(inner: &Rc<Inner>, socket: SocketId, event: SocketEvent) {
     match event {
         SocketEvent::Open => feed(inner, |c, now| c.handle_open(now, socket)),
-        SocketEvent::Data(bytes) => {
-            inner.with(|d| d.client.handle_bytes(now(), socket, bytes.into()));
+        SocketEvent::Data(bytes, at) => {
+            inner.with(|d| d.client.handle_bytes(at, socket, bytes.into()));
             pump_as(inner, Transmit::AfterQueuedEvents);
         }
         SocketEvent::Text => feed(inner, |c, now| c.handle_text_frame(now, socket)),

@@ -60,6 +60,13 @@ function payloadOf(bytes) {
   return payload;
 }
 
+// A socket's frames, read here: one call into wasm per frame, with its
+// bytes (the glue copies them into wasm memory), or nothing for a text
+// frame, and the time on the client's clock (performance.now()).
+export function listenFrames(ws, onFrame) {
+  ws.onmessage = (e) => onFrame(e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : undefined, performance.now());
+}
+
 // The promises of a client's operations waiting for it, by operation id.
 // Kept on this side, so a pending operation holds no reference in wasm (a
 // burst of publishes holds 20,000 at once) and one call makes or settles it.

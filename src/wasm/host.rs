@@ -42,6 +42,11 @@ extern "C" {
     #[wasm_bindgen(js_name = saveState)]
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
+    /// Sets `ws.onmessage` to pass each binary frame's bytes to
+    /// `on_frame` (`undefined` for a text frame), with `performance.now()`.
+    #[wasm_bindgen(js_name = listenFrames)]
+    pub(crate) fn listen_frames(ws: &web_sys::WebSocket, on_frame: &Function);
+
     /// A new table of a client's pending operations (a `Map`).
     #[wasm_bindgen(js_name = operationTable)]
     pub(crate) fn operation_table() -> JsValue;

@@ -8,12 +8,16 @@
 
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, Event, WebSocket};
+
+use super::host::listen_frames;
+use crate::session::Instant;
 
 /// What the socket reports to the driver.
 pub(crate) enum SocketEvent {
     Open,
-    Data(Vec<u8>),
+    /// A binary frame, and when it was read (`performance.now()`).
+    Data(Vec<u8>, Instant),
     /// A text frame, which MQTT never uses [MQTT-6.0.0-1].
     Text,
     /// Closed, by either side or by failure; `code` is the close code
@@ -26,7 +30,7 @@ pub(crate) enum SocketEvent {
 pub(crate) struct Transport {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut(Event)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_message: Closure<dyn FnMut(Option<Vec<u8>>, f64)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
     _on_error: Closure<dyn FnMut(Event)>,
 }
@@ -40,14 +44,16 @@ impl Transport {
         let handler = on_event.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| handler(SocketEvent::Open));
         let handler = on_event.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            // Anything but binary (a text frame) is reported as such: the
-            // client closes the connection [MQTT-6.0.0-1].
-            match e.data().dyn_ref::<js_sys::ArrayBuffer>() {
-                Some(buf) => handler(SocketEvent::Data(js_sys::Uint8Array::new(buf).to_vec())),
+        // `listenFrames` of host.js reads each frame on the JS side and
+        // passes its bytes in one call (copied into wasm memory by the
+        // glue), or `None` for anything but binary (a text frame), which
+        // the client answers by closing the connection [MQTT-6.0.0-1].
+        // The clock is read there too, saving a call out of wasm per frame.
+        let on_message =
+            Closure::<dyn FnMut(Option<Vec<u8>>, f64)>::new(move |frame: Option<Vec<u8>>, at: f64| match frame {
+                Some(bytes) => handler(SocketEvent::Data(bytes, Instant::from_millis(at as u64))),
                 None => handler(SocketEvent::Text),
-            }
-        });
+            });
         let handler = on_event;
         let on_close =
             Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| handler(SocketEvent::Closed { code: e.code() }));
@@ -55,7 +61,7 @@ impl Transport {
         // always follows carries what there is to know.
         let on_error = Closure::<dyn FnMut(Event)>::new(|_| {});
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        listen_frames(&ws, on_message.as_ref().unchecked_ref());
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close, _on_error: on_error })
