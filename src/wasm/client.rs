@@ -11,11 +11,11 @@ use wasm_bindgen::prelude::*;
 use super::convert;
 use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
 use super::error::{error, invalid_topic};
-use super::host::new_operation;
+use super::host::{new_operation, plain_publish_options};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
 use super::timer::now;
-use crate::codec::{Auth, Disconnect, Publish, Subscription};
+use crate::codec::{Auth, Disconnect, Publish, QoS, Subscription};
 use crate::session::{Client, Instant, OpId, SessionError};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -196,6 +196,12 @@ impl MqttClient {
         let request = (|| {
             let topic = read::topic_at(&topic, "topic")?;
             let payload = convert::payload(&payload, "payload")?;
+            // The common options in one call: reading them key by key
+            // converts each key from wasm memory, a third of a publish.
+            let plain = plain_publish_options(opts.as_ref().unwrap_or(&JsValue::UNDEFINED));
+            if let (true, Ok(qos)) = (plain >= 0, QoS::from_u8((plain & 3) as u8)) {
+                return Ok((Publish { retain: plain & 4 != 0, ..Publish::new(topic, payload) }, qos));
+            }
             let opts = Fields::optional(opts.as_ref(), "publish options", &["qos", "retain", "properties"])?;
             let publish = Publish {
                 retain: opts.as_ref().map_or(Ok(None), |o| o.bool("retain"))?.unwrap_or(false),
@@ -368,7 +374,8 @@ impl MqttClient {
         command: impl FnOnce(&mut Client, Instant) -> Result<OpId, SessionError>,
     ) -> Promise {
         let result = self.inner.with(|d| {
-            let result = command(&mut d.client, now());
+            let at = d.turn_time();
+            let result = command(&mut d.client, at);
             // An unsubscribe, or a refused subscribe, may leave a handler unused.
             d.forget_unrouted();
             // Completion comes from a pump, after the promise is made here.

@@ -60,6 +60,23 @@ function payloadOf(bytes) {
   return payload;
 }
 
+// The common publish options, read here in one call: none, or only `qos`
+// (0, 1, 2) and `retain` (true, false), as qos | retain << 2. -1 for
+// anything else (properties, an unknown key, a wrong type, an object that
+// is not plain): the client's own reader takes over and names what is wrong.
+export function plainPublishOptions(opts) {
+  if (opts === undefined || opts === null) return 0;
+  if (typeof opts !== "object" || Object.getPrototypeOf(opts) !== Object.prototype) return -1;
+  let flags = 0;
+  for (const key in opts) {
+    const value = opts[key];
+    if (key === "qos" && (value === 0 || value === 1 || value === 2)) flags |= value;
+    else if (key === "retain" && typeof value === "boolean") flags |= value ? 4 : 0;
+    else if (!((key === "qos" || key === "retain") && value === undefined)) return -1;
+  }
+  return flags;
+}
+
 // A socket's frames, read here: one call into wasm per frame, with its
 // bytes (the glue copies them into wasm memory), or nothing for a text
 // frame, and the time on the client's clock (performance.now()).

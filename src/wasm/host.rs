@@ -47,6 +47,11 @@ extern "C" {
     #[wasm_bindgen(js_name = listenFrames)]
     pub(crate) fn listen_frames(ws: &web_sys::WebSocket, on_frame: &Function);
 
+    /// `publish`'s options when they are plain (`{ qos?, retain? }` or
+    /// none): `qos | retain << 2`; -1 for anything else.
+    #[wasm_bindgen(js_name = plainPublishOptions)]
+    pub(crate) fn plain_publish_options(opts: &JsValue) -> i32;
+
     /// A new table of a client's pending operations (a `Map`).
     #[wasm_bindgen(js_name = operationTable)]
     pub(crate) fn operation_table() -> JsValue;

@@ -30,10 +30,13 @@ async function tab(context) {
 
 async function join(page, topic) {
   return page.evaluate(async ({ url, topic }) => {
+    // A promise that never settles fails the test naming the call.
+    const within = (promise, what) =>
+      Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle within 10 s`)), 10000))]);
     const client = new window.mqtt.SharedMqttClient({ url, protocolVersion: 5 });
     window.client = client;
-    const ack = await client.connect();
-    await client.subscribe(topic, { qos: 1 }, (t) => window.received.push(t));
+    const ack = await within(client.connect(), "connect()");
+    await within(client.subscribe(topic, { qos: 1 }, (t) => window.received.push(t)), "subscribe()");
     return { reasonCode: ack.reasonCode, clientId: client.clientId, shared: client.shared };
   }, { url: brokerUrl, topic });
 }
