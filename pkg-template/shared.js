@@ -32,6 +32,8 @@ export class SharedMqttClient {
   /** The worker's client as last reported (`connected`, counts, ...). */
   #state = null;
   #freed = false;
+  /** Why calls fail after the worker failed and no client of its own could be made. */
+  #broken = null;
 
   constructor(options) {
     this.#options = options;
@@ -40,11 +42,35 @@ export class SharedMqttClient {
       return;
     }
     const worker = new SharedWorker(new URL("./shared-worker.js", import.meta.url), { type: "module", name: "mqtt-wasm" });
+    // A worker that cannot start (its script not found, blocked, or failing)
+    // would leave every call pending: they fail instead, and the tab goes
+    // on with a connection of its own.
+    worker.onerror = (e) => this.#workerFailed(e);
     this.#port = worker.port;
     this.#port.onmessage = ({ data }) => this.#receive(data);
     this.#port.start();
     // The worker drops this tab's subscriptions when the tab goes away.
-    addEventListener("pagehide", () => this.#port.postMessage({ id: 0, op: "bye" }));
+    addEventListener("pagehide", () => this.#port?.postMessage({ id: 0, op: "bye" }));
+  }
+
+  #workerFailed(e) {
+    if (this.#local || this.#freed) return;
+    const error = new MqttError(
+      "ConnectionFailed",
+      `SharedMqttClient: the shared worker failed to start (${e?.message || "no detail given"}); this tab now has a connection of its own: call connect() again`,
+    );
+    this.#port = null;
+    this.#connected = false;
+    this.#subscriptionHandlers = [];
+    try {
+      this.#local = new MqttClient(this.#options);
+      for (const [event, handlers] of this.#handlers) for (const h of handlers) this.#local.on(event, h);
+    } catch (optionsError) {
+      // Options the worker would have refused: every later call says so.
+      this.#broken = optionsError;
+    }
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
   }
 
   #receive({ id, result, error, event, arg, state, filters }) {
@@ -78,6 +104,7 @@ export class SharedMqttClient {
 
   #call(op, args) {
     if (this.#freed) return Promise.reject(new MqttError("Closed", `${op}(): this client was freed (free() or Symbol.dispose); create a new SharedMqttClient`));
+    if (this.#broken) return Promise.reject(this.#broken);
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
@@ -149,7 +176,7 @@ export class SharedMqttClient {
     if (this.#freed) return;
     if (this.#local) {
       this.#local.free();
-    } else {
+    } else if (this.#port) {
       this.#port.postMessage({ id: 0, op: "bye" });
       this.#port.close();
     }

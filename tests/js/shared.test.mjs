@@ -31,9 +31,11 @@ async function tab(context) {
 async function join(page, topic) {
   return page.evaluate(async ({ url, topic }) => {
     // A promise that never settles fails the test naming the call.
+    const errors = [];
     const within = (promise, what) =>
-      Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle within 10 s`)), 10000))]);
+      Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle within 10 s; error events: ${JSON.stringify(errors)}`)), 10000))]);
     const client = new window.mqtt.SharedMqttClient({ url, protocolVersion: 5 });
+    client.on("error", (e) => errors.push(`${e.code}: ${e.message}`));
     window.client = client;
     const ack = await within(client.connect(), "connect()");
     await within(client.subscribe(topic, { qos: 1 }, (t) => window.received.push(t)), "subscribe()");
@@ -223,4 +225,30 @@ test("MQTT 5 through the shared connection: overlapping filters call each tab's 
   await Promise.all([one, two].map((p) => p.evaluate(() => window.client.disconnect())));
   await context.close();
   await device.close();
+});
+
+test("a shared worker that cannot start fails the calls waiting on it, and the tab goes on with a connection of its own", async () => {
+  const context = await env.browser.newContext();
+  const page = await tab(context);
+  const r = await page.evaluate(async (url) => {
+    // The worker's script is not found: as a blocked or broken worker.
+    const Native = SharedWorker;
+    window.SharedWorker = class extends Native {
+      constructor(_url, opts) {
+        super("/no-such-worker.js", opts);
+      }
+    };
+    const client = new window.mqtt.SharedMqttClient({ url });
+    let seen = 0;
+    client.on("connect", () => seen++);
+    const first = await client.connect().then(() => "resolved", (e) => ({ code: e.code, message: e.message }));
+    const again = await client.connect();
+    const shared = client.shared;
+    await client.disconnect();
+    return { first, again: again.reasonCode, shared, seen };
+  }, brokerUrl);
+  assert.equal(r.first.code, "ConnectionFailed");
+  assert.match(r.first.message, /shared worker failed to start.*call connect\(\) again/);
+  assert.deepEqual([r.again, r.shared, r.seen], [0, false, 1], "the handlers added before carry over");
+  await context.close();
 });
