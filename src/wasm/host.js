@@ -129,12 +129,13 @@ function packetOf(qos, retain, dup, packetId, properties) {
   return packet;
 }
 
-export function publishResult(packetId, reasonCode, properties) {
+// What publish() resolves with, built by the call that resolves it.
+export function settlePublished(table, id, packetId, reasonCode, properties) {
   const result = {};
   if (packetId !== undefined) result.packetId = packetId;
   if (reasonCode !== undefined) result.reasonCode = reasonCode;
   if (properties !== undefined) result.properties = properties;
-  return result;
+  settleOperation(table, id, true, result);
 }
 
 // Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute

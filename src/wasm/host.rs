@@ -81,11 +81,13 @@ extern "C" {
         routed: Option<Array>,
     );
 
-    /// What `publish()` resolves with: `{ packetId?, reasonCode?, properties? }`.
-    #[wasm_bindgen(js_name = publishResult)]
-    pub(crate) fn publish_result(
+    /// Resolves publish `id` with `{ packetId?, reasonCode?, properties? }`.
+    #[wasm_bindgen(js_name = settlePublished)]
+    pub(crate) fn settle_published(
+        table: &JsValue,
+        id: f64,
         packet_id: Option<u16>,
         reason_code: Option<u8>,
         properties: Option<Object>,
-    ) -> JsValue;
+    );
 }
