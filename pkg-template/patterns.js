@@ -32,6 +32,16 @@ export function addPatterns(Client) {
     }
   }
 
+  // Whether `client` was freed: its members then throw Closed.
+  const freedNow = (client) => {
+    try {
+      void client.clientId;
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
   const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   const nonce = () => hex(crypto.getRandomValues(new Uint8Array(16)));
 
@@ -164,6 +174,13 @@ export function addPatterns(Client) {
       let failure = null;
       let ended = false;
 
+      const onEnd = () => finish();
+      try {
+        client.on("end", onEnd);
+      } catch (e) {
+        // A freed client: said as its methods say it.
+        throw e?.code === "Closed" ? new MqttError("Closed", "messages(): this client was freed (free() or Symbol.dispose); create a new client") : e;
+      }
       const readers = loops.get(client) ?? new Map();
       loops.set(client, readers);
       for (const name of names) readers.set(name, (readers.get(name) ?? 0) + 1);
@@ -172,7 +189,8 @@ export function addPatterns(Client) {
         if (ended) return;
         ended = true;
         failure = error ?? null;
-        client.off("end", onEnd);
+        // A freed client refuses off(): its handlers went with it.
+        if (!freedNow(client)) client.off("end", onEnd);
         const unused = names.filter((name) => {
           const left = readers.get(name) - 1;
           if (left > 0) readers.set(name, left);
@@ -200,8 +218,6 @@ export function addPatterns(Client) {
         return e;
       }
 
-      const onEnd = () => finish();
-      client.on("end", onEnd);
       const iterator = {
         dropped: 0,
         [Symbol.asyncIterator]() {

@@ -192,7 +192,23 @@ test("messages(): for await reads in order; break unsubscribes; drop-oldest coun
     } catch (e) {
       badOption = e.message;
     }
-    return { read, afterBreak, stillRead, kept, dropped, strictRead, strictError, invalid, ended, badOption };
+    // A loop still reading when its client is freed ends, with no error.
+    const other = new window.mqtt.MqttClient({ url, protocolVersion: 5 });
+    await other.connect();
+    const reading = other.messages(`${base}/f`);
+    await reading.subscribed;
+    const errors = [];
+    addEventListener("error", (e) => errors.push(e.error?.message));
+    other.free();
+    const afterFree = await reading.next();
+    await wait(50);
+    let freed;
+    try {
+      other.messages("x");
+    } catch (e) {
+      freed = `${e.code}: ${e.message}`;
+    }
+    return { read, afterBreak, stillRead, kept, dropped, strictRead, strictError, invalid, ended, badOption, freed, afterFree, errors };
   }, brokerUrl);
   assert.deepEqual(r.read, ["/a/0=0", "/a/1=1", "/a/2=2"]);
   assert.equal(r.afterBreak, 0, "break unsubscribed: nothing arrives any more");
@@ -204,4 +220,7 @@ test("messages(): for await reads in order; break unsubscribes; drop-oldest coun
   assert.equal(r.invalid, "InvalidTopic");
   assert.deepEqual(r.ended, { value: undefined, done: true });
   assert.match(r.badOption, /messages\(\) options\.overflow: expected "drop-oldest" or "error", got block/);
+  assert.match(r.freed, /^Closed: messages\(\): this client was freed/);
+  assert.deepEqual(r.afterFree, { value: undefined, done: true });
+  assert.deepEqual(r.errors, [], "ending a loop on free() reports nothing");
 });
