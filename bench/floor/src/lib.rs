@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 use mqtt_wasm::codec::{Decoder, Packet, ProtocolVersion};
 use mqtt_wasm::session::{
-    Action, Backoff, Client, ClientEvent, Config, Event, Instant, Redirect, Session, Settings, SocketId, TopicTrie,
+    Action, Backoff, Client, ClientEvent, Config, Event, HandlerId, Instant, Redirect, Session, Settings, SocketId,
 };
 
 /// Runs the script of `len` bytes at `ptr` and returns a digest of what
@@ -61,7 +61,7 @@ impl Host {
     }
 
     /// Sends, executes actions and takes events until the client is quiet.
-    fn settle(&mut self, now: Instant, handlers: &TopicTrie<usize>) {
+    fn settle(&mut self, now: Instant) {
         loop {
             if let Some(bytes) = self.client.poll_transmit() {
                 self.digest += bytes.len();
@@ -73,7 +73,7 @@ impl Host {
             }
             while let Some(event) = self.client.poll_event() {
                 busy = true;
-                self.digest += self.take(event, handlers);
+                self.digest += self.take(event);
             }
             if !busy {
                 break;
@@ -109,9 +109,9 @@ impl Host {
         }
     }
 
-    fn take(&self, event: ClientEvent, handlers: &TopicTrie<usize>) -> usize {
+    fn take(&self, event: ClientEvent) -> usize {
         match event {
-            ClientEvent::Session(event) => session_event(event, handlers),
+            ClientEvent::Session(event) => session_event(event, self.client.session()),
             ClientEvent::ConnectDone(_, Ok(ack)) => usize::from(ack.session_present),
             ClientEvent::ConnectDone(_, Err(e)) => e.message().len(),
             ClientEvent::DisconnectDone(op) => op.get() as usize,
@@ -121,12 +121,13 @@ impl Host {
     }
 }
 
-fn session_event(event: Event, handlers: &TopicTrie<usize>) -> usize {
+fn session_event(event: Event, session: &Session) -> usize {
     match event {
-        Event::Message(p) => {
-            let mut n = p.payload.len();
-            handlers.for_each_match(&p.topic, |h| n += h);
-            n
+        // As the bindings deliver a message: the handlers the session names.
+        Event::Message(mut p) => {
+            let mut handlers = Vec::new();
+            session.deliver(&mut p, &mut handlers);
+            p.payload.len() + handlers.iter().map(|h| h.0 as usize).sum::<usize>()
         }
         Event::PublishDone(_, Err(e))
         | Event::SubscribeDone(_, Err(e))
@@ -146,7 +147,6 @@ fn session_event(event: Event, handlers: &TopicTrie<usize>) -> usize {
 fn drive(mut script: &[u8]) -> usize {
     let mut decoder = Decoder::new(ProtocolVersion::V5, u32::MAX);
     let mut host = Host::new(Config::default());
-    let mut handlers = TopicTrie::default();
     let mut ms = 0;
     while let Ok(Some(packet)) = decoder.next_from(&mut script) {
         ms += 100;
@@ -165,7 +165,7 @@ fn drive(mut script: &[u8]) -> usize {
                     ..Config::default()
                 });
                 host.client.set_trace(true);
-                host.settle(now, &handlers);
+                host.settle(now);
                 host.client.connect(now);
                 Ok(())
             }
@@ -174,17 +174,11 @@ fn drive(mut script: &[u8]) -> usize {
                 host.client.publish(now, p, qos).map(drop)
             }
             Packet::Subscribe(s) => {
-                for sub in &s.subscriptions {
-                    handlers.insert(&sub.filter, host.digest);
-                }
-                host.client.subscribe(now, s.subscriptions, s.properties).map(drop)
+                // With a handler, as `subscribe(filter, opts, handler)`.
+                let handler = Some(HandlerId(s.packet_id.get().into()));
+                host.client.subscribe_with(now, s.subscriptions, s.properties, handler).map(drop)
             }
-            Packet::Unsubscribe(u) => {
-                for filter in &u.filters {
-                    handlers.remove_where(filter, |_| true);
-                }
-                host.client.unsubscribe(now, u.filters, u.properties).map(drop)
-            }
+            Packet::Unsubscribe(u) => host.client.unsubscribe(now, u.filters, u.properties).map(drop),
             Packet::Auth(a) => host.client.auth(now, a),
             Packet::Disconnect(d) => host.client.disconnect(now, &d).map(drop),
             Packet::PingReq => {
@@ -199,7 +193,9 @@ fn drive(mut script: &[u8]) -> usize {
             }
             server => {
                 let mut bytes = Vec::new();
-                if let (Some(socket), Ok(())) = (host.socket, server.encode(host.client.session().protocol(), &mut bytes)) {
+                if let (Some(socket), Ok(())) =
+                    (host.socket, server.encode(host.client.session().protocol(), &mut bytes))
+                {
                     host.client.handle_bytes(now, socket, bytes.into());
                 }
                 Ok(())
@@ -208,7 +204,7 @@ fn drive(mut script: &[u8]) -> usize {
         if let Err(e) = accepted {
             host.digest += e.message().len();
         }
-        host.settle(now, &handlers);
+        host.settle(now);
     }
     let state = host.client.session().export_state();
     let mut restored = Session::new(Config::default());
