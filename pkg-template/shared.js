@@ -4,6 +4,7 @@
 // is missing.
 import { MqttClient, MqttError, Payload, topicMatches } from "./mqtt_wasm.js";
 import { addPatterns } from "./patterns.js";
+import { reportUncaught } from "./SNIPPET";
 
 const toError = (e) => new MqttError(e.code, e.message, e.reasonCode, e.closeCode);
 
@@ -13,8 +14,7 @@ function call(handler, args) {
   try {
     handler(...args);
   } catch (e) {
-    if (typeof reportError === "function") reportError(e);
-    else setTimeout(() => { throw e; });
+    reportUncaught(e);
   }
 }
 

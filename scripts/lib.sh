@@ -134,8 +134,8 @@ build_floor() {
 write_entry() {
   local dir=$1 snippet
   snippet=$(cd "$dir" && ls snippets/*/src/wasm/host.js)
-  for js in mqtt_wasm.js patterns.js; do
+  for js in mqtt_wasm.js patterns.js shared.js; do
     sed "s#\./SNIPPET#./$snippet#" "pkg-template/$js" > "$dir/$js"
   done
-  cp pkg-template/shared.js pkg-template/shared-worker.js pkg-template/mqtt_wasm.d.ts "$dir/"
+  cp pkg-template/shared-worker.js pkg-template/mqtt_wasm.d.ts "$dir/"
 }

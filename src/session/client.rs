@@ -387,16 +387,6 @@ impl Client {
         self.forward(now, |s| s.publish(now, publish, qos))
     }
 
-    /// See [`Session::subscribe`].
-    pub fn subscribe(
-        &mut self,
-        now: Instant,
-        subscriptions: Vec<Subscription>,
-        properties: Properties,
-    ) -> Result<OpId, SessionError> {
-        self.forward(now, |s| s.subscribe(now, subscriptions, properties))
-    }
-
     /// See [`Session::subscribe_with`].
     pub fn subscribe_with(
         &mut self,
