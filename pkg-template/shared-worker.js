@@ -5,15 +5,9 @@
 // asked for, and unsubscribed at the broker when the last tab using it lets
 // go. It only routes: the lifecycle (reconnects, giving up, what disconnect
 // and connect mean) is the client's.
-// The client is imported dynamically, not statically: a static import
-// delays this module's body, and so `onconnect` below, until the whole
-// graph has loaded, and a tab's connect event that came first was lost in
-// Firefox (the tab's calls then never settled).
-let MqttClient;
-const ready = import("./mqtt_wasm.js").then(async (m) => {
-  await m.default();
-  MqttClient = m.MqttClient;
-});
+import init, { MqttClient } from "./mqtt_wasm.js";
+
+const ready = init();
 let client = null;
 /** Counts the connections: a tab hears `connect` once per connection. */
 let connection = 0;
