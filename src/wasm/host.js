@@ -146,6 +146,13 @@ export function settlePublished(table, id, packetId, reasonCode, properties) {
 // did not copy it), the same code from a blob: URL. Every timer is also
 // armed with the page's own setTimeout, a backup for a worker that cannot
 // start at all: whichever fires first runs it.
+//
+// Where the client itself runs in a worker (SharedMqttClient's SharedWorker,
+// an application's own Worker) there is no page to throttle and no timer
+// worker: the worker's own timers are used. Firefox ESR 153 showed why not
+// nest one: about one SharedWorker in ten stopped running for good inside
+// `new Worker()` (before it requested timer-worker.js), so its tabs'
+// connect() never settled.
 const pending = new Map();
 let nextId = 1;
 let worker;
@@ -173,7 +180,7 @@ function start(url, fallback) {
 function timerWorker() {
   if (worker !== undefined) return worker;
   worker = null;
-  if (typeof Worker !== "function") return worker;
+  if (typeof Worker !== "function" || typeof document === "undefined") return worker;
   start(new URL("../../../../timer-worker.js", import.meta.url), () =>
     start(URL.createObjectURL(new Blob([TIMER_WORKER], { type: "text/javascript" }))),
   );

@@ -227,6 +227,27 @@ test("MQTT 5 through the shared connection: overlapping filters call each tab's 
   await device.close();
 });
 
+test("the shared connection keeps its keepalive on the worker's own timers", async () => {
+  // The client in the SharedWorker arms its timers with the worker's
+  // setTimeout (no nested timer worker: host.js says why). A timer that
+  // never fired would let the broker drop the connection after 1.5 s
+  // without a PINGREQ, and the tab would hear close and offline.
+  const context = await env.browser.newContext();
+  const page = await tab(context);
+  const r = await page.evaluate(async (url) => {
+    const client = new window.mqtt.SharedMqttClient({ url, keepalive: 1 });
+    const events = [];
+    for (const e of ["close", "offline", "reconnect", "error"]) client.on(e, () => events.push(e));
+    await client.connect();
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const result = { connected: client.connected, events, sockets: window.sockets };
+    await client.disconnect();
+    return result;
+  }, brokerUrl);
+  assert.deepEqual(r, { connected: true, events: [], sockets: 0 });
+  await context.close();
+});
+
 test("a shared worker that cannot start fails the calls waiting on it, and the tab goes on with a connection of its own", async () => {
   const context = await env.browser.newContext();
   const page = await tab(context);
