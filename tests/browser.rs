@@ -680,6 +680,36 @@ async fn a_malformed_packet_is_answered_with_a_disconnect_giving_the_reason() {
 }
 
 #[wasm_bindgen_test]
+async fn a_burst_of_frames_arrives_whole_and_in_order_before_the_close_that_follows_it() {
+    // The frames of a burst reach the client in one call (host.js's
+    // `listenSocket`); the close queued behind them must not overtake them.
+    let client = MqttClient::new(scripted("burst-close", r#"{"reconnectPeriod": 0}"#)).unwrap();
+    let order: Rc<RefCell<Vec<String>>> = Rc::default();
+    for event in ["message", "close"] {
+        let sink = order.clone();
+        let handler = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |_: JsValue, payload: JsValue| {
+            let entry = if event == "message" {
+                String::from_utf8(Uint8Array::new(&payload).to_vec()).unwrap()
+            } else {
+                event.to_owned()
+            };
+            sink.borrow_mut().push(entry);
+        });
+        client.on(event.into(), handler.into_js_value().unchecked_into());
+    }
+    JsFuture::from(client.connect()).await.unwrap();
+    for _ in 0..100 {
+        if order.borrow().iter().any(|e| e == "close") {
+            break;
+        }
+        sleep(50).await;
+    }
+    let mut expected: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    expected.push("close".to_owned());
+    assert_eq!(*order.borrow(), expected);
+}
+
+#[wasm_bindgen_test]
 async fn no_connack_rejects_connect_with_timeout() {
     let client = MqttClient::new(scripted("no-connack", r#"{"connectTimeout": 500}"#)).unwrap();
     let err = JsFuture::from(client.connect()).await.unwrap_err();

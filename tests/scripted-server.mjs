@@ -24,6 +24,15 @@ const scenarios = {
     ws.send(publish("alias/topic", "one", alias(1)));
     ws.send(publish("", "two", alias(1)));
   } },
+  // A burst: 100 messages, one frame each, the last split over two frames,
+  // then the server closes at once (the frames must all come first).
+  "burst-close": { connected: (ws) => {
+    for (let i = 0; i < 99; i++) ws.send(publish("burst/t", String(i)));
+    const last = publish("burst/t", "99");
+    ws.send(last.subarray(0, 5));
+    ws.send(last.subarray(5));
+    ws.close(1000);
+  } },
   "bad-varint": { connected: (ws) => ws.send(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])) },
   // 2 MiB announced; the client's default limit is 1 MiB.
   "oversized": { connected: (ws) => ws.send(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x01, 0x00])) },

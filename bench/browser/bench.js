@@ -8,7 +8,7 @@ import mqtt from "/node_modules/mqtt/dist/mqtt.esm.js";
 
 const params = new URLSearchParams(location.search);
 const URL_ = params.get("broker");
-const RUNS = Number(params.get("runs") || 3);
+const RUNS = Number(params.get("runs") || 5);
 const LONG = Number(params.get("long") || 1000000);
 /** Shows the current step, and reports it to the runner (bench/run.mjs
  * prints it, and names it if the page stops reporting). */
@@ -193,11 +193,29 @@ function writer(ws, coalesce) {
   };
 }
 
+/** `f(ws)` once after a burst of frames: from a MessageChannel task, which
+ * queues behind the frames already waiting (no timer delay). */
+function afterBurst(f) {
+  const channel = new MessageChannel();
+  let socket = null;
+  channel.port1.onmessage = () => {
+    const ws = socket;
+    socket = null;
+    f(ws);
+  };
+  return (ws) => {
+    if (socket === null) channel.port2.postMessage(null);
+    socket = ws;
+  };
+}
+
 /** The raw baseline of a throughput workload: pre-encoded PUBLISH packets
  * (one send each, or coalesced) to the client's own subscription, QoS
- * acknowledgements answered with the fewest bytes and one send per received
- * frame (the acks of a burst together), timed like the clients: until every
- * publish is acknowledged and every message has arrived. */
+ * acknowledgements answered with the fewest bytes: one send per received
+ * frame, or, coalescing, one per burst of frames (sent from a task queued
+ * behind the frames already waiting, as mqtt-wasm does), timed like the
+ * clients: until every publish is acknowledged and every message has
+ * arrived. */
 async function rawThroughput(n, size, qos, coalesce = false) {
   const topic = uid("raw");
   let received = 0, acked = qos === 0 ? n : 0, sub;
@@ -215,9 +233,10 @@ async function rawThroughput(n, size, qos, coalesce = false) {
     else if (type === 6) replies.push(0x70, 2, buf[start], buf[start + 1]); // PUBREL -> PUBCOMP
     else if (type === 9) sub.suback();
   };
-  const ws = await rawConnection(onPacket, (ws) => {
+  const answer = (ws) => {
     if (replies.length) ws.send(new Uint8Array(replies.splice(0)));
-  });
+  };
+  const ws = await rawConnection(onPacket, coalesce ? afterBurst(answer) : answer);
   sub = rawSubscribe(ws, topic, qos);
   await sub.done;
   const body = (pid) => [...str(topic), ...(qos ? [pid >> 8, pid & 255] : []), ...new Uint8Array(size).fill(90)];
@@ -366,27 +385,20 @@ const workloads = [
 // ?only=<text> runs just the workloads whose label contains it.
 const only = params.get("only");
 for (const [label, run, raw] of workloads.filter(([label]) => !only || label.includes(only))) {
-  const row = {};
-  for (const name of names) {
-    const xs = [];
-    for (let r = 0; r < RUNS; r++) {
-      status(`${label}: ${name} run ${r + 1}`);
-      xs.push(await run(name));
-    }
-    row[name] = median(xs);
-    results.heap[`${label} / ${name}`] = await heapMb(name === "mqtt-wasm" ? wasm : null);
-  }
-  if (raw) {
-    for (const [key, coalesce] of [["raw WebSocket", false], ["raw coalescing", true]]) {
-      const xs = [];
-      for (let r = 0; r < RUNS; r++) {
-        status(`${label}: ${key} run ${r + 1}`);
-        xs.push(await raw(coalesce));
-      }
-      row[key] = median(xs);
+  const contenders = names.map((name) => [name, () => run(name)]);
+  if (raw) contenders.push(["raw WebSocket", () => raw(false)], ["raw coalescing", () => raw(true)]);
+  // Round by round, every contender once per round: the machine's drift
+  // (the broker's state, other processes, the page's heap) falls on all of
+  // them alike instead of on whichever ran last.
+  const xs = Object.fromEntries(contenders.map(([key]) => [key, []]));
+  for (let r = 0; r < RUNS; r++) {
+    for (const [key, once] of contenders) {
+      status(`${label}: ${key} run ${r + 1}`);
+      xs[key].push(await once());
+      if (r === RUNS - 1 && names.includes(key)) results.heap[`${label} / ${key}`] = await heapMb(key === "mqtt-wasm" ? wasm : null);
     }
   }
-  results.workloads[label] = row;
+  results.workloads[label] = Object.fromEntries(Object.entries(xs).map(([key, v]) => [key, median(v)]));
 }
 status("heap flatness");
 results.heapFlatness = { messages: LONG, ...(await heapFlatness(wasm)) };

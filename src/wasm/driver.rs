@@ -12,9 +12,11 @@
 //! dispatch events with no borrow held, so handlers may call back into the
 //! client. Commands from JS do not pump at once: they schedule one pump per
 //! turn of the event loop, which is how all the packets of one turn share
-//! one `send`. What received frames produce (acknowledgements) is sent once
-//! the frames already waiting have been handled, so a burst of messages is
-//! acknowledged in one `send`, not one per frame (see [`Transmit`]).
+//! one `send`. Received frames come a burst at a time (`listenSocket` in
+//! host.js: the frames that arrived before the events already queued have
+//! run, in one call), and what they produce (acknowledgements) is sent once
+//! the events queued after them have been handled, so a burst of messages
+//! is acknowledged in one `send`, not one per frame (see [`Transmit`]).
 
 use alloc::rc::Rc;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
@@ -393,7 +395,11 @@ enum Transmit {
     /// WebSocket frame is its own event (Mosquitto sends one packet per
     /// frame), so answering per frame meant one `send` per message for
     /// QoS 1 and three for QoS 2: `send` was 38% of the busy time of a
-    /// QoS 2 stream. Waiting for the queued frames costs no timer delay.
+    /// QoS 2 stream. Frames come a burst at a time (`listenSocket` in
+    /// host.js), but a burst is often one frame when the page keeps up;
+    /// waiting here lets the answers of the next bursts join (sending at
+    /// once after each burst measured no faster). Waiting for the queued
+    /// events costs no timer delay.
     AfterQueuedEvents,
 }
 

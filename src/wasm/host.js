@@ -76,11 +76,72 @@ export function plainPublishOptions(opts) {
   return flags;
 }
 
-// A socket's frames, read here: one call into wasm per frame, with its
-// bytes (the glue copies them into wasm memory), or nothing for a text
-// frame, and the time on the client's clock (performance.now()).
-export function listenFrames(ws, onFrame) {
-  ws.onmessage = (e) => onFrame(e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : undefined, performance.now());
+// Runs `callback` in a task queued behind the events already waiting (a
+// MessageChannel message: no timer clamping, no hidden-tab throttling):
+// where a burst of received frames ends. The frames of a burst are passed
+// from one, and what they produced (acknowledgements) is sent from the
+// next, so frames that came in meanwhile share the `send`.
+let channel;
+const afterQueued = [];
+export function afterQueuedEvents(callback) {
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      for (const f of afterQueued.splice(0)) f();
+    };
+    // In Node an open port keeps the process alive; the client's own
+    // sockets and timers are what should.
+    channel.port1.unref?.();
+  }
+  afterQueued.push(callback);
+  if (afterQueued.length === 1) channel.port2.postMessage(null);
+}
+
+// A socket's frames and its close, read here. Frames are handed to wasm a
+// burst at a time: each frame is its own event (Mosquitto sends one packet
+// per frame), and one call into wasm per frame, with the pump it runs, was
+// most of the client's work per QoS 0 message. The frames that arrive
+// before the events already queued have run go in one call, joined (a
+// packet may span frames anyway: the bytes are a stream), with the time on
+// the client's clock (performance.now()). A text frame (`undefined`) and
+// the close pass what came before them first, so order holds. Nothing is
+// passed once the socket's handlers were detached (the transport dropped).
+export function listenSocket(ws, onFrames, onClose) {
+  let parts = null;
+  const pass = () => {
+    const list = parts;
+    parts = null;
+    if (list === null || ws.onmessage !== onmessage) return;
+    onFrames(list.length === 1 ? list[0] : joined(list), performance.now());
+  };
+  const onmessage = (e) => {
+    if (!(e.data instanceof ArrayBuffer)) {
+      pass();
+      onFrames(undefined, performance.now());
+    } else if (parts !== null) {
+      parts.push(new Uint8Array(e.data));
+    } else {
+      parts = [new Uint8Array(e.data)];
+      afterQueuedEvents(pass);
+    }
+  };
+  ws.onmessage = onmessage;
+  ws.onclose = (e) => {
+    pass();
+    onClose(e.code);
+  };
+}
+
+function joined(list) {
+  let length = 0;
+  for (const part of list) length += part.length;
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const part of list) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
 
 // The promises of a client's operations waiting for it, by operation id.
@@ -208,26 +269,6 @@ export function clearHostTimeout(id) {
   pending.delete(id);
   clearTimeout(timer.backup);
   worker?.postMessage([id, -1]);
-}
-
-// Runs `callback` in a task queued behind the events already waiting (a
-// MessageChannel message: no timer clamping, no hidden-tab throttling).
-// The client sends what a burst of received frames produced once the
-// burst has been handled.
-let channel;
-const afterQueued = [];
-export function afterQueuedEvents(callback) {
-  if (!channel) {
-    channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      for (const f of afterQueued.splice(0)) f();
-    };
-    // In Node an open port keeps the process alive; the client's own
-    // sockets and timers are what should.
-    channel.port1.unref?.();
-  }
-  afterQueued.push(callback);
-  if (afterQueued.length === 1) channel.port2.postMessage(null);
 }
 
 // The timer's worker, for tests: whether one is running.

@@ -42,10 +42,11 @@ extern "C" {
     #[wasm_bindgen(js_name = saveState)]
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
-    /// Sets `ws.onmessage` to pass each binary frame's bytes to
-    /// `on_frame` (`undefined` for a text frame), with `performance.now()`.
-    #[wasm_bindgen(js_name = listenFrames)]
-    pub(crate) fn listen_frames(ws: &web_sys::WebSocket, on_frame: &Function);
+    /// Sets `ws.onmessage` and `ws.onclose`: `on_frames` gets the bytes of
+    /// each burst of binary frames (`undefined` for a text frame) with
+    /// `performance.now()`, `on_close` the close code, after the frames.
+    #[wasm_bindgen(js_name = listenSocket)]
+    pub(crate) fn listen_socket(ws: &web_sys::WebSocket, on_frames: &Function, on_close: &Function);
 
     /// `publish`'s options when they are plain (`{ qos?, retain? }` or
     /// none): `qos | retain << 2`; -1 for anything else.

@@ -8,15 +8,16 @@
 
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, Event, WebSocket};
+use web_sys::{BinaryType, Event, WebSocket};
 
-use super::host::listen_frames;
+use super::host::listen_socket;
 use crate::session::Instant;
 
 /// What the socket reports to the driver.
 pub(crate) enum SocketEvent {
     Open,
-    /// A binary frame, and when it was read (`performance.now()`).
+    /// The bytes of one or more binary frames (a burst: see `listenSocket`
+    /// in host.js), and when they were read (`performance.now()`).
     Data(Vec<u8>, Instant),
     /// A text frame, which MQTT never uses [MQTT-6.0.0-1].
     Text,
@@ -31,7 +32,7 @@ pub(crate) struct Transport {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(Option<Vec<u8>>, f64)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_close: Closure<dyn FnMut(u16)>,
     _on_error: Closure<dyn FnMut(Event)>,
 }
 
@@ -44,25 +45,24 @@ impl Transport {
         let handler = on_event.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| handler(SocketEvent::Open));
         let handler = on_event.clone();
-        // `listenFrames` of host.js reads each frame on the JS side and
-        // passes its bytes in one call (copied into wasm memory by the
-        // glue), or `None` for anything but binary (a text frame), which
-        // the client answers by closing the connection [MQTT-6.0.0-1].
-        // The clock is read there too, saving a call out of wasm per frame.
+        // `listenSocket` of host.js reads the frames on the JS side and
+        // passes a burst's bytes in one call (copied into wasm memory by
+        // the glue), or `None` for anything but binary (a text frame),
+        // which the client answers by closing the connection
+        // [MQTT-6.0.0-1]. The clock is read there too, and the close
+        // comes after the frames before it.
         let on_message =
-            Closure::<dyn FnMut(Option<Vec<u8>>, f64)>::new(move |frame: Option<Vec<u8>>, at: f64| match frame {
+            Closure::<dyn FnMut(Option<Vec<u8>>, f64)>::new(move |frames: Option<Vec<u8>>, at: f64| match frames {
                 Some(bytes) => handler(SocketEvent::Data(bytes, Instant::from_millis(at as u64))),
                 None => handler(SocketEvent::Text),
             });
         let handler = on_event;
-        let on_close =
-            Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| handler(SocketEvent::Closed { code: e.code() }));
+        let on_close = Closure::<dyn FnMut(u16)>::new(move |code: u16| handler(SocketEvent::Closed { code }));
         // Browsers fire a plain Event with no detail; the CloseEvent that
         // always follows carries what there is to know.
         let on_error = Closure::<dyn FnMut(Event)>::new(|_| {});
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        listen_frames(&ws, on_message.as_ref().unchecked_ref());
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        listen_socket(&ws, on_message.as_ref().unchecked_ref(), on_close.as_ref().unchecked_ref());
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close, _on_error: on_error })
     }
