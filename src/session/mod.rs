@@ -152,8 +152,10 @@ pub struct Session {
     queue: VecDeque<Queued>,
     controls_pending: VecDeque<Control>,
     controls_inflight: Vec<Control>,
-    /// Incoming QoS 2 messages received but not yet released by PUBREL.
-    incoming: VecMap<u16, Publish>,
+    /// The packet identifiers of incoming QoS 2 messages delivered but not
+    /// yet released by PUBREL: a PUBLISH that comes again with one of them
+    /// (the server did not see our PUBREC) is acknowledged, not delivered.
+    unreleased: VecMap<u16, ()>,
     subscriptions: Registry,
     /// Per-subscription handlers, and the identifier each filter carries.
     routes: routes::Routes,
@@ -196,7 +198,7 @@ impl Session {
             queue: VecDeque::new(),
             controls_pending: VecDeque::new(),
             controls_inflight: Vec::new(),
-            incoming: VecMap::default(),
+            unreleased: VecMap::default(),
             subscriptions: Registry::default(),
             routes: routes::Routes::default(),
             splits: Vec::new(),
@@ -326,7 +328,7 @@ impl Session {
             self.fail_control(c, SessionError::Closed);
         }
         self.pids.clear();
-        self.incoming.clear();
+        self.unreleased.clear();
     }
 
     /// Sends AUTH: the next step of enhanced authentication, or a
