@@ -191,3 +191,19 @@ test("WebKit: SharedMqttClient through a SharedWorker, request/response and mess
   `);
   assert.deepEqual(r, { shared: true, reply: "pong ping", item: "item" });
 });
+
+test("WebKit: the shared connection keeps its keepalive on the worker's own timers", async () => {
+  // No timer worker nested in the SharedWorker (host.js): a timer that
+  // never fired would let the broker drop the connection after 1.5 s.
+  const r = await inPage(`
+    const tab = new mqtt.SharedMqttClient({ url, keepalive: 1 });
+    const events = [];
+    for (const e of ["close", "offline", "reconnect", "error"]) tab.on(e, () => events.push(e));
+    await tab.connect();
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const result = { shared: tab.shared, connected: tab.connected, events };
+    await tab.disconnect();
+    return result;
+  `);
+  assert.deepEqual(r, { shared: true, connected: true, events: [] });
+});
