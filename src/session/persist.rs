@@ -115,6 +115,7 @@ impl Session {
             put_record(&mut out, 4, &[q.qos as u8], &q.publish);
         }
         for (&pid, ()) in self.unreleased.iter() {
+            // Tag 6, a record of two bytes.
             out.extend_from_slice(&[6, 2]);
             out.extend_from_slice(&pid.to_be_bytes());
         }
