@@ -13,8 +13,8 @@ use crate::codec::{
     SubscriptionOptions,
 };
 use crate::session::{
-    Action, Backoff, Client, ClientEvent, Config, Credentials, Event, HandlerId, Instant, OpId, Redirect, Session,
-    Settings, SocketId, CLIENT_IDENTIFIERS,
+    Accepted, Action, Backoff, Client, ClientEvent, Config, Credentials, Event, HandlerId, Instant, OpId, Redirect,
+    Session, Settings, SocketId, CLIENT_IDENTIFIERS,
 };
 
 fn version(selector: u8) -> ProtocolVersion {
@@ -211,7 +211,11 @@ impl Host {
             3 => {
                 let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(step % 3)];
                 let topic = if step % 7 == 0 { "bad/#" } else { "t" };
-                accept(c.publish(at, Publish::new(topic, Bytes::copy_from_slice(bytes)), qos));
+                match c.publish(at, Publish::new(topic, Bytes::copy_from_slice(bytes)), qos) {
+                    Ok(Accepted::Pending(op)) => accept(Ok(op)),
+                    Ok(Accepted::Written) => assert_eq!(qos, QoS::AtMostOnce, "only QoS 0 completes on return"),
+                    Err(e) => accept(Err(e)),
+                }
             }
             4 => {
                 // Without a handler, with one (routed), with one on two

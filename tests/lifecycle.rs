@@ -8,8 +8,8 @@ use core::time::Duration;
 
 use mqtt_wasm::codec::{Bytes, Disconnect, Properties, ProtocolVersion, Publish, QoS, ReasonCode};
 use mqtt_wasm::session::{
-    Action, Backoff, Client, ClientEvent, Config, Credentials, Event, Instant, OpId, Redirect, SessionError, Settings,
-    SocketId,
+    Accepted, Action, Backoff, Client, ClientEvent, Config, Credentials, Event, Instant, OpId, Redirect, SessionError,
+    Settings, SocketId,
 };
 
 const A: &str = "ws://a.test:9001/mqtt";
@@ -137,9 +137,12 @@ impl Host {
     }
 
     fn publish_qos1(&mut self) -> OpId {
-        let op = self.c.publish(self.now(), Publish::new("t", Bytes::from_static(b"x")), QoS::AtLeastOnce).unwrap();
+        let accepted = self.c.publish(self.now(), Publish::new("t", Bytes::from_static(b"x")), QoS::AtLeastOnce);
         self.collect();
-        op
+        match accepted {
+            Ok(Accepted::Pending(op)) => op,
+            other => panic!("expected a pending publish, got {other:?}"),
+        }
     }
 
     fn take_events(&mut self) -> Vec<ClientEvent> {

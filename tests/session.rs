@@ -10,7 +10,9 @@ use mqtt_wasm::codec::{
     Ack, Auth, Bytes, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
     Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
-use mqtt_wasm::session::{Config, Event, HandlerId, ImportError, Instant, OpId, Session, SessionError, State};
+use mqtt_wasm::session::{
+    Accepted, Config, Event, HandlerId, ImportError, Instant, OpId, Session, SessionError, State,
+};
 
 fn hex(s: &str) -> Vec<u8> {
     s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
@@ -105,9 +107,17 @@ impl Conv {
         self.now = end;
     }
 
-    fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS) -> Result<OpId, SessionError> {
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS) -> Result<Accepted, SessionError> {
         let p = Publish::new(topic, Bytes::copy_from_slice(payload));
         self.s.publish(self.now(), p, qos)
+    }
+
+    /// A publish that must wait for its completion event: its id.
+    fn publish_op(&mut self, topic: &str, payload: &[u8], qos: QoS) -> OpId {
+        match self.publish(topic, payload, qos) {
+            Ok(Accepted::Pending(op)) => op,
+            other => panic!("expected a pending publish, got {other:?}"),
+        }
     }
 
     /// Subscribes to `filter` with default options and no properties.
@@ -252,7 +262,7 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
     assert_eq!(c.s.poll_timeout(), Some(Instant::from_millis(5000)));
     c.events();
     // Maximum QoS 1 [MQTT-3.2.2-11], Retain Available 0 [MQTT-3.2.2-14].
-    let op = c.publish("t", b"", QoS::ExactlyOnce).unwrap();
+    let op = c.publish_op("t", b"", QoS::ExactlyOnce);
     assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::QoSNotSupported)))]);
     let mut retained = Publish {
         dup: false,
@@ -262,13 +272,14 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
         properties: Properties::default(),
         payload: vec![].into(),
     };
-    let op = c.s.publish(c.now(), retained.clone(), QoS::AtMostOnce).unwrap();
-    assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::Rejected(ReasonCode::RetainNotSupported)))]);
+    // A QoS 0 message is checked and written at once: refused on return.
+    let refused = c.s.publish(c.now(), retained.clone(), QoS::AtMostOnce);
+    assert_eq!(refused, Err(SessionError::Rejected(ReasonCode::RetainNotSupported)));
     // Maximum Packet Size 64 [MQTT-3.1.2-24]: a 100-byte payload is refused, not sent.
     retained.retain = false;
     retained.payload = vec![0; 100].into();
-    let op = c.s.publish(c.now(), retained, QoS::AtMostOnce).unwrap();
-    assert_eq!(done_publish(&c.events()), vec![(op, Err(SessionError::PacketTooLarge))]);
+    assert_eq!(c.s.publish(c.now(), retained, QoS::AtMostOnce), Err(SessionError::PacketTooLarge));
+    assert!(c.events().is_empty());
     assert!(c.sent().is_empty());
 }
 
@@ -323,6 +334,24 @@ fn mqtt_3_1_2_23_pingreq_after_a_keepalive_without_sending_and_timeout_without_p
 }
 
 #[test]
+fn a_qos0_publish_while_connected_is_written_at_once_and_complete_on_return() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.events();
+    assert_eq!(c.publish("t", b"a", QoS::AtMostOnce), Ok(Accepted::Written));
+    assert_eq!(c.publish("t", b"b", QoS::AtMostOnce), Ok(Accepted::Written));
+    assert_eq!(c.sent(), hex("30 04 00 01 74 61 30 04 00 01 74 62"));
+    // Nothing left to wait for: no completion event, nothing queued.
+    assert!(c.events().is_empty());
+    assert_eq!((c.s.queued_count(), c.s.inflight_count()), (0, 0));
+    // QoS 1 still waits for its PUBACK.
+    let op = c.publish_op("t", b"c", QoS::AtLeastOnce);
+    assert!(done_publish(&c.events()).is_empty());
+    c.server_bytes(&hex("40 02 00 01"));
+    assert_eq!(done_publish(&c.events()), vec![(op, Ok(Some(ReasonCode::Success)))]);
+}
+
+#[test]
 fn keepalive_zero_disables_pings() {
     let mut config = Conv::config(ProtocolVersion::V3_1_1);
     config.keep_alive = 0;
@@ -337,7 +366,7 @@ fn keepalive_zero_disables_pings() {
 fn mqtt_4_3_2_qos1_publish_completes_on_puback() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
     c.connected();
-    let op = c.publish("a/b", b"hi", QoS::AtLeastOnce).unwrap();
+    let op = c.publish_op("a/b", b"hi", QoS::AtLeastOnce);
     // 32 len | topic "a/b" | packet id 1 | payload "hi"
     assert_eq!(c.sent(), hex("32 09 00 03 61 2f 62 00 01 68 69"));
     assert_eq!(c.s.inflight_count(), 1);
@@ -351,7 +380,7 @@ fn mqtt_4_3_2_qos1_publish_completes_on_puback() {
 fn mqtt_4_3_3_qos2_publish_pubrec_pubrel_pubcomp() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
     c.connected();
-    let op = c.publish("t", b"x", QoS::ExactlyOnce).unwrap();
+    let op = c.publish_op("t", b"x", QoS::ExactlyOnce);
     assert_eq!(c.sent(), hex("34 06 00 01 74 00 01 78"));
     c.server_bytes(&hex("50 02 00 01")); // PUBREC
     assert_eq!(c.sent(), hex("62 02 00 01")); // PUBREL, flags 0010
@@ -364,7 +393,7 @@ fn mqtt_4_3_3_qos2_publish_pubrec_pubrel_pubcomp() {
 fn mqtt_4_3_3_pubrec_failure_reason_ends_the_exchange_and_rejects() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected();
-    let op = c.publish("t", b"x", QoS::ExactlyOnce).unwrap();
+    let op = c.publish_op("t", b"x", QoS::ExactlyOnce);
     c.sent();
     c.server_bytes(&hex("50 03 00 01 87")); // PUBREC Not authorized
     assert!(c.sent().is_empty(), "no PUBREL after a failed PUBREC");
@@ -411,12 +440,13 @@ fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
         ..success()
     });
     c.events();
-    let ops: Vec<_> = (0..4).map(|i| c.publish("t", &[i], QoS::AtLeastOnce).unwrap()).collect();
+    let ops: Vec<_> = (0..4).map(|i| c.publish_op("t", &[i], QoS::AtLeastOnce)).collect();
     let sent = c.sent_packets();
     assert_eq!(sent.len(), 2);
     assert_eq!((c.s.inflight_count(), c.s.queued_count()), (2, 2));
-    // QoS 0 is not flow controlled, but keeps its place behind the queue.
-    c.publish("t", b"q0", QoS::AtMostOnce).unwrap();
+    // QoS 0 is not flow controlled, but keeps its place behind the queue,
+    // so it waits, and completes with an event like the others.
+    let q0 = c.publish_op("t", b"q0", QoS::AtMostOnce);
     assert!(c.sent().is_empty());
     c.server_bytes(&hex("40 02 00 01"));
     let sent = c.sent_packets();
@@ -427,6 +457,10 @@ fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
     c.server_bytes(&hex("40 02 00 02 40 02 00 03"));
     let sent = c.sent_packets();
     assert_eq!(sent.len(), 2, "the last QoS 1 and the QoS 0 behind it");
+    let done: Vec<_> = done_publish(&c.events()).into_iter().map(|(op, _)| op).collect();
+    // The QoS 0 message is complete when written, before the PUBACK of the
+    // QoS 1 sent with it.
+    assert_eq!(done, vec![ops[1], q0, ops[2]]);
 }
 
 #[test]
@@ -435,9 +469,9 @@ fn mqtt_4_4_0_1_session_resumption_resends_publish_with_dup_and_pubrel_in_order(
     config.clean_start = false;
     let mut c = Conv::new(config);
     c.connected();
-    let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // pid 1
-    let b = c.publish("t", b"b", QoS::ExactlyOnce).unwrap(); // pid 2
-    let d = c.publish("t", b"c", QoS::ExactlyOnce).unwrap(); // pid 3
+    let a = c.publish_op("t", b"a", QoS::AtLeastOnce); // pid 1
+    let b = c.publish_op("t", b"b", QoS::ExactlyOnce); // pid 2
+    let d = c.publish_op("t", b"c", QoS::ExactlyOnce); // pid 3
     c.sent();
     c.server_bytes(&hex("50 02 00 02")); // PUBREC 2, then the connection drops
     assert_eq!(c.sent(), hex("62 02 00 02"));
@@ -505,7 +539,7 @@ fn mqtt_3_2_2_4_without_session_present_inflight_goes_out_again_and_subscription
         matches!(&c.events()[..], [Event::SubscribeDone(op, Ok(ack))] if *op == sub && ack.reason_codes == [ReasonCode::GrantedQoS1])
     );
     assert!(c.s.is_subscribed("s/x/y"));
-    let p = c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // id 2
+    let p = c.publish_op("t", b"a", QoS::AtLeastOnce); // id 2
     c.sent();
     c.lose_connection();
     c.open();
@@ -523,13 +557,15 @@ fn offline_publishes_are_bounded_and_sent_after_connect() {
     let mut config = Conv::config(ProtocolVersion::V3_1_1);
     config.max_queued = 2;
     let mut c = Conv::new(config);
-    c.publish("t", b"1", QoS::AtMostOnce).unwrap();
-    c.publish("t", b"2", QoS::AtLeastOnce).unwrap();
+    let q0 = c.publish_op("t", b"1", QoS::AtMostOnce);
+    c.publish_op("t", b"2", QoS::AtLeastOnce);
     assert_eq!(c.publish("t", b"3", QoS::AtMostOnce), Err(SessionError::QueueFull));
     assert_eq!(c.s.queued_count(), 2);
     c.open();
     c.server(Packet::ConnAck(success()));
     assert_eq!(c.sent(), hex("30 04 00 01 74 31 32 06 00 01 74 00 01 32"));
+    // The queued QoS 0 message completes when it is written.
+    assert_eq!(done_publish(&c.events()).into_iter().map(|(op, _)| op).collect::<Vec<_>>(), vec![q0]);
 }
 
 #[test]
@@ -949,8 +985,8 @@ fn mqtt_3_14_disconnect_sends_disconnect_and_fails_everything_pending_with_close
         ..success()
     });
     c.events();
-    let a = c.publish("t", b"a", QoS::AtLeastOnce).unwrap();
-    let b = c.publish("t", b"b", QoS::AtLeastOnce).unwrap();
+    let a = c.publish_op("t", b"a", QoS::AtLeastOnce);
+    let b = c.publish_op("t", b"b", QoS::AtLeastOnce);
     let s = c.subscribe("x");
     c.sent();
     c.s.disconnect(c.now(), &Disconnect::normal()).unwrap();
@@ -988,9 +1024,9 @@ fn mqtt_4_4_0_1_an_exported_session_resumes_in_a_new_instance_as_if_never_interr
     });
     c.events();
     let generation = c.s.state_generation();
-    c.publish("t", b"a", QoS::AtLeastOnce).unwrap(); // id 1, awaiting PUBACK
-    c.publish("t", b"b", QoS::ExactlyOnce).unwrap(); // id 2
-    c.publish("t", b"c", QoS::AtLeastOnce).unwrap(); // queued: Receive Maximum 2
+    c.publish_op("t", b"a", QoS::AtLeastOnce); // id 1, awaiting PUBACK
+    c.publish_op("t", b"b", QoS::ExactlyOnce); // id 2
+    c.publish_op("t", b"c", QoS::AtLeastOnce); // queued: Receive Maximum 2
     c.sent();
     c.server_bytes(&hex("50 02 00 02")); // PUBREC 2: now awaiting PUBCOMP
     c.server(publish_packet("in", b"held", QosPid::ExactlyOnce(pid(9)))); // delivered, not released

@@ -47,7 +47,7 @@ use core::mem;
 use core::time::Duration;
 
 use super::timer::Timer;
-use super::{Backoff, Config, Event, HandlerId, Instant, OpId, Session, SessionError};
+use super::{Accepted, Backoff, Config, Event, HandlerId, Instant, OpId, Session, SessionError};
 use crate::codec::{Auth, Bytes, ConnAck, Disconnect, Properties, Publish, QoS, ReasonCode, Secret, Subscription};
 
 /// Names one socket (or the credentials step before it), so that reports
@@ -383,7 +383,7 @@ impl Client {
     // ----- commands: operations ------------------------------------------
 
     /// See [`Session::publish`].
-    pub fn publish(&mut self, now: Instant, publish: Publish, qos: QoS) -> Result<OpId, SessionError> {
+    pub fn publish(&mut self, now: Instant, publish: Publish, qos: QoS) -> Result<Accepted, SessionError> {
         self.forward(now, |s| s.publish(now, publish, qos))
     }
 

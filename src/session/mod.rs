@@ -67,6 +67,7 @@ pub use config::Config;
 pub use error::SessionError;
 pub use event::{Event, OpId, PacketInfo, PublishAck};
 pub use persist::ImportError;
+pub use publish::Accepted;
 pub use routes::{HandlerId, CLIENT_IDENTIFIERS};
 pub use time::Instant;
 pub use trie::TopicTrie;
@@ -365,9 +366,10 @@ impl Session {
         }
     }
 
-    /// Publishes an application message. Completion comes as
-    /// `Event::PublishDone` with the returned id.
-    pub fn publish(&mut self, now: Instant, mut publish: Publish, qos: QoS) -> Result<OpId, SessionError> {
+    /// Publishes an application message. A QoS 0 message written at once
+    /// is complete on return ([`Accepted::Written`]); any other completes
+    /// with `Event::PublishDone` of the id in [`Accepted::Pending`].
+    pub fn publish(&mut self, now: Instant, mut publish: Publish, qos: QoS) -> Result<Accepted, SessionError> {
         validate_topic_name(&publish.topic)?;
         let props = &publish.properties;
         if props.topic_alias.is_some() {
@@ -384,6 +386,14 @@ impl Session {
         self.admit()?;
         publish.dup = false;
         publish.qos_pid = QosPid::AtMostOnce;
+        // Connected with nothing queued before it, a QoS 0 message goes out
+        // now, in order, and nothing is left to wait for: the common case of
+        // a dashboard's stream pays for no queue entry and no pending op.
+        if qos == QoS::AtMostOnce && self.state == State::Connected && self.queue.is_empty() {
+            self.check_limits(qos, &publish)?;
+            self.send_publish(now, &mut publish)?;
+            return Ok(Accepted::Written);
+        }
         let op = self.new_op();
         self.queue.push_back(Queued { op, qos, publish: Box::new(publish) });
         self.touched();
@@ -394,7 +404,7 @@ impl Session {
             self.queue.pop_back();
             return Err(SessionError::QueueFull);
         }
-        Ok(op)
+        Ok(Accepted::Pending(op))
     }
 
     /// Subscribes to one or more filters. Completion comes as

@@ -17,6 +17,16 @@ use crate::codec::{Ack, Packet, PacketId, Properties, Publish, QoS, QosPid, Reas
 use super::alias::Addressing;
 use super::{violation, Event, Instant, OpId, PacketInfo, PublishAck, Session, SessionError, State};
 
+/// How an accepted publish completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// A QoS 0 message written to the transmit buffer at once: complete,
+    /// and no event follows.
+    Written,
+    /// Queued or in flight: `Event::PublishDone` of this id completes it.
+    Pending(OpId),
+}
+
 /// A QoS 1 or 2 PUBLISH whose final acknowledgement has not arrived.
 #[derive(Debug)]
 pub(super) struct Outgoing {

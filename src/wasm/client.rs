@@ -11,12 +11,12 @@ use wasm_bindgen::prelude::*;
 use super::convert;
 use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
 use super::error::{error, invalid_topic};
-use super::host::{new_operation, plain_publish_options};
+use super::host::{new_operation, plain_publish_options, written};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
 use super::timer::now;
 use crate::codec::{Auth, Disconnect, Publish, QoS, Subscription};
-use crate::session::{Client, Instant, OpId, SessionError};
+use crate::session::{Accepted, Client, Instant, OpId, SessionError};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CLASS: &str = r#"
@@ -214,7 +214,19 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), |c, now| c.publish(now, publish, qos))
+        let accepted = self.inner.with(|d| {
+            let at = d.turn_time();
+            d.client.publish(at, publish, qos)
+        });
+        match accepted {
+            Ok(Accepted::Written) => {
+                // Written to the transmit buffer; the pump sends it.
+                schedule_pump(&self.inner);
+                written()
+            }
+            Ok(Accepted::Pending(op)) => self.pending(op, Vec::new()),
+            Err(e) => Promise::reject(&error(e)),
+        }
     }
 
     /// Subscribes; resolves with the SUBACK, where refused filters carry a
@@ -378,18 +390,22 @@ impl MqttClient {
             let result = command(&mut d.client, at);
             // An unsubscribe, or a refused subscribe, may leave a handler unused.
             d.forget_unrouted();
-            // Completion comes from a pump, after the promise is made here.
-            result.map(|op| {
-                d.ops.insert(op, PendingOp { filters });
-                new_operation(&d.operations, op.get() as f64)
-            })
+            result
         });
         match result {
-            Ok(promise) => {
-                schedule_pump(&self.inner);
-                promise
-            }
+            Ok(op) => self.pending(op, filters),
             Err(e) => Promise::reject(&error(e)),
         }
+    }
+
+    /// The promise of accepted operation `op`, which a pump settles: after
+    /// the promise is made here.
+    fn pending(&self, op: OpId, filters: Vec<String>) -> Promise {
+        let promise = self.inner.with(|d| {
+            d.ops.insert(op, PendingOp { filters });
+            new_operation(&d.operations, op.get() as f64)
+        });
+        schedule_pump(&self.inner);
+        promise
     }
 }

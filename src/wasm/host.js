@@ -190,6 +190,10 @@ function packetOf(qos, retain, dup, packetId, properties) {
 }
 
 // What publish() resolves with, built by the call that resolves it.
+export function written() {
+  return Promise.resolve({});
+}
+
 export function settlePublished(table, id, packetId, reasonCode, properties) {
   const result = {};
   if (packetId !== undefined) result.packetId = packetId;

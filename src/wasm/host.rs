@@ -82,6 +82,11 @@ extern "C" {
         routed: Option<Array>,
     );
 
+    /// The promise of a publish complete on return (QoS 0, written at
+    /// once): resolved with `{}`, as `settlePublished` resolves one later.
+    #[wasm_bindgen(js_name = written)]
+    pub(crate) fn written() -> Promise;
+
     /// Resolves publish `id` with `{ packetId?, reasonCode?, properties? }`.
     #[wasm_bindgen(js_name = settlePublished)]
     pub(crate) fn settle_published(
