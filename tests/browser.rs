@@ -710,6 +710,50 @@ async fn a_burst_of_frames_arrives_whole_and_in_order_before_the_close_that_foll
 }
 
 #[wasm_bindgen_test]
+async fn a_payload_is_a_view_of_its_frame_only_where_it_fills_most_of_one() {
+    // A payload that fills most of the one frame it came in is a view of
+    // that frame (no buffer of its own); a small one sharing a frame, and
+    // one split over two, are copies. Each must still hold its own bytes
+    // once every later frame has been read.
+    let client = MqttClient::new(scripted("frames", r#"{"reconnectPeriod": 0}"#)).unwrap();
+    let payloads: Rc<RefCell<Vec<(String, Uint8Array)>>> = Rc::default();
+    let sink = payloads.clone();
+    let handler = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |topic: JsValue, payload: JsValue| {
+        sink.borrow_mut().push((topic.as_string().unwrap(), payload.unchecked_into()));
+    });
+    client.on("message".into(), handler.into_js_value().unchecked_into());
+    JsFuture::from(client.connect()).await.unwrap();
+    for _ in 0..100 {
+        if payloads.borrow().len() == 5 {
+            break;
+        }
+        sleep(20).await;
+    }
+    let got: Vec<_> = payloads
+        .borrow()
+        .iter()
+        .map(|(topic, p)| (topic.clone(), p.to_vec(), p.byte_offset(), p.buffer().byte_length()))
+        .collect();
+    let expect = |topic: &str, byte: u8, n: usize, view: bool| {
+        let (t, bytes, offset, buffer) = got.iter().find(|m| m.0 == topic).expect(topic).clone();
+        assert_eq!((t.as_str(), bytes), (topic, vec![byte; n]), "{topic}'s bytes");
+        if view {
+            // After the fixed header, the topic and the property length.
+            assert_eq!((offset, buffer as usize), (8, n + 8), "{topic} is a view of its frame");
+        } else {
+            assert_eq!((offset, buffer as usize), (0, n), "{topic} is a copy");
+        }
+    };
+    expect("f/1", b'a', 100, true);
+    expect("f/2", b's', 1, false);
+    let f3 = got.iter().find(|m| m.0 == "f/3").expect("f/3");
+    assert_eq!((f3.1.clone(), f3.2, f3.3), (vec![b'b'; 110], 9 + 8, 9 + 8 + 110), "f/3: a view, after f/2 in its frame");
+    expect("f/4", b'c', 90, false);
+    expect("f/5", b't', 1, false);
+    assert_eq!(got.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(), ["f/1", "f/2", "f/3", "f/4", "f/5"]);
+}
+
+#[wasm_bindgen_test]
 async fn no_connack_rejects_connect_with_timeout() {
     let client = MqttClient::new(scripted("no-connack", r#"{"connectTimeout": 500}"#)).unwrap();
     let err = JsFuture::from(client.connect()).await.unwrap_err();

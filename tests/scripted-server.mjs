@@ -33,6 +33,18 @@ const scenarios = {
     ws.send(last.subarray(5));
     ws.close(1000);
   } },
+  // (Bodies under 128 bytes: `publish` writes a one-byte length.)
+  // Payloads in frames of every shape: a packet to a frame; a small and a
+  // large packet in one frame; a large packet split over two frames with
+  // a small one after it in the second.
+  "frames": { connected: (ws) => {
+    const big = (n, c) => Buffer.alloc(n, c);
+    ws.send(publish("f/1", big(100, 0x61)));
+    ws.send(Buffer.concat([publish("f/2", "s"), publish("f/3", big(110, 0x62))]));
+    const split = publish("f/4", big(90, 0x63));
+    ws.send(split.subarray(0, 40));
+    ws.send(Buffer.concat([split.subarray(40), publish("f/5", "t")]));
+  } },
   "bad-varint": { connected: (ws) => ws.send(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])) },
   // 2 MiB announced; the client's default limit is 1 MiB.
   "oversized": { connected: (ws) => ws.send(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x01, 0x00])) },

@@ -371,7 +371,7 @@ addEventListener("error", (e) => failed(e.error ?? e.message));
 addEventListener("unhandledrejection", (e) => failed(e.reason));
 
 const wasm = await init();
-const results = { date: new Date().toISOString(), runs: RUNS, userAgent: navigator.userAgent, workloads: {}, heap: {} };
+const results = { date: new Date().toISOString(), runs: RUNS, userAgent: navigator.userAgent, workloads: {}, samples: {}, heap: {} };
 const names = ["mqtt-wasm", "mqtt.js", "paho"];
 // [label, run one client, run the raw baselines (throughput workloads; `true`: coalescing)]
 const workloads = [
@@ -399,6 +399,8 @@ for (const [label, run, raw] of workloads.filter(([label]) => !only || label.inc
     }
   }
   results.workloads[label] = Object.fromEntries(Object.entries(xs).map(([key, v]) => [key, median(v)]));
+  // Every run's figure, in run order: the spread behind each median.
+  results.samples[label] = xs;
 }
 status("heap flatness");
 results.heapFlatness = { messages: LONG, ...(await heapFlatness(wasm)) };

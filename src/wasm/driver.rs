@@ -35,6 +35,7 @@ use super::options;
 use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
+use crate::codec::Bytes;
 use crate::session::{
     Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
 };
@@ -114,6 +115,12 @@ pub(super) struct Driver {
     turn_time: Option<Instant>,
     /// A [`Transmit::AfterQueuedEvents`] send is scheduled.
     flush_scheduled: bool,
+    /// The frames being read, while the pump that follows delivers their
+    /// messages: a payload that lies in them is passed to JS as its offset,
+    /// so that it becomes a view of the frame it came in rather than a copy
+    /// (`payloadOf` in host.js). Held, not just its address, so that no
+    /// other buffer can take that address meanwhile.
+    burst: Option<Bytes>,
 }
 
 impl Driver {
@@ -132,6 +139,7 @@ impl Driver {
             pump_scheduled: false,
             turn_time: None,
             flush_scheduled: false,
+            burst: None,
         }
     }
 
@@ -260,8 +268,13 @@ fn on_socket(inner: &Rc<Inner>, socket: SocketId, event: SocketEvent) {
     match event {
         SocketEvent::Open => feed(inner, |c, now| c.handle_open(now, socket)),
         SocketEvent::Data(bytes, at) => {
-            inner.with(|d| d.client.handle_bytes(at, socket, bytes.into()));
+            let bytes = Bytes::from(bytes);
+            inner.with(|d| {
+                d.burst = Some(bytes.clone());
+                d.client.handle_bytes(at, socket, bytes);
+            });
             pump_as(inner, Transmit::AfterQueuedEvents);
+            inner.with(|d| d.burst = None);
         }
         SocketEvent::Text => feed(inner, |c, now| c.handle_text_frame(now, socket)),
         SocketEvent::Closed { code } => {
@@ -480,22 +493,32 @@ fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
     }
 }
 
+/// Where `part` starts in `whole`, if it lies within it: a payload the
+/// decoder shared from the frames being read. A payload it copied (a packet
+/// that began in an earlier burst) lies elsewhere, and so does an empty one.
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<u32> {
+    let (start, at) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    let offset = at.checked_sub(start)?;
+    (!part.is_empty() && offset + part.len() <= whole.len()).then_some(offset as u32)
+}
+
 /// What the session reported.
 fn dispatch_session(inner: &Rc<Inner>, event: Event) {
     match event {
         Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack).into()]),
         Event::Message(mut p) => {
             let mut ids = Vec::new();
-            let (topic, listeners, routed) = inner.with(|d| {
+            let (topic, at, listeners, routed) = inner.with(|d| {
                 d.client.session().deliver(&mut p, &mut ids);
                 let routed: Option<Array> = (!ids.is_empty()).then(|| {
                     ids.iter().filter_map(|id| d.routed.iter().find(|(i, _)| i == id)).map(|(_, h)| h.clone()).collect()
                 });
-                (d.topic_value(&p.topic), d.message_listeners(), routed)
+                let at = d.burst.as_ref().and_then(|burst| offset_in(burst, &p.payload));
+                (d.topic_value(&p.topic), at, d.message_listeners(), routed)
             });
             let properties = (!p.properties.is_empty()).then(|| convert::properties(&p.properties));
             let (qos, pid) = (p.qos_pid.qos() as u8, p.qos_pid.packet_id().map(|pid| pid.get()));
-            deliver_message(&topic, &p.payload, qos, p.retain, p.dup, pid, properties, &listeners, routed);
+            deliver_message(&topic, &p.payload, at, qos, p.retain, p.dup, pid, properties, &listeners, routed);
         }
         // The hot one (a burst settles 20,000): its result is built by the
         // same call into JS that resolves its promise.

@@ -52,9 +52,31 @@ export class Payload extends Uint8Array {
   }
 }
 
-// `bytes` is a view into wasm memory: copied before anything else runs.
-// A copy of `bytes` (a view of wasm memory) as a Payload.
-function payloadOf(bytes) {
+// The frames `listenSocket` is handing to wasm, while it does (messages
+// are delivered in that call), with a cursor: the frame at `index` starts
+// at offset `start` of the bytes wasm got.
+let reading = null;
+
+// A received payload as a Payload: a view of the frame it came in, where
+// `at` is its offset in the frames being read and it lies within one frame
+// and fills at least half of it (Mosquitto sends a packet per frame), so
+// a message costs no buffer of its own; otherwise a copy of `bytes`, a
+// view of wasm memory, copied before anything else runs. The half rule
+// keeps a payload the application keeps from holding much more memory
+// than itself alive, and a postMessage from cloning much more.
+function payloadOf(bytes, at) {
+  const r = reading;
+  if (at !== undefined && r !== null && at >= r.start) {
+    while (r.index < r.list.length && at >= r.start + r.list[r.index].length) {
+      r.start += r.list[r.index].length;
+      r.index++;
+    }
+    const frame = r.list[r.index];
+    const offset = at - r.start;
+    if (frame !== undefined && offset + bytes.length <= frame.length && 2 * bytes.length >= frame.length) {
+      return new Payload(frame.buffer, frame.byteOffset + offset, bytes.length);
+    }
+  }
   // Constructing from the view copies it, twice as fast as allocating and then set().
   return new Payload(bytes);
 }
@@ -112,7 +134,13 @@ export function listenSocket(ws, onFrames, onClose) {
     const list = parts;
     parts = null;
     if (list === null || ws.onmessage !== onmessage) return;
-    onFrames(list.length === 1 ? list[0] : joined(list), performance.now());
+    const outer = reading;
+    reading = { list, index: 0, start: 0 };
+    try {
+      onFrames(list.length === 1 ? list[0] : joined(list), performance.now());
+    } finally {
+      reading = outer;
+    }
   };
   const onmessage = (e) => {
     if (!(e.data instanceof ArrayBuffer)) {
@@ -166,8 +194,8 @@ export function settleOperation(table, id, ok, value) {
 // built here and every listener (`listeners`, then the subscription
 // handlers `routed`) is called with them; what one throws is reported as
 // uncaught and the others still run.
-export function deliverMessage(topic, bytes, qos, retain, dup, packetId, properties, listeners, routed) {
-  const payload = payloadOf(bytes);
+export function deliverMessage(topic, bytes, at, qos, retain, dup, packetId, properties, listeners, routed) {
+  const payload = payloadOf(bytes, at);
   const packet = packetOf(qos, retain, dup, packetId, properties);
   for (const list of [listeners, routed]) {
     if (list === undefined) continue;

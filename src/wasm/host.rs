@@ -64,7 +64,8 @@ extern "C" {
     pub(crate) fn settle_operation(table: &JsValue, id: f64, ok: bool, value: &JsValue);
 
     /// A received message, in one crossing: builds the `message`
-    /// arguments (`topic`, a `Payload` copied from `bytes`, the packet
+    /// arguments (`topic`, a `Payload` of `bytes`, a view of the frame it
+    /// came in where `at` is its offset in the frames being read, the packet
     /// `{ qos, retain, dup, packetId?, properties? }`) and calls each of
     /// `listeners` (the `message` event's) and `routed` (the subscription
     /// handlers the client named), reporting what they throw.
@@ -73,6 +74,7 @@ extern "C" {
     pub(crate) fn deliver_message(
         topic: &JsValue,
         bytes: &[u8],
+        at: Option<u32>,
         qos: u8,
         retain: bool,
         dup: bool,

@@ -135,6 +135,8 @@ export interface UnsubAck { packetId: number; reasonCodes: number[]; properties:
  * A received payload: a `Uint8Array` that also reads as text, as the
  * `Buffer` of MQTT.js does: `toString()` and `text()` decode UTF-8 (a byte
  * sequence that is not UTF-8 becomes U+FFFD), `json()` parses that text.
+ * It may be a view of the received frame (where it fills at least half of
+ * it): read it through the view, not through `buffer`.
  */
 export class Payload extends Uint8Array {
   toString(): string;
