@@ -2,7 +2,7 @@
 # The browser benchmark: builds the package, starts a benchmark Mosquitto and
 # the page server, runs bench/browser/ in an unmanaged headless Chromium and
 # prints mqtt-wasm, MQTT.js, Paho and a raw-WebSocket baseline side by side.
-# BENCH_RUNS (default 5), BENCH_ONLY (run only the workloads whose label
+# A warm-up round, then BENCH_RUNS counted rounds (default 5); BENCH_ONLY (run only the workloads whose label
 # contains it) and BENCH_LONG (messages for the heap check,
 # default 1000000) tune it. Figures: bench-results/browser.json.
 . "$(dirname "$0")/lib.sh"

@@ -389,13 +389,18 @@ for (const [label, run, raw] of workloads.filter(([label]) => !only || label.inc
   if (raw) contenders.push(["raw WebSocket", () => raw(false)], ["raw coalescing", () => raw(true)]);
   // Round by round, every contender once per round: the machine's drift
   // (the broker's state, other processes, the page's heap) falls on all of
-  // them alike instead of on whichever ran last.
+  // them alike instead of on whichever ran last, and each round starts
+  // with the next contender. Round 0 warms every contender up (the JIT,
+  // the broker's buffers) and is not counted: the first figure of a series
+  // was often its lowest, most of all for whichever contender ran first.
   const xs = Object.fromEntries(contenders.map(([key]) => [key, []]));
-  for (let r = 0; r < RUNS; r++) {
-    for (const [key, once] of contenders) {
-      status(`${label}: ${key} run ${r + 1}`);
-      xs[key].push(await once());
-      if (r === RUNS - 1 && names.includes(key)) results.heap[`${label} / ${key}`] = await heapMb(key === "mqtt-wasm" ? wasm : null);
+  for (let r = 0; r <= RUNS; r++) {
+    const turn = r % contenders.length;
+    for (const [key, once] of [...contenders.slice(turn), ...contenders.slice(0, turn)]) {
+      status(`${label}: ${key} ${r ? `run ${r}` : "warm-up"}`);
+      const x = await once();
+      if (r > 0) xs[key].push(x);
+      if (r === RUNS && names.includes(key)) results.heap[`${label} / ${key}`] = await heapMb(key === "mqtt-wasm" ? wasm : null);
     }
   }
   results.workloads[label] = Object.fromEntries(Object.entries(xs).map(([key, v]) => [key, median(v)]));
