@@ -215,7 +215,7 @@ function afterBurst(f) {
  * frame, or, coalescing, one per burst of frames (sent from a task queued
  * behind the frames already waiting, as mqtt-wasm does), timed like the
  * clients: until every publish is acknowledged and every message has
- * arrived. */
+ * arrived (a QoS 2 one: been released). */
 async function rawThroughput(n, size, qos, coalesce = false) {
   const topic = uid("raw");
   let received = 0, acked = qos === 0 ? n : 0, sub;
@@ -223,14 +223,19 @@ async function rawThroughput(n, size, qos, coalesce = false) {
   const onPacket = (first, buf, start) => {
     const type = first >> 4;
     if (type === 3) {
-      received++;
+      // A QoS 2 message counts when the broker releases it (PUBREL, below):
+      // the API's contract delivers it then, as MQTT.js and Paho do.
+      if (qos < 2) received++;
       if (qos > 0) {
         const at = start + 2 + ((buf[start] << 8) | buf[start + 1]);
         replies.push(qos === 1 ? 0x40 : 0x50, 2, buf[at], buf[at + 1]); // PUBACK or PUBREC
       }
     } else if (type === 4 || type === 7) acked++; // PUBACK, PUBCOMP
     else if (type === 5) replies.push(0x62, 2, buf[start], buf[start + 1]); // PUBREC -> PUBREL
-    else if (type === 6) replies.push(0x70, 2, buf[start], buf[start + 1]); // PUBREL -> PUBCOMP
+    else if (type === 6) {
+      received++;
+      replies.push(0x70, 2, buf[start], buf[start + 1]); // PUBREL -> PUBCOMP
+    }
     else if (type === 9) sub.suback();
   };
   const answer = (ws) => {

@@ -153,10 +153,8 @@ pub struct Session {
     queue: VecDeque<Queued>,
     controls_pending: VecDeque<Control>,
     controls_inflight: Vec<Control>,
-    /// The packet identifiers of incoming QoS 2 messages delivered but not
-    /// yet released by PUBREL: a PUBLISH that comes again with one of them
-    /// (the server did not see our PUBREC) is acknowledged, not delivered.
-    unreleased: VecMap<u16, ()>,
+    /// Incoming QoS 2 messages received but not yet released by PUBREL.
+    incoming: VecMap<u16, Publish>,
     subscriptions: Registry,
     /// Per-subscription handlers, and the identifier each filter carries.
     routes: routes::Routes,
@@ -199,7 +197,7 @@ impl Session {
             queue: VecDeque::new(),
             controls_pending: VecDeque::new(),
             controls_inflight: Vec::new(),
-            unreleased: VecMap::default(),
+            incoming: VecMap::default(),
             subscriptions: Registry::default(),
             routes: routes::Routes::default(),
             splits: Vec::new(),
@@ -329,7 +327,7 @@ impl Session {
             self.fail_control(c, SessionError::Closed);
         }
         self.pids.clear();
-        self.unreleased.clear();
+        self.incoming.clear();
     }
 
     /// Sends AUTH: the next step of enhanced authentication, or a

@@ -1,8 +1,8 @@
 //! The part of a session that must outlive the page for QoS 1 and 2 to keep
 //! their promise across a reload: publishes not yet fully acknowledged (with
-//! their packet identifiers and stage), publishes still queued, and the
-//! packet identifiers of QoS 2 messages delivered but not yet released. The
-//! browser client stores it in IndexedDB (`store: "indexeddb"`).
+//! their packet identifiers and stage), publishes still queued, and QoS 2
+//! messages received but not yet released. The browser client stores it in
+//! IndexedDB (`store: "indexeddb"`).
 //!
 //! The format is versioned and made of the codec's own packets:
 //!
@@ -12,19 +12,17 @@
 //!   2  outgoing, awaiting PUBREC:    PUBLISH
 //!   3  outgoing, awaiting PUBCOMP:   PUBREC reason (u8) | PUBLISH
 //!   4  queued:                       QoS (u8) | PUBLISH (QoS 0 form)
-//!   5  incoming QoS 2, unreleased:   PUBLISH (written by versions that
-//!      delivered on PUBREL: not delivered yet, so delivered on restore)
-//!   6  incoming QoS 2, delivered, unreleased: packet id (u16)
+//!   5  incoming QoS 2, unreleased:   PUBLISH
 //! ```
 
 use alloc::{boxed::Box, vec::Vec};
 use core::fmt;
 
 use crate::codec::wire;
-use crate::codec::{DecodeError, Packet, PacketId, ProtocolVersion, Publish, QoS, ReasonCode};
+use crate::codec::{DecodeError, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
 
 use super::pid::PidSet;
-use super::{Awaiting, Event, Outgoing, Queued, Session, State};
+use super::{Awaiting, Outgoing, Queued, Session, State};
 
 const MAGIC: &[u8] = b"MQWS\x01";
 
@@ -114,10 +112,8 @@ impl Session {
         for q in &self.queue {
             put_record(&mut out, 4, &[q.qos as u8], &q.publish);
         }
-        for (&pid, ()) in self.unreleased.iter() {
-            // Tag 6, a record of two bytes.
-            out.extend_from_slice(&[6, 2]);
-            out.extend_from_slice(&pid.to_be_bytes());
+        for (_, publish) in self.incoming.iter() {
+            put_record(&mut out, 5, &[], publish);
         }
         out
     }
@@ -133,8 +129,7 @@ impl Session {
         let mut rest = bytes.strip_prefix(MAGIC).ok_or(ImportError::BadMagic)?;
         let mut outgoing = Vec::new();
         let mut queue = Vec::new();
-        let mut undelivered = Vec::new();
-        let mut unreleased = Vec::new();
+        let mut incoming = Vec::new();
         while let Some((&tag, tail)) = rest.split_first() {
             let (len, width) = wire::decode_varint(tail)?.ok_or(ImportError::Truncated)?;
             let end = width.checked_add(len as usize).ok_or(ImportError::Truncated)?;
@@ -154,13 +149,7 @@ impl Session {
                     let (&qos, packet) = record.split_first().ok_or(ImportError::Truncated)?;
                     queue.push((QoS::from_u8(qos)?, publish_from(packet)?));
                 }
-                5 => undelivered.push(publish_from(record)?),
-                6 => match record {
-                    &[high, low] => {
-                        unreleased.push(PacketId::new(u16::from_be_bytes([high, low])).ok_or(ImportError::PacketId)?)
-                    }
-                    _ => return Err(ImportError::Truncated),
-                },
+                5 => incoming.push(publish_from(record)?),
                 _ => return Err(ImportError::UnknownRecord),
             }
         }
@@ -187,13 +176,9 @@ impl Session {
             let op = self.new_op();
             self.queue.push_front(Queued { op, qos, publish: Box::new(publish) });
         }
-        for pid in unreleased {
-            self.unreleased.insert(pid.get(), ());
-        }
-        for publish in undelivered {
+        for publish in incoming {
             if let Some(pid) = publish.qos_pid.packet_id() {
-                self.unreleased.insert(pid.get(), ());
-                self.events.push_back(Event::Message(publish));
+                self.incoming.insert(pid.get(), publish);
             }
         }
         // A restored state comes from an earlier connection: resume it.

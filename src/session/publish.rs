@@ -1,8 +1,7 @@
 //! Application messages: the queue of publishes waiting to go out (offline,
 //! or held back by the server's Receive Maximum), the QoS 1 and 2 publishes
-//! in flight and their acknowledgements, incoming messages with the packet
-//! identifiers QoS 2 keeps until released, and what a reconnection does to
-//! all of them.
+//! in flight and their acknowledgements, incoming messages with the QoS 2
+//! exactly-once hold, and what a reconnection does to all of them.
 //!
 //! ```text
 //!  PUBLISH --> Awaiting::PubAck  --PUBACK-->  done
@@ -198,7 +197,7 @@ impl Session {
     /// ahead of the queue, in their order.
     pub(super) fn discard_session_state(&mut self) {
         self.touched();
-        self.unreleased.clear();
+        self.incoming.clear();
         for o in mem::take(&mut self.outgoing).into_iter().rev() {
             if let Some(pid) = o.publish.qos_pid.packet_id() {
                 self.pids.release(pid);
@@ -231,23 +230,18 @@ impl Session {
                 self.events.push_back(Event::Message(publish));
                 self.send(now, &Packet::PubAck(Ack::new(pid)))?;
             }
-            // Delivered on arrival, only the packet identifier kept until
-            // PUBREL (the specification's "method B", [MQTT-4.3.3]): the
-            // message event comes a round trip sooner than on PUBREL, and
-            // no message is held. A duplicate is acknowledged again and not
-            // delivered twice [MQTT-4.3.3-2].
             QosPid::ExactlyOnce(pid) => {
-                if !self.unreleased.contains_key(&pid.get()) {
-                    if self.unreleased.len() >= usize::from(self.config.receive_maximum()) {
+                if !self.incoming.contains_key(&pid.get()) {
+                    if self.incoming.len() >= usize::from(self.config.receive_maximum()) {
                         return Err(SessionError::Protocol(
                             ReasonCode::ReceiveMaximumExceeded,
                             "the server sent more unreleased QoS 2 messages than our Receive Maximum (maxUnreleasedMessages)",
                         ));
                     }
-                    self.unreleased.insert(pid.get(), ());
+                    self.incoming.insert(pid.get(), publish);
                     self.touched();
-                    self.events.push_back(Event::Message(publish));
                 }
+                // A duplicate is acknowledged again and not delivered twice.
                 self.send(now, &Packet::PubRec(Ack::new(pid)))?;
             }
         }
@@ -298,13 +292,15 @@ impl Session {
         self.final_ack(now, ack, expected, "PUBCOMP for a packet identifier not awaiting one")
     }
 
-    /// PUBREL: the server releases a QoS 2 message (delivered when it
-    /// came); its packet identifier may carry a new message now.
+    /// PUBREL: the server releases a QoS 2 message, delivered now, once.
     pub(super) fn handle_pubrel(&mut self, now: Instant, ack: Ack) -> Result<(), SessionError> {
         let pid = ack.packet_id;
         let mut reply = Ack::new(pid);
-        match self.unreleased.remove(&pid.get()) {
-            Some(()) => self.touched(),
+        match self.incoming.remove(&pid.get()) {
+            Some(message) => {
+                self.touched();
+                self.events.push_back(Event::Message(message));
+            }
             // Released before (the PUBCOMP was lost): say so in v5.
             None if self.config.protocol.is_v5() => reply.reason_code = ReasonCode::PacketIdentifierNotFound,
             None => {}

@@ -101,11 +101,10 @@ export interface ClientOptions {
   /** Largest packet accepted from the server, in **bytes** (announced on MQTT 5). Default 1048576. */
   maxIncomingPacketSize?: number;
   /**
-   * Incoming QoS 2 messages between PUBLISH and PUBREL (default 1000):
-   * each is delivered when it arrives and only its packet id is kept until
-   * the broker releases it. Announced as Receive Maximum on MQTT 5; a
-   * server that sends more closes the connection with a Protocol error
-   * (reason 0x93).
+   * Incoming QoS 2 messages held between PUBLISH and PUBREL (default 1000);
+   * with maxIncomingPacketSize it bounds what a server can make the client
+   * hold. Announced as Receive Maximum on MQTT 5; a server that sends more
+   * closes the connection with a Protocol error (reason 0x93).
    */
   maxUnreleasedMessages?: number;
   /** MQTT 5: shorten repeated topics with aliases, up to the server's Topic Alias Maximum. Default false. */
