@@ -290,7 +290,7 @@ impl Host {
 
     fn drain(&mut self) {
         let c = &mut self.c;
-        let _ = c.poll_transmit();
+        c.transmit_with(|_| {});
         while let Some(action) = c.poll_action() {
             match action {
                 Action::Open { socket, .. } => self.sockets.push(socket),

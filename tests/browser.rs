@@ -747,7 +747,11 @@ async fn a_payload_is_a_view_of_its_frame_only_where_it_fills_most_of_one() {
     expect("f/1", b'a', 100, true);
     expect("f/2", b's', 1, false);
     let f3 = got.iter().find(|m| m.0 == "f/3").expect("f/3");
-    assert_eq!((f3.1.clone(), f3.2, f3.3), (vec![b'b'; 110], 9 + 8, 9 + 8 + 110), "f/3: a view, after f/2 in its frame");
+    assert_eq!(
+        (f3.1.clone(), f3.2, f3.3),
+        (vec![b'b'; 110], 9 + 8, 9 + 8 + 110),
+        "f/3: a view, after f/2 in its frame"
+    );
     expect("f/4", b'c', 90, false);
     expect("f/5", b't', 1, false);
     assert_eq!(got.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(), ["f/1", "f/2", "f/3", "f/4", "f/5"]);

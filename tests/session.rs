@@ -352,6 +352,20 @@ fn a_qos0_publish_while_connected_is_written_at_once_and_complete_on_return() {
 }
 
 #[test]
+fn transmit_with_hands_over_what_poll_transmit_would_and_empties_the_buffer() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.events();
+    let mut writes = Vec::new();
+    c.publish("t", b"a", QoS::AtMostOnce).unwrap();
+    c.s.transmit_with(|bytes| writes.push(bytes.to_vec()));
+    c.s.transmit_with(|bytes| writes.push(bytes.to_vec()));
+    assert_eq!(writes, vec![hex("30 04 00 01 74 61")], "one write, then nothing left");
+    c.publish("t", b"b", QoS::AtMostOnce).unwrap();
+    assert_eq!(c.sent(), hex("30 04 00 01 74 62"), "the emptied buffer fills again");
+}
+
+#[test]
 fn keepalive_zero_disables_pings() {
     let mut config = Conv::config(ProtocolVersion::V3_1_1);
     config.keep_alive = 0;

@@ -37,7 +37,7 @@
 //! ```
 //!
 //! Inputs, commands and outputs follow the session's order: after any call,
-//! take `poll_transmit` (for the open socket), then every `poll_action`,
+//! take `transmit_with` (for the open socket), then every `poll_action`,
 //! then `poll_timeout`, then every `poll_event`.
 
 use alloc::collections::VecDeque;
@@ -248,15 +248,19 @@ impl Client {
 
     // ----- outputs -------------------------------------------------------
 
-    /// Bytes for the open socket. Without one they are dropped: the session
-    /// resends what it must on the next connection.
-    #[must_use]
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let bytes = self.session.poll_transmit();
-        bytes.filter(|_| matches!(self.phase, Phase::Linked { .. }))
+    /// Hands the bytes for the open socket to `send`, borrowed (see
+    /// [`Session::transmit_with`]). Without one they are dropped: the
+    /// session resends what it must on the next connection.
+    pub fn transmit_with(&mut self, send: impl FnOnce(&[u8])) {
+        let linked = matches!(self.phase, Phase::Linked { .. });
+        self.session.transmit_with(|bytes| {
+            if linked {
+                send(bytes);
+            }
+        });
     }
 
-    /// How many bytes `poll_transmit` holds.
+    /// How many bytes `transmit_with` would hand over.
     pub fn transmit_len(&self) -> usize {
         self.session.transmit_len()
     }

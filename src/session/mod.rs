@@ -268,6 +268,18 @@ impl Session {
         (!self.transmit.is_empty()).then(|| mem::take(&mut self.transmit))
     }
 
+    /// Hands everything to send to `send` as [`Session::poll_transmit`]
+    /// does, but borrowed, and keeps the buffer's capacity: a host whose
+    /// write copies what it is given (a browser WebSocket) then fills one
+    /// buffer again and again instead of growing a new one, doubling after
+    /// doubling, for every write.
+    pub fn transmit_with(&mut self, send: impl FnOnce(&[u8])) {
+        if !self.transmit.is_empty() {
+            send(&self.transmit);
+            self.transmit.clear();
+        }
+    }
+
     /// How many bytes `poll_transmit` holds: a driver that sends later (to
     /// batch what several inputs produce) knows whether to schedule it, and
     /// when the batch has grown enough to send at once.

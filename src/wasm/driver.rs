@@ -145,11 +145,14 @@ impl Driver {
 
     /// Sends what the session has for the open socket, in one frame.
     fn transmit(&mut self) {
-        if let (Some((_, t)), Some(bytes)) = (&self.transport, self.client.poll_transmit()) {
-            // A failed send means the socket is closing: its close event
-            // follows and ends the connection.
-            let _ = t.send(&bytes);
-        }
+        let transport = &self.transport;
+        self.client.transmit_with(|bytes| {
+            if let Some((_, t)) = transport {
+                // A failed send means the socket is closing: its close
+                // event follows and ends the connection.
+                let _ = t.send(bytes);
+            }
+        });
     }
 
     /// The id the client routes `handler`'s messages to: the same for the

@@ -63,9 +63,8 @@ impl Host {
     /// Sends, executes actions and takes events until the client is quiet.
     fn settle(&mut self, now: Instant) {
         loop {
-            if let Some(bytes) = self.client.poll_transmit() {
-                self.digest += bytes.len();
-            }
+            let digest = &mut self.digest;
+            self.client.transmit_with(|bytes| *digest += bytes.len());
             let mut busy = false;
             while let Some(action) = self.client.poll_action() {
                 busy = true;
