@@ -217,11 +217,13 @@ function packetOf(qos, retain, dup, packetId, properties) {
   return packet;
 }
 
-// What publish() resolves with, built by the call that resolves it.
+// The promise of a QoS 0 publish the core wrote at once: resolved, with
+// what settlePublished resolves a later one with.
 export function written() {
   return Promise.resolve({});
 }
 
+// What publish() resolves with, built by the call that resolves it.
 export function settlePublished(table, id, packetId, reasonCode, properties) {
   const result = {};
   if (packetId !== undefined) result.packetId = packetId;
