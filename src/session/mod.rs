@@ -154,7 +154,10 @@ pub struct Session {
     controls_pending: VecDeque<Control>,
     controls_inflight: Vec<Control>,
     /// Incoming QoS 2 messages received but not yet released by PUBREL.
-    incoming: VecMap<u16, Publish>,
+    /// Boxed: a release takes the oldest entry out of the front of the
+    /// sorted vector, which moves every entry after it, and a broker
+    /// without an inflight window keeps thousands unreleased.
+    incoming: VecMap<u16, Box<Publish>>,
     subscriptions: Registry,
     /// Per-subscription handlers, and the identifier each filter carries.
     routes: routes::Routes,

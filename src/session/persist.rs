@@ -178,7 +178,7 @@ impl Session {
         }
         for publish in incoming {
             if let Some(pid) = publish.qos_pid.packet_id() {
-                self.incoming.insert(pid.get(), publish);
+                self.incoming.insert(pid.get(), Box::new(publish));
             }
         }
         // A restored state comes from an earlier connection: resume it.

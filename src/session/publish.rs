@@ -238,7 +238,7 @@ impl Session {
                             "the server sent more unreleased QoS 2 messages than our Receive Maximum (maxUnreleasedMessages)",
                         ));
                     }
-                    self.incoming.insert(pid.get(), publish);
+                    self.incoming.insert(pid.get(), Box::new(publish));
                     self.touched();
                 }
                 // A duplicate is acknowledged again and not delivered twice.
@@ -299,7 +299,7 @@ impl Session {
         match self.incoming.remove(&pid.get()) {
             Some(message) => {
                 self.touched();
-                self.events.push_back(Event::Message(message));
+                self.events.push_back(Event::Message(*message));
             }
             // Released before (the PUBCOMP was lost): say so in v5.
             None if self.config.protocol.is_v5() => reply.reason_code = ReasonCode::PacketIdentifierNotFound,
