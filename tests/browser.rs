@@ -157,6 +157,29 @@ async fn publish_subscribe_round_trip_at_each_qos() {
 }
 
 #[wasm_bindgen_test]
+async fn a_repeated_publish_topic_is_sent_as_given_each_time() {
+    // A publish to the topic of the one before reuses its conversion; a
+    // different one, or a bad one, must still be read and checked.
+    let client = MqttClient::new(options("{}")).unwrap();
+    let messages = inbox(&client);
+    JsFuture::from(client.connect()).await.unwrap();
+    let base = unique("repeat");
+    JsFuture::from(client.subscribe(format!("{base}/+").as_str().into(), None, None)).await.unwrap();
+    let (a, b) = (format!("{base}/a"), format!("{base}/b"));
+    for (i, topic) in [&a, &a, &b, &a].into_iter().enumerate() {
+        JsFuture::from(client.publish(topic.as_str().into(), i.to_string().as_str().into(), None)).await.unwrap();
+    }
+    let err = JsFuture::from(client.publish(format!("{base}/#").as_str().into(), "x".into(), None)).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidTopic"));
+    let err = JsFuture::from(client.publish(JsValue::from(7), "x".into(), None)).await.unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("InvalidTopic"));
+    let got = wait_for(&messages, 4).await;
+    let got: Vec<_> = got.iter().map(|m| (m.0.clone(), String::from_utf8(m.1.clone()).unwrap())).collect();
+    let expected = [(&a, "0"), (&a, "1"), (&b, "2"), (&a, "3")].map(|(t, p)| (t.clone(), p.to_owned()));
+    assert_eq!(got, expected);
+}
+
+#[wasm_bindgen_test]
 async fn interop_with_aedes_round_trip_retained_and_unsubscribe() {
     let url = option_env!("MQTT_AEDES_URL").expect("MQTT_AEDES_URL must name the aedes test broker");
     let aedes = |json: &str| {

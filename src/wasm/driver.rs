@@ -35,7 +35,7 @@ use super::options;
 use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
-use crate::codec::Bytes;
+use crate::codec::{ByteString, Bytes};
 use crate::session::{
     Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
 };
@@ -102,6 +102,9 @@ pub(super) struct Driver {
     /// The last message's topic and its JS string: a stream on one topic
     /// decodes it once.
     last_topic: Option<(String, JsValue)>,
+    /// The last publish's topic, as the application passed it and as the
+    /// codec holds it: a loop publishing to one topic converts it once.
+    pub(super) last_published: Option<(JsValue, ByteString)>,
     /// The socket of the client's last `Action::Open`, kept until it closes
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
@@ -132,6 +135,7 @@ impl Driver {
             next_handler: 0,
             message_listeners: None,
             last_topic: None,
+            last_published: None,
             transport: None,
             timer: None,
             ops: Pending::default(),
