@@ -66,7 +66,14 @@ const exited = new Promise((r) => chromium.once("exit", r));
 chromium.kill();
 await exited;
 stop();
-fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+// Chromium's helper processes can outlive the browser by a moment and still
+// write to the profile: retry for up to 5 s, then leave the temporary
+// folder rather than lose the figures.
+try {
+  fs.rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+} catch (e) {
+  console.error(`left the browser profile ${profile}: ${e.message}`);
+}
 
 const results = JSON.parse(fs.readFileSync(RESULTS, "utf8"));
 results.bundle = sizes();
