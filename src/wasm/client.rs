@@ -15,7 +15,7 @@ use super::host::{new_operation, plain_publish_options, written};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
 use super::timer::now;
-use crate::codec::{Auth, ByteString, Disconnect, Publish, QoS, Subscription};
+use crate::codec::{Auth, Disconnect, Publish, QoS, Subscription};
 use crate::session::{Accepted, Client, Instant, OpId, SessionError};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -194,7 +194,7 @@ impl MqttClient {
     /// acknowledged (PUBACK for QoS 1, PUBCOMP for QoS 2).
     pub fn publish(&self, topic: JsValue, payload: JsValue, opts: Option<JsValue>) -> Promise {
         let request = (|| {
-            let topic = self.topic(topic)?;
+            let topic = self.inner.with(|d| d.publish_topic(topic))?;
             let payload = convert::payload(&payload, "payload")?;
             // The common options in one call: reading them key by key
             // converts each key from wasm memory, a third of a publish.
@@ -396,21 +396,6 @@ impl MqttClient {
             Ok(op) => self.pending(op, filters),
             Err(e) => Promise::reject(&error(e)),
         }
-    }
-
-    /// A publish's topic: the last one again (`===`, one call) where it
-    /// repeats, else read and checked from JS.
-    fn topic(&self, topic: JsValue) -> Result<ByteString, JsValue> {
-        let last = self.inner.with(|d| match &d.last_published {
-            Some((value, name)) if *value == topic => Some(name.clone()),
-            _ => None,
-        });
-        if let Some(name) = last {
-            return Ok(name);
-        }
-        let name = ByteString::from(read::topic_at(&topic, "topic")?);
-        self.inner.with(|d| d.last_published = Some((topic, name.clone())));
-        Ok(name)
     }
 
     /// The promise of accepted operation `op`, which a pump settles: after

@@ -32,6 +32,7 @@ use super::host::{
     after_queued_events, deliver_message, operation_table, report_uncaught, settle_operation, settle_published,
 };
 use super::options;
+use super::read;
 use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
@@ -104,7 +105,7 @@ pub(super) struct Driver {
     last_topic: Option<(String, JsValue)>,
     /// The last publish's topic, as the application passed it and as the
     /// codec holds it: a loop publishing to one topic converts it once.
-    pub(super) last_published: Option<(JsValue, ByteString)>,
+    last_published: Option<(JsValue, ByteString)>,
     /// The socket of the client's last `Action::Open`, kept until it closes
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
@@ -190,6 +191,19 @@ impl Driver {
                 let value = JsValue::from(topic);
                 self.last_topic = Some((topic.into(), value.clone()));
                 value
+            }
+        }
+    }
+
+    /// A publish's topic: the last one again (`===`, one call) where it
+    /// repeats, else read and checked from JS.
+    pub(super) fn publish_topic(&mut self, topic: JsValue) -> Result<ByteString, JsValue> {
+        match &self.last_published {
+            Some((value, name)) if *value == topic => Ok(name.clone()),
+            _ => {
+                let name = ByteString::from(read::topic_at(&topic, "topic")?);
+                self.last_published = Some((topic, name.clone()));
+                Ok(name)
             }
         }
     }
