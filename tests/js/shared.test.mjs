@@ -230,16 +230,19 @@ test("MQTT 5 through the shared connection: overlapping filters call each tab's 
 test("the shared connection keeps its keepalive on the worker's own timers", async () => {
   // The client in the SharedWorker arms its timers with the worker's
   // setTimeout (no nested timer worker: host.js says why). A timer that
-  // never fired would let the broker drop the connection after 1.5 s
-  // without a PINGREQ, and the tab would hear close and offline.
+  // never fired would let the broker drop the connection after 3 s (1.5
+  // times the keepalive) without a PINGREQ, and the tab would hear close
+  // and offline. Keepalive 2 s, not 1: a ping timer may then be a second
+  // late (with 1 s, a loaded CI run once dropped and remade the
+  // connection, 2026-12-02).
   const context = await env.browser.newContext();
   const page = await tab(context);
   const r = await page.evaluate(async (url) => {
-    const client = new window.mqtt.SharedMqttClient({ url, keepalive: 1 });
+    const client = new window.mqtt.SharedMqttClient({ url, keepalive: 2 });
     const events = [];
     for (const e of ["close", "offline", "reconnect", "error"]) client.on(e, () => events.push(e));
     await client.connect();
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await new Promise((resolve) => setTimeout(resolve, 5000));
     const result = { connected: client.connected, events, sockets: window.sockets };
     await client.disconnect();
     return result;

@@ -194,13 +194,14 @@ test("WebKit: SharedMqttClient through a SharedWorker, request/response and mess
 
 test("WebKit: the shared connection keeps its keepalive on the worker's own timers", async () => {
   // No timer worker nested in the SharedWorker (host.js): a timer that
-  // never fired would let the broker drop the connection after 1.5 s.
+  // never fired would let the broker drop the connection after 3 s (1.5
+  // times the keepalive; 2 s leaves a late ping timer a second of slack).
   const r = await inPage(`
-    const tab = new mqtt.SharedMqttClient({ url, keepalive: 1 });
+    const tab = new mqtt.SharedMqttClient({ url, keepalive: 2 });
     const events = [];
     for (const e of ["close", "offline", "reconnect", "error"]) tab.on(e, () => events.push(e));
     await tab.connect();
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await new Promise((resolve) => setTimeout(resolve, 5000));
     const result = { shared: tab.shared, connected: tab.connected, events };
     await tab.disconnect();
     return result;
