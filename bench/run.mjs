@@ -16,6 +16,7 @@ const { MQTT_WS_URL, BROKER_TCP_PORT, SERVER_URL, RESULTS } = process.env;
 const runs = process.env.BENCH_RUNS || "5";
 const long = process.env.BENCH_LONG || "1000000";
 const only = process.env.BENCH_ONLY || "";
+const scale = process.env.BENCH_SCALE || "1";
 
 // An idle Mosquitto 2.0 only services websockets when its loop wakes (every
 // 100 ms); a client pinging on the TCP listener every 2 ms keeps it awake, so
@@ -33,8 +34,13 @@ function keepAwake() {
 const stop = keepAwake();
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), "mqtt-wasm-bench-"));
 fs.rmSync(RESULTS, { force: true });
-const page = `${SERVER_URL}bench/index.html?broker=${encodeURIComponent(MQTT_WS_URL)}&runs=${runs}&long=${long}&only=${encodeURIComponent(only)}`;
-const chromium = spawn(process.env.CHROMIUM || "/usr/bin/chromium", [
+const page = `${SERVER_URL}bench/index.html?broker=${encodeURIComponent(MQTT_WS_URL)}&runs=${runs}&long=${long}&only=${encodeURIComponent(only)}&scale=${scale}`;
+// BENCH_PIN: Chromium held to CPU 0 (scripts/bench.sh holds Mosquitto to
+// CPU 1), so the clients' own work decides more and the machine's
+// scheduling less: a fifth of the spread, for comparing two builds.
+const browserBin = process.env.CHROMIUM || "/usr/bin/chromium";
+const [command, ...pinned] = process.env.BENCH_PIN ? ["taskset", "-c", "0", browserBin] : [browserBin];
+const chromium = spawn(command, [...pinned,
   "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
   "--enable-precise-memory-info", "--js-flags=--expose-gc", `--user-data-dir=${profile}`, page,
@@ -77,7 +83,8 @@ try {
 
 const results = JSON.parse(fs.readFileSync(RESULTS, "utf8"));
 results.bundle = sizes();
-results.settings = "Mosquitto 2.0 (max_inflight_messages 0, max_queued_messages 0), keep-awake PINGREQ every 2 ms on its TCP listener; unmanaged headless Chromium";
+results.settings = "Mosquitto 2.0 (max_inflight_messages 0, max_queued_messages 0), keep-awake PINGREQ every 2 ms on its TCP listener; unmanaged headless Chromium" +
+  (process.env.BENCH_PIN ? "; Chromium on CPU 0, Mosquitto on CPU 1" : "") + (scale !== "1" ? `; ${scale}x the messages per round` : "");
 fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2));
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));

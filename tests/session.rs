@@ -404,6 +404,53 @@ fn mqtt_4_3_3_qos2_publish_pubrec_pubrel_pubcomp() {
 }
 
 #[test]
+fn acknowledgements_in_any_order_complete_their_own_publish_across_the_identifier_wrap() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    // Move the identifiers to the end of their range: 65,533 in order.
+    for n in 1..=65533u16 {
+        c.publish_op("t", b"x", QoS::AtLeastOnce);
+        c.sent();
+        c.server(Packet::PubAck(Ack::new(pid(n))));
+    }
+    c.events();
+    // 65534 and 1 are QoS 2, 65535 and 2 QoS 1: the ids wrap to 1.
+    let qos = [QoS::ExactlyOnce, QoS::AtLeastOnce, QoS::ExactlyOnce, QoS::AtLeastOnce];
+    let ops: Vec<OpId> = qos.iter().map(|&q| c.publish_op("t", b"x", q)).collect();
+    let ids: Vec<u16> = c
+        .sent_packets()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => p.qos_pid.packet_id().unwrap().get(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, [65534, 65535, 1, 2]);
+    let done = |c: &mut Conv| done_publish(&c.events()).into_iter().map(|(op, _)| op).collect::<Vec<_>>();
+    c.server(Packet::PubAck(Ack::new(pid(2))));
+    assert_eq!(done(&mut c), [ops[3]]);
+    c.server(Packet::PubRec(Ack::new(pid(1))));
+    assert_eq!(c.sent_packets(), [Packet::PubRel(Ack::new(pid(1)))]);
+    // A PUBACK for a QoS 2 publish is a violation, not its completion.
+    let mut wrong = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    wrong.connected();
+    wrong.publish_op("t", b"x", QoS::ExactlyOnce);
+    wrong.server(Packet::PubAck(Ack::new(pid(1))));
+    assert!(wrong.events().iter().any(|e| matches!(e, Event::Lost(SessionError::Protocol(..)))));
+    c.server(Packet::PubAck(Ack::new(pid(65535))));
+    assert_eq!(done(&mut c), [ops[1]]);
+    c.server(Packet::PubRec(Ack::new(pid(65534))));
+    // A repeated PUBREC is answered again.
+    c.server(Packet::PubRec(Ack::new(pid(1))));
+    assert_eq!(c.sent_packets(), [Packet::PubRel(Ack::new(pid(65534))), Packet::PubRel(Ack::new(pid(1)))]);
+    c.server(Packet::PubComp(Ack::new(pid(1))));
+    assert_eq!(done(&mut c), [ops[2]]);
+    c.server(Packet::PubComp(Ack::new(pid(65534))));
+    assert_eq!(done(&mut c), [ops[0]]);
+    assert_eq!(c.s.inflight_count(), 0);
+}
+
+#[test]
 fn mqtt_4_3_3_pubrec_failure_reason_ends_the_exchange_and_rejects() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected();

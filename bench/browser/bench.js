@@ -10,6 +10,8 @@ const params = new URLSearchParams(location.search);
 const URL_ = params.get("broker");
 const RUNS = Number(params.get("runs") || 5);
 const LONG = Number(params.get("long") || 1000000);
+// Messages per round, as a multiple of the base counts below.
+const SCALE = Number(params.get("scale") || 1);
 /** Shows the current step, and reports it to the runner (bench/run.mjs
  * prints it, and names it if the page stops reporting). */
 let step = "";
@@ -381,11 +383,12 @@ const names = ["mqtt-wasm", "mqtt.js", "paho"];
 // [label, run one client, run the raw baselines (throughput workloads; `true`: coalescing)]
 const workloads = [
   ["connect latency (ms, median of 20)", (n) => connectLatency(n), null],
-  ["QoS 0, 64 B (msg/s)", (n) => throughput(n, 20000, 64, 0), (c) => rawThroughput(20000, 64, 0, c)],
-  ["QoS 0, 1 KiB (msg/s)", (n) => throughput(n, 10000, 1024, 0), (c) => rawThroughput(10000, 1024, 0, c)],
-  ["QoS 1, 64 B (msg/s)", (n) => throughput(n, 5000, 64, 1), (c) => rawThroughput(5000, 64, 1, c)],
-  ["QoS 2, 64 B (msg/s)", (n) => throughput(n, 3000, 64, 2), (c) => rawThroughput(3000, 64, 2, c)],
-  ["fan-in, 10 x 1000 QoS 0 (msg/s)", (n) => fanIn(n, 10, 1000), (c) => rawFanIn(10, 1000, c)],
+  ...[[20000, 64, 0], [10000, 1024, 0], [5000, 64, 1], [3000, 64, 2]].map(([count, size, qos]) => [
+    `QoS ${qos}, ${size < 1024 ? `${size} B` : `${size / 1024} KiB`} (msg/s)`,
+    (n) => throughput(n, count * SCALE, size, qos),
+    (c) => rawThroughput(count * SCALE, size, qos, c),
+  ]),
+  [`fan-in, 10 x ${1000 * SCALE} QoS 0 (msg/s)`, (n) => fanIn(n, 10, 1000 * SCALE), (c) => rawFanIn(10, 1000 * SCALE, c)],
 ];
 // ?only=<text> runs just the workloads whose label contains it.
 const only = params.get("only");

@@ -1,25 +1,28 @@
-//! A small ordered map over a sorted `Vec`, for the session's maps (topic
-//! aliases, unreleased QoS 2 messages, trie levels) and the driver's
-//! pending operations.
+//! A small ordered map over a sorted sequence, for the session's maps
+//! (topic aliases, unreleased QoS 2 messages, trie levels).
 //!
-//! Why not `HashMap`: these maps hold tens of entries, where a binary
+//! Why not `HashMap`: these maps mostly hold tens of entries, where a binary
 //! search is as fast as hashing; iteration comes in key order, which the
 //! exported state wants; and the wasm carries no hashing code (hashbrown
 //! and SipHash cost about 8 KB gzipped, and std's SipHash keys are not
 //! random on wasm32 anyway).
+//!
+//! The entries are a `VecDeque`, not a `Vec`: the unreleased QoS 2 messages
+//! of a burst (thousands) are added at the back and released from the front,
+//! which in a `Vec` moved every later entry on each release.
 
-use alloc::vec::Vec;
+use alloc::collections::VecDeque;
 use core::borrow::Borrow;
 
 /// Entries sorted by key, found by binary search.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VecMap<K, V> {
-    entries: Vec<(K, V)>,
+    entries: VecDeque<(K, V)>,
 }
 
 impl<K, V> Default for VecMap<K, V> {
     fn default() -> Self {
-        Self { entries: Vec::new() }
+        Self { entries: VecDeque::new() }
     }
 }
 
@@ -84,7 +87,7 @@ impl<K: Ord, V> VecMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
+        self.find(key).ok().and_then(|i| self.entries.remove(i)).map(|(_, v)| v)
     }
 
     pub(crate) fn len(&self) -> usize {

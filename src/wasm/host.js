@@ -100,12 +100,12 @@ export function plainPublishOptions(opts) {
 
 // Runs `callback` in a task queued behind the events already waiting (a
 // MessageChannel message: no timer clamping, no hidden-tab throttling):
-// where a burst of received frames ends. The frames of a burst are passed
-// from one, and what they produced (acknowledgements) is sent from the
-// next, so frames that came in meanwhile share the `send`.
+// where a burst of received frames ends, so the frames of a burst are
+// passed in one call and what they produced (acknowledgements) goes out in
+// one `send`.
 let channel;
 const afterQueued = [];
-export function afterQueuedEvents(callback) {
+function afterQueuedEvents(callback) {
   if (!channel) {
     channel = new MessageChannel();
     channel.port1.onmessage = () => {

@@ -26,10 +26,6 @@ extern "C" {
     #[wasm_bindgen(js_name = isWellFormed)]
     pub(crate) fn is_well_formed(s: &JsValue) -> bool;
 
-    /// Runs `callback` in a task queued behind the events already waiting.
-    #[wasm_bindgen(js_name = afterQueuedEvents)]
-    pub(crate) fn after_queued_events(callback: JsValue);
-
     /// The Worker-backed timer; returns its id.
     #[wasm_bindgen(js_name = setHostTimeout)]
     pub(crate) fn set_timeout(handler: &Function, ms: f64) -> f64;
