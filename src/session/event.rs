@@ -1,7 +1,7 @@
 //! What the session hands back to its driver.
 
 use crate::codec::{Auth, ConnAck, Disconnect, Packet, PacketId, Properties, Publish, ReasonCode, SubAck, UnsubAck};
-use alloc::string::{String, ToString};
+use alloc::string::String;
 
 use super::error::SessionError;
 
@@ -55,7 +55,9 @@ impl PacketInfo {
         Self {
             kind: "publish",
             packet_id: p.qos_pid.packet_id().map(PacketId::get),
-            topic: Some(p.topic.to_string()),
+            // Not `to_string()`: that goes through `core::fmt`, which the
+            // package build otherwise leaves out.
+            topic: Some(String::from(&*p.topic)),
             qos: Some(p.qos_pid.qos() as u8),
         }
     }
