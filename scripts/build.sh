@@ -9,7 +9,8 @@ cd "$ROOT"
 
 say "build: wasm-pack build --release --target web"
 rm -rf pkg
-wasm-pack build --release --target web --out-dir pkg --out-name mqtt_wasm_core --no-pack 2>&1 | grep -v '^\[INFO\]' || true
+# Compiled as size_build (scripts/lib.sh) says.
+size_build wasm-pack build --release --target web --out-dir pkg --out-name mqtt_wasm_core --no-pack . -- "${SIZE_CARGO_ARGS[@]}" 2>&1 | grep -v '^\[INFO\]' || true
 [ -f pkg/mqtt_wasm_core_bg.wasm ] || { echo "wasm-pack build failed" >&2; exit 1; }
 write_entry pkg
 # The timer worker (a file, so strict CSPs allow it), from host.js's source.

@@ -62,6 +62,13 @@ if ! has_wasm_target; then
   fi
 fi
 
+# --- the standard library's source, for the package build (-Zbuild-std) ---
+# The system toolchain of the fallback above has it from rust-web-src.
+if [ "${RUSTUP_TOOLCHAIN:-}" != system ] && ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "setup: rust-src (the package's .wasm builds core and alloc for itself)"
+  rustup component add rust-src
+fi
+
 # --- wasm-bindgen-cli at exactly the Cargo.lock version --------------------
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then

@@ -31,12 +31,6 @@ export function reportUncaught(error) {
   else setTimeout(() => { throw error; });
 }
 
-// A panic in the client is a bug: the call that hit it throws a
-// RuntimeError ("unreachable"), and the client that panicked stays unusable.
-export function reportPanic() {
-  console.error("mqtt-wasm: internal error (a bug, please report it); this client can no longer be used");
-}
-
 // A received payload. MQTT.js hands a Buffer, whose toString() is the UTF-8
 // text; a plain Uint8Array's is "50,49,46,53". This one reads as text too.
 const utf8 = new TextDecoder();

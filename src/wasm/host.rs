@@ -17,11 +17,6 @@ extern "C" {
     #[wasm_bindgen(js_name = reportUncaught)]
     pub(crate) fn report_uncaught(error: &JsValue);
 
-    /// Says on the console that the client hit a bug (src/runtime.rs).
-    #[cfg(not(feature = "std"))]
-    #[wasm_bindgen(js_name = reportPanic)]
-    pub(crate) fn report_panic();
-
     /// Whether a JS string is well-formed UTF-16 (no lone surrogate).
     #[wasm_bindgen(js_name = isWellFormed)]
     pub(crate) fn is_well_formed(s: &JsValue) -> bool;

@@ -26,6 +26,3 @@ pub use client::MqttClient;
 pub fn topic_matches(filter: &str, topic: &str) -> bool {
     crate::codec::topic::matches(filter, topic)
 }
-
-#[cfg(not(feature = "std"))]
-pub(crate) use host::report_panic;
