@@ -116,7 +116,7 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
 pub fn split_shared(filter: &str) -> Option<Result<(&str, &str), TopicError>> {
     let rest = filter.strip_prefix("$share/")?;
     Some(match rest.split_once('/') {
-        Some((share, inner)) if !share.is_empty() && !share.contains(['+', '#']) && !inner.is_empty() => {
+        Some((share, inner)) if !share.is_empty() && !scan_name(share.as_bytes()).wildcard && !inner.is_empty() => {
             Ok((share, inner))
         }
         _ => Err(TopicError::InvalidShare),

@@ -128,7 +128,9 @@ pub(crate) fn put_length_prefixed(
         buf.truncate(buf.len() - (reserved - width));
     } else if width > reserved {
         // Only after a wrong hint: make room rather than write a bad prefix.
-        buf.splice(body_start..body_start, core::iter::repeat_n(0, width - reserved));
+        let end = buf.len();
+        buf.resize(end + width - reserved, 0);
+        buf.copy_within(body_start..end, start + width);
     }
     buf[start..start + width].copy_from_slice(&prefix[..width]);
     Ok(())

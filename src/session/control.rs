@@ -3,7 +3,7 @@
 //! session without state on the server re-subscribes from.
 
 use crate::codec::{
-    PacketId, Properties, PropertyValues, ReasonCode, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe,
+    topic, PacketId, Properties, PropertyValues, ReasonCode, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe,
 };
 use alloc::{vec, vec::Vec};
 
@@ -86,7 +86,7 @@ impl Session {
             if !l.shared_available && sub.filter.starts_with("$share/") {
                 return Err(SessionError::Rejected(ReasonCode::SharedSubscriptionsNotSupported));
             }
-            if !l.wildcards_available && sub.filter.contains(['+', '#']) {
+            if !l.wildcards_available && topic::scan_name(sub.filter.as_bytes()).wildcard {
                 return Err(SessionError::Rejected(ReasonCode::WildcardSubscriptionsNotSupported));
             }
         }

@@ -69,7 +69,7 @@ pub use event::{Event, OpId, PacketInfo, PublishAck};
 pub use persist::ImportError;
 pub use publish::Accepted;
 pub use routes::{HandlerId, CLIENT_IDENTIFIERS};
-pub use time::Instant;
+pub use time::{whole_millis, Instant};
 pub use trie::TopicTrie;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};

@@ -30,7 +30,13 @@ impl Add<Duration> for Instant {
 
     /// Saturates instead of overflowing: a deadline beyond `u64::MAX` ms is never.
     fn add(self, d: Duration) -> Instant {
-        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        Instant(self.0.saturating_add(ms))
+        Instant(self.0.saturating_add(whole_millis(d)))
     }
+}
+
+/// `d` in whole milliseconds, saturating at `u64::MAX`. Not
+/// `Duration::as_millis`: its `u128` brings 128-bit arithmetic into the
+/// `.wasm`.
+pub fn whole_millis(d: Duration) -> u64 {
+    d.as_secs().saturating_mul(1000).saturating_add(u64::from(d.subsec_millis()))
 }

@@ -39,7 +39,7 @@ use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
 use crate::codec::{ByteString, Bytes};
 use crate::session::{
-    Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
+    whole_millis, Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
 };
 
 /// An operation waiting for the client's answer; its promise waits in the
@@ -468,7 +468,7 @@ fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
         ClientEvent::Reconnect { attempt, delay, url } => {
             let info = Object::new();
             set(&info, "attempt", attempt);
-            set(&info, "delayMs", delay.as_millis() as f64);
+            set(&info, "delayMs", whole_millis(delay) as f64);
             set(&info, "url", url.as_str());
             emit(inner, "reconnect", &[info.into()]);
         }
