@@ -13,7 +13,7 @@ import { printSizes, sizes } from "./size.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { MQTT_WS_URL, BROKER_TCP_PORT, SERVER_URL, RESULTS } = process.env;
-const runs = process.env.BENCH_RUNS || "5";
+const runs = process.env.BENCH_RUNS || "7";
 const long = process.env.BENCH_LONG || "1000000";
 const only = process.env.BENCH_ONLY || "";
 const scale = process.env.BENCH_SCALE || "1";

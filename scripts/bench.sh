@@ -2,7 +2,7 @@
 # The browser benchmark: builds the package, starts a benchmark Mosquitto and
 # the page server, runs bench/browser/ in an unmanaged headless Chromium and
 # prints mqtt-wasm, MQTT.js, Paho and a raw-WebSocket baseline side by side.
-# A warm-up round, then BENCH_RUNS counted rounds (default 5); BENCH_ONLY (run
+# A warm-up round, then BENCH_RUNS counted rounds (default 7); BENCH_ONLY (run
 # only the workloads whose label contains it), BENCH_LONG (messages for the
 # heap check, default 1000000), BENCH_SCALE (messages per round, as a multiple
 # of the default counts) and BENCH_PIN (Chromium on CPU 0, Mosquitto on CPU 1)

@@ -8,7 +8,7 @@ import mqtt from "/node_modules/mqtt/dist/mqtt.esm.js";
 
 const params = new URLSearchParams(location.search);
 const URL_ = params.get("broker");
-const RUNS = Number(params.get("runs") || 5);
+const RUNS = Number(params.get("runs") || 7);
 const LONG = Number(params.get("long") || 1000000);
 // Messages per round, as a multiple of the base counts below.
 const SCALE = Number(params.get("scale") || 1);
