@@ -6,7 +6,9 @@
 # only the workloads whose label contains it), BENCH_LONG (messages for the
 # heap check, default 1000000), BENCH_SCALE (messages per round, as a multiple
 # of the default counts) and BENCH_PIN (Chromium on CPU 0, Mosquitto on CPU 1)
-# tune it. Figures: bench-results/browser.json.
+# tune it. BENCH_LAUNCHES (default 3) runs the page in that many fresh
+# browsers, one after another; the medians are over all their rounds.
+# Figures: bench-results/browser.json.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
