@@ -17,7 +17,7 @@ const runs = process.env.BENCH_RUNS || "7";
 const long = process.env.BENCH_LONG || "1000000";
 const only = process.env.BENCH_ONLY || "";
 const scale = process.env.BENCH_SCALE || "1";
-const launchCount = process.env.BENCH_LAUNCHES || "3";
+const launchCount = Number(process.env.BENCH_LAUNCHES || 3);
 
 // An idle Mosquitto 2.0 only services websockets when its loop wakes (every
 // 100 ms); a client pinging on the TCP listener every 2 ms keeps it awake, so
@@ -32,6 +32,12 @@ function keepAwake() {
   return () => { clearInterval(timer); s.destroy(); };
 }
 
+// BENCH_PIN: Chromium held to CPU 0 (scripts/bench.sh holds Mosquitto to
+// CPU 1), so the clients' own work decides more and the machine's
+// scheduling less: a fifth of the spread, for comparing two builds.
+const browserBin = process.env.CHROMIUM || "/usr/bin/chromium";
+const [command, ...pinned] = process.env.BENCH_PIN ? ["taskset", "-c", "0", browserBin] : [browserBin];
+
 // One browser launch running the page; returns its figures. A contender's
 // figures moved by up to 20% from one launch to the next (the state a page
 // load leaves its JIT and heap in) while they moved by a few percent within
@@ -40,11 +46,6 @@ async function launch(heapLong) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "mqtt-wasm-bench-"));
   fs.rmSync(RESULTS, { force: true });
   const page = `${SERVER_URL}bench/index.html?broker=${encodeURIComponent(MQTT_WS_URL)}&runs=${runs}&long=${heapLong}&only=${encodeURIComponent(only)}&scale=${scale}`;
-  // BENCH_PIN: Chromium held to CPU 0 (scripts/bench.sh holds Mosquitto to
-  // CPU 1), so the clients' own work decides more and the machine's
-  // scheduling less: a fifth of the spread, for comparing two builds.
-  const browserBin = process.env.CHROMIUM || "/usr/bin/chromium";
-  const [command, ...pinned] = process.env.BENCH_PIN ? ["taskset", "-c", "0", browserBin] : [browserBin];
   const chromium = spawn(command, [...pinned,
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -89,10 +90,10 @@ async function launch(heapLong) {
 
 const stop = keepAwake();
 const launches = [];
-for (let i = 0; i < Number(launchCount); i++) {
-  if (launchCount !== "1") process.stderr.write(`  launch ${i + 1} of ${launchCount}\n`);
+for (let i = 0; i < launchCount; i++) {
+  if (launchCount > 1) process.stderr.write(`  launch ${i + 1} of ${launchCount}\n`);
   // The long heap check runs once, in the last launch.
-  launches.push(await launch(i === Number(launchCount) - 1 ? long : "20000"));
+  launches.push(await launch(i === launchCount - 1 ? long : "20000"));
 }
 stop();
 // Every launch's rounds together: the medians are over all of them.
