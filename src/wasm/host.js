@@ -117,13 +117,16 @@ function afterQueuedEvents(callback) {
 // burst at a time: each frame is its own event (Mosquitto sends one packet
 // per frame), and one call into wasm per frame, with the pump it runs, was
 // most of the client's work per QoS 0 message. The frames that arrive
-// before the events already queued have run go in one call, joined (a
-// packet may span frames anyway: the bytes are a stream), with the time on
-// the client's clock (performance.now()). A text frame (`undefined`) and
-// the close pass what came before them first, so order holds. Nothing is
-// passed once the socket's handlers were detached (the transport dropped).
+// before the events already queued have run go in one call, as a list with
+// their total length (wasm copies them into its memory with `copyFrames`;
+// a packet may span frames anyway: the bytes are a stream), with the time
+// on the client's clock (performance.now()). A text frame (`undefined`)
+// and the close pass what came before them first, so order holds. Nothing
+// is passed once the socket's handlers were detached (the transport
+// dropped).
 export function listenSocket(ws, onFrames, onClose) {
   let parts = null;
+  let length = 0;
   const pass = () => {
     const list = parts;
     parts = null;
@@ -131,19 +134,25 @@ export function listenSocket(ws, onFrames, onClose) {
     const outer = reading;
     reading = { list, index: 0, start: 0 };
     try {
-      onFrames(list.length === 1 ? list[0] : joined(list), performance.now());
+      onFrames(list, length, performance.now());
     } finally {
       reading = outer;
     }
   };
   const onmessage = (e) => {
-    if (!(e.data instanceof ArrayBuffer)) {
+    const data = e.data;
+    if (!(data instanceof ArrayBuffer)) {
       pass();
-      onFrames(undefined, performance.now());
-    } else if (parts !== null) {
-      parts.push(new Uint8Array(e.data));
+      onFrames(undefined, 0, performance.now());
+      return;
+    }
+    const frame = new Uint8Array(data);
+    if (parts !== null) {
+      parts.push(frame);
+      length += frame.length;
     } else {
-      parts = [new Uint8Array(e.data)];
+      parts = [frame];
+      length = frame.length;
       afterQueuedEvents(pass);
     }
   };
@@ -154,16 +163,16 @@ export function listenSocket(ws, onFrames, onClose) {
   };
 }
 
-function joined(list) {
-  let length = 0;
-  for (const part of list) length += part.length;
-  const bytes = new Uint8Array(length);
+// Copies a burst's frames one after another into `into`, a view of wasm
+// memory, as far as it reaches; returns the bytes copied.
+export function copyFrames(frames, into) {
   let at = 0;
-  for (const part of list) {
-    bytes.set(part, at);
-    at += part.length;
+  for (const frame of frames) {
+    const n = Math.min(frame.length, into.length - at);
+    into.set(n === frame.length ? frame : frame.subarray(0, n), at);
+    at += n;
   }
-  return bytes;
+  return at;
 }
 
 // The promises of a client's operations waiting for it, by operation id.

@@ -33,11 +33,17 @@ extern "C" {
     #[wasm_bindgen(js_name = saveState)]
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
-    /// Sets `ws.onmessage` and `ws.onclose`: `on_frames` gets the bytes of
-    /// each burst of binary frames (`undefined` for a text frame) with
-    /// `performance.now()`, `on_close` the close code, after the frames.
+    /// Sets `ws.onmessage` and `ws.onclose`: `on_frames` gets each burst
+    /// of binary frames (an array of `Uint8Array`s and their total length;
+    /// `undefined` for a text frame) with `performance.now()`, `on_close`
+    /// the close code, after the frames.
     #[wasm_bindgen(js_name = listenSocket)]
     pub(crate) fn listen_socket(ws: &web_sys::WebSocket, on_frames: &Function, on_close: &Function);
+
+    /// Copies `frames` one after another into `into` (passed as a view of
+    /// wasm memory), as far as it reaches; returns the bytes copied.
+    #[wasm_bindgen(js_name = copyFrames)]
+    pub(crate) fn copy_frames(frames: &Array, into: &mut [u8]) -> usize;
 
     /// `publish`'s options when they are plain (`{ qos?, retain? }` or
     /// none): `qos | retain << 2`; -1 for anything else.
