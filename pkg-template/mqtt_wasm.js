@@ -12,7 +12,7 @@
 import init, { initSync as initSyncCore, MqttClient as Bindings } from "./mqtt_wasm_core.js";
 
 export { topicMatches } from "./mqtt_wasm_core.js";
-import { MqttError, Payload } from "./SNIPPET";
+import { MqttError, Payload, plainPublishOptions } from "./SNIPPET";
 import { addPatterns } from "./patterns.js";
 
 export { MqttError, Payload };
@@ -131,6 +131,11 @@ if (Symbol.dispose) MqttClient.prototype[Symbol.dispose] = MqttClient.prototype.
 
 addPatterns(MqttClient);
 
+// The bindings' fast path of publish(), taken off the class: only the
+// wrapper below calls it.
+const publishPlain = Bindings.prototype.publishPlain;
+delete Bindings.prototype.publishPlain;
+
 for (const name of Object.keys(ARITY)) {
   const method = Bindings.prototype[name];
   Object.defineProperty(MqttClient.prototype, name, {
@@ -144,6 +149,12 @@ for (const name of Object.keys(ARITY)) {
       if (wrong) return Promise.reject(wrong);
       if ((name === "connect" || name === "reconnect") && typeof WebSocket !== "function") {
         return Promise.reject(new MqttError("ConnectionFailed", `${name}(): this environment has no WebSocket; mqtt-wasm needs a global WebSocket (browsers, Deno, Bun, Node 22+, or Node 20 with --experimental-websocket)`));
+      }
+      // The common publish (a Uint8Array, no options or only qos and
+      // retain) in one call into wasm, with the payload passed along.
+      if (name === "publish" && b instanceof Uint8Array) {
+        const flags = plainPublishOptions(c);
+        if (flags >= 0) return publishPlain.call(this, a, b, flags);
       }
       return method.call(this, a, b, c);
     },

@@ -81,3 +81,27 @@ test("a round trip from Node: connect, subscribe, publish at QoS 1, the payload 
   assert.deepEqual(events, ["connect", "close", "end"]);
   client.free();
 });
+
+test("a Uint8Array publish with plain options (the entry's fast path) keeps its qos and retain, and the path is not on the class", async () => {
+  const { default: init, MqttClient } = await import(entry);
+  await init();
+  const client = new MqttClient({ url, clientId: `node-fast-${process.pid}` });
+  assert.equal("publishPlain" in client, false, "an internal of the entry, not API");
+  await client.connect();
+  const topic = `mqtt-wasm/node/fast/${process.pid}`;
+  const payload = new Uint8Array([1, 2, 3]);
+  // QoS 1 resolves with the PUBACK's packet id; QoS 0 with {}.
+  assert.equal(typeof (await client.publish(`${topic}/q1`, payload, { qos: 1, retain: true })).packetId, "number");
+  assert.deepEqual(await client.publish(`${topic}/q0`, payload), {});
+  const retained = new Promise((resolve) => client.on("message", (t, p, packet) => resolve({ t, p: [...p], packet })));
+  await client.subscribe(`${topic}/q1`, { qos: 1 });
+  const { t, p, packet } = await retained;
+  assert.equal(t, `${topic}/q1`);
+  assert.deepEqual(p, [1, 2, 3]);
+  assert.equal(packet.qos, 1);
+  assert.equal(packet.retain, true, "published with retain: true");
+  // A wrong option still takes the general path and is named.
+  await assert.rejects(client.publish(topic, payload, { qos: 3 }), (e) => e.code === "InvalidArgument" && /qos/.test(e.message));
+  await client.publish(`${topic}/q1`, new Uint8Array(0), { qos: 1, retain: true });
+  await client.end();
+});
