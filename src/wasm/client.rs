@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert;
 use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
-use super::error::{error, invalid_topic};
+use super::error::{error, invalid, invalid_topic};
 use super::host::{new_operation, plain_publish_options, written};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
@@ -199,8 +199,8 @@ impl MqttClient {
             // The common options in one call: reading them key by key
             // converts each key from wasm memory, a third of a publish.
             let plain = plain_publish_options(opts.as_ref().unwrap_or(&JsValue::UNDEFINED));
-            if let (true, Ok(qos)) = (plain >= 0, QoS::from_u8((plain & 3) as u8)) {
-                return Ok((Publish { retain: plain & 4 != 0, ..Publish::new(topic, payload) }, qos));
+            if let Some((retain, qos)) = plain_options(plain) {
+                return Ok((Publish { retain, ..Publish::new(topic, payload) }, qos));
             }
             let opts = Fields::optional(opts.as_ref(), "publish options", &["qos", "retain", "properties"])?;
             let publish = Publish {
@@ -224,10 +224,12 @@ impl MqttClient {
     /// the call, the options were read on the JS side). The entry takes it
     /// off the class, so applications do not see it.
     #[wasm_bindgen(js_name = publishPlain)]
-    pub fn publish_plain(&self, topic: JsValue, payload: Vec<u8>, flags: u8) -> Promise {
-        let qos = QoS::from_u8(flags & 3).unwrap_or(QoS::AtMostOnce);
+    pub fn publish_plain(&self, topic: JsValue, payload: Vec<u8>, flags: i32) -> Promise {
+        let Some((retain, qos)) = plain_options(flags) else {
+            return Promise::reject(&invalid("publish options: not plain ones"));
+        };
         match self.inner.with(|d| d.publish_topic(topic)) {
-            Ok(topic) => self.send_publish(Publish { retain: flags & 4 != 0, ..Publish::new(topic, payload) }, qos),
+            Ok(topic) => self.send_publish(Publish { retain, ..Publish::new(topic, payload) }, qos),
             Err(e) => Promise::reject(&e),
         }
     }
@@ -401,8 +403,6 @@ impl MqttClient {
         }
     }
 
-    /// The promise of accepted operation `op`, which a pump settles: after
-    /// the promise is made here.
     /// Hands a publish to the client: a QoS 0 one written at once resolves
     /// at once, the others when acknowledged.
     fn send_publish(&self, publish: Publish, qos: QoS) -> Promise {
@@ -421,6 +421,8 @@ impl MqttClient {
         }
     }
 
+    /// The promise of accepted operation `op`, which a pump settles: after
+    /// the promise is made here.
     fn pending(&self, op: OpId, filters: Vec<String>) -> Promise {
         let promise = self.inner.with(|d| {
             d.ops.insert(op, PendingOp { filters });
@@ -429,4 +431,12 @@ impl MqttClient {
         schedule_pump(&self.inner);
         promise
     }
+}
+
+/// Publish options as `plainPublishOptions` of host.js reads them
+/// (`qos | retain << 2`): retain and the QoS, or `None` where they were not
+/// plain (-1), which the full reader then takes.
+fn plain_options(flags: i32) -> Option<(bool, QoS)> {
+    let qos = QoS::from_u8((flags & 3) as u8).ok().filter(|_| flags >= 0)?;
+    Some((flags & 4 != 0, qos))
 }

@@ -53,7 +53,9 @@ impl Transport {
         // read there too, and the close comes after the frames before it.
         let on_message = Closure::<dyn FnMut(Option<Array>, usize, f64)>::new(
             move |frames: Option<Array>, length: usize, at: f64| match frames {
-                Some(frames) => handler(SocketEvent::Data(read_frames(&frames, length), Instant::from_millis(at as u64))),
+                Some(frames) => {
+                    handler(SocketEvent::Data(read_frames(&frames, length), Instant::from_millis(at as u64)))
+                }
                 None => handler(SocketEvent::Text),
             },
         );
