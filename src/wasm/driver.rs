@@ -31,7 +31,10 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{self, set};
 use super::error::error_at;
-use super::host::{deliver_message, operation_table, report_uncaught, settle_operation, settle_published};
+use super::host::{
+    deliver_message, operation_table, queue_microtask, report_uncaught, settle_operation, settle_published,
+    when_settled,
+};
 use super::options;
 use super::read;
 use super::store;
@@ -339,18 +342,20 @@ fn execute(inner: &Rc<Inner>, action: Action) {
             let Some(provider) = inner.credentials_provider.clone() else {
                 return feed(inner, |c, now| c.handle_credentials(now, socket, Err(())));
             };
+            // A provider that throws is a provider whose promise rejects.
+            let promise = match provider.call0(&JsValue::UNDEFINED) {
+                Ok(value) => Promise::resolve(&value),
+                Err(e) => Promise::reject(&e),
+            };
             let weak = Rc::downgrade(inner);
-            wasm_bindgen_futures::spawn_local(async move {
-                let result = match provider.call0(&JsValue::UNDEFINED) {
-                    Ok(value) => wasm_bindgen_futures::JsFuture::from(Promise::resolve(&value)).await,
-                    Err(e) => Err(e),
-                };
+            let callback = Closure::once_into_js(move |ok: bool, value: JsValue| {
                 // The provider's own error may hold secrets: it is not passed on.
-                let credentials = result.and_then(options::credentials).map_err(drop);
+                let credentials = if ok { options::credentials(value).map_err(drop) } else { Err(()) };
                 if let Some(inner) = weak.upgrade() {
                     feed(&inner, |c, now| c.handle_credentials(now, socket, credentials));
                 }
             });
+            when_settled(&promise, &callback);
         }
         Action::ResolveRedirect { reference } => {
             // The policy's exception is the application's: reported, and
@@ -367,8 +372,7 @@ fn execute(inner: &Rc<Inner>, action: Action) {
         }
         Action::Load { key } => {
             let weak = Rc::downgrade(inner);
-            wasm_bindgen_futures::spawn_local(async move {
-                let loaded = store::load(&key).await.map_err(drop);
+            store::load(&key, move |loaded| {
                 if let Some(inner) = weak.upgrade() {
                     feed(&inner, |c, now| c.handle_loaded(now, loaded));
                 }
@@ -376,8 +380,7 @@ fn execute(inner: &Rc<Inner>, action: Action) {
         }
         Action::Save { key, bytes } => {
             let weak = Rc::downgrade(inner);
-            wasm_bindgen_futures::spawn_local(async move {
-                let saved = store::save(&key, &bytes).await.map_err(drop);
+            store::save(&key, &bytes, move |saved| {
                 if let Some(inner) = weak.upgrade() {
                     feed(&inner, |c, _| c.handle_saved(saved));
                 }
@@ -407,10 +410,10 @@ pub(super) fn schedule_pump(inner: &Rc<Inner>) {
     let inner = inner.clone();
     // Runs as a microtask: after the current JS call returns, before any
     // other event, so every command of this turn shares one send.
-    wasm_bindgen_futures::spawn_local(async move {
+    queue_microtask(&Closure::once_into_js(move || {
         inner.with(|d| d.pump_scheduled = false);
         pump(&inner);
-    });
+    }));
 }
 
 /// Sends, executes actions, re-arms the timer and dispatches events until

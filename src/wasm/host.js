@@ -313,6 +313,14 @@ export function timerWorkerActive() {
   return Boolean(worker);
 }
 
+// Calls `callback(true, value)` once `promise` fulfils with `value`, or
+// `callback(false)` once it rejects (with a reason not passed on: a
+// credentials provider's may hold secrets). What wasm awaits goes through
+// here: the bindings need no executor of Rust futures for three promises.
+export function whenSettled(promise, callback) {
+  promise.then((value) => callback(true, value), () => callback(false));
+}
+
 // Durable session state (`store: "indexeddb"`): one record per client id in
 // the "sessions" store of the "mqtt-wasm" database.
 let database;

@@ -50,6 +50,11 @@ extern "C" {
     #[wasm_bindgen(js_name = plainPublishOptions)]
     pub(crate) fn plain_publish_options(opts: &JsValue) -> i32;
 
+    /// Calls `callback(true, value)` when `promise` fulfils, `callback(false)`
+    /// when it rejects; `callback` is a `Closure::once_into_js`.
+    #[wasm_bindgen(js_name = whenSettled)]
+    pub(crate) fn when_settled(promise: &Promise, callback: &JsValue);
+
     /// A new table of a client's pending operations (a `Map`).
     #[wasm_bindgen(js_name = operationTable)]
     pub(crate) fn operation_table() -> JsValue;
@@ -95,4 +100,12 @@ extern "C" {
         reason_code: Option<u8>,
         properties: Option<Object>,
     );
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `queueMicrotask` (pages, workers and Node have it): runs
+    /// `callback`, a `Closure::once_into_js`, after the current JS call.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    pub(crate) fn queue_microtask(callback: &JsValue);
 }
