@@ -105,3 +105,34 @@ test("a Uint8Array publish with plain options (the entry's fast path) keeps its 
   await client.publish(`${topic}/q1`, new Uint8Array(0), { qos: 1, retain: true });
   await client.end();
 });
+
+test("credentialsProvider: a returned object and a promise are awaited; a throw and a rejection fail connect() without echoing the reason", async () => {
+  const { default: init, MqttClient } = await import(entry);
+  await init();
+  const secret = "hunter2-token";
+  let calls = 0;
+  const connectWith = async (provider) => {
+    const client = new MqttClient({ url, clientId: `node-cred-${process.pid}-${calls}`, reconnectPeriod: 0, credentialsProvider: () => (calls++, provider()) });
+    try {
+      return await client.connect();
+    } finally {
+      await client.end();
+      client.free();
+    }
+  };
+  assert.equal((await connectWith(() => ({ username: "u" }))).reasonCode, 0, "a plain object");
+  assert.equal((await connectWith(() => Promise.resolve({ username: "u" }))).reasonCode, 0, "a promise of one");
+  for (const [how, provider] of [
+    ["a throw", () => { throw new Error(secret); }],
+    ["a rejection", () => Promise.reject(new Error(secret))],
+    ["a wrong value", () => Promise.resolve(42)],
+  ]) {
+    await assert.rejects(connectWith(provider), (e) => {
+      assert.equal(e.code, "InvalidArgument", how);
+      assert.match(e.message, /credentialsProvider failed/, how);
+      assert.doesNotMatch(e.message, /hunter2/, how);
+      return true;
+    });
+  }
+  assert.equal(calls, 5, "called once per connect");
+});
