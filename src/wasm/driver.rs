@@ -12,7 +12,7 @@
 //! dispatch events with no borrow held, so handlers may call back into the
 //! client. Commands from JS do not pump at once: they schedule one pump per
 //! turn of the event loop, which is how all the packets of one turn share
-//! one `send`. Received frames come a burst at a time (`listenSocket` in
+//! one `send`. Received frames come a burst at a time (`openSocket` in
 //! host.js: the frames that arrived before the events already queued have
 //! run, in one call), and what they produce (acknowledgements) is sent at
 //! the end of that call, so a burst of messages is acknowledged in one

@@ -46,7 +46,7 @@ export class Payload extends Uint8Array {
   }
 }
 
-// The frames `listenSocket` is handing to wasm, while it does (messages
+// The frames `openSocket` is handing to wasm, while it does (messages
 // are delivered in that call), with a cursor: the frame at `index` starts
 // at offset `start` of the bytes wasm got.
 let reading = null;
@@ -113,18 +113,28 @@ function afterQueuedEvents(callback) {
   if (afterQueued.length === 1) channel.port2.postMessage(null);
 }
 
-// A socket's frames and its close, read here. Frames are handed to wasm a
-// burst at a time: each frame is its own event (Mosquitto sends one packet
-// per frame), and one call into wasm per frame, with the pump it runs, was
-// most of the client's work per QoS 0 message. The frames that arrive
-// before the events already queued have run go in one call, as a list with
-// their total length (wasm copies them into its memory with `copyFrames`;
-// a packet may span frames anyway: the bytes are a stream), with the time
-// on the client's clock (performance.now()). A text frame (`undefined`)
-// and the close pass what came before them first, so order holds. Nothing
-// is passed once the socket's handlers were detached (the transport
-// dropped).
-export function listenSocket(ws, onFrames, onClose) {
+// A socket, opened here with its handlers (binary frames as ArrayBuffers,
+// set before anything else: a Blob would need an async read and could
+// reorder data): `onOpen()`, `onFrames(...)` for its frames, `onClose(code)`
+// (1006 where it failed or broke). Throws what the constructor throws (a
+// URL the browser refuses). There is no error handler: browsers fire a
+// plain Event with no detail, and the close that always follows says
+// what there is to know.
+//
+// Frames are handed to wasm a burst at a time: each frame is its own
+// event (Mosquitto sends one packet per frame), and one call into wasm per
+// frame, with the pump it runs, was most of the client's work per QoS 0
+// message. The frames that arrive before the events already queued have
+// run go in one call, as a list with their total length (wasm copies them
+// into its memory with `copyFrames`; a packet may span frames anyway: the
+// bytes are a stream), with the time on the client's clock
+// (performance.now()). A text frame (`undefined`) and the close pass what
+// came before them first, so order holds. Nothing is passed once
+// `dropSocket` detached the handlers.
+export function openSocket(url, protocol, onOpen, onFrames, onClose) {
+  const ws = new WebSocket(url, protocol);
+  ws.binaryType = "arraybuffer";
+  ws.onopen = () => onOpen();
   let parts = null;
   let length = 0;
   const pass = () => {
@@ -161,6 +171,15 @@ export function listenSocket(ws, onFrames, onClose) {
     pass();
     onClose(e.code);
   };
+  return ws;
+}
+
+// Detaches a socket's handlers, so that nothing reaches wasm any more
+// (the transport is being dropped), and closes it: closing a closed
+// socket does nothing.
+export function dropSocket(ws) {
+  ws.onopen = ws.onmessage = ws.onclose = null;
+  ws.close();
 }
 
 // Copies a burst's frames one after another into `into`, a view of wasm

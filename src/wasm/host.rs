@@ -33,12 +33,23 @@ extern "C" {
     #[wasm_bindgen(js_name = saveState)]
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
-    /// Sets `ws.onmessage` and `ws.onclose`: `on_frames` gets each burst
-    /// of binary frames (an array of `Uint8Array`s and their total length;
-    /// `undefined` for a text frame) with `performance.now()`, `on_close`
-    /// the close code, after the frames.
-    #[wasm_bindgen(js_name = listenSocket)]
-    pub(crate) fn listen_socket(ws: &web_sys::WebSocket, on_frames: &Function, on_close: &Function);
+    /// A new `WebSocket` (binary frames as `ArrayBuffer`s) with its
+    /// handlers set: `on_open()`; `on_frames` gets each burst of binary
+    /// frames (an array of `Uint8Array`s and their total length;
+    /// `undefined` for a text frame) with `performance.now()`; `on_close`
+    /// the close code, after the frames. Throws for a URL the browser refuses.
+    #[wasm_bindgen(catch, js_name = openSocket)]
+    pub(crate) fn open_socket(
+        url: &str,
+        protocol: &str,
+        on_open: &Function,
+        on_frames: &Function,
+        on_close: &Function,
+    ) -> Result<web_sys::WebSocket, JsValue>;
+
+    /// Detaches the socket's handlers and closes it.
+    #[wasm_bindgen(js_name = dropSocket)]
+    pub(crate) fn drop_socket(ws: &web_sys::WebSocket);
 
     /// Copies `frames` one after another into `into` (passed as a view of
     /// wasm memory), as far as it reaches; returns the bytes copied.

@@ -1,23 +1,23 @@
 //! The browser `WebSocket` under one network connection.
 //!
-//! Binary frames only, `binaryType = "arraybuffer"` set before anything
-//! else (a Blob would need an async read and could reorder data), and the
-//! subprotocol the protocol version asks for [MQTT-6.0.0-4]. The four
+//! Binary frames only, as `ArrayBuffer`s, and the subprotocol the protocol
+//! version asks for [MQTT-6.0.0-4]; the socket and its handlers are set up
+//! by `openSocket` of host.js, which also reads the frames. The three
 //! handler closures live as long as the socket: `Drop` detaches them first
 //! and then closes the socket, so no callback runs into freed memory.
 
 use alloc::{vec, vec::Vec};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, Event, WebSocket};
+use web_sys::WebSocket;
 
-use super::host::{copy_frames, listen_socket};
+use super::host::{copy_frames, drop_socket, open_socket};
 use crate::session::Instant;
 
 /// What the socket reports to the driver.
 pub(crate) enum SocketEvent {
     Open,
-    /// The bytes of one or more binary frames (a burst: see `listenSocket`
+    /// The bytes of one or more binary frames (a burst: see `openSocket`
     /// in host.js), and when they were read (`performance.now()`).
     Data(Vec<u8>, Instant),
     /// A text frame, which MQTT never uses [MQTT-6.0.0-1].
@@ -31,26 +31,22 @@ pub(crate) enum SocketEvent {
 
 pub(crate) struct Transport {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut(Event)>,
+    _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(Option<Array>, usize, f64)>,
     _on_close: Closure<dyn FnMut(u16)>,
-    _on_error: Closure<dyn FnMut(Event)>,
 }
 
 impl Transport {
     /// Opens a socket; `on_event` receives everything that happens to it.
     pub(crate) fn open(url: &str, protocol: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Self, JsValue> {
-        let ws = WebSocket::new_with_str(url, protocol)?;
-        ws.set_binary_type(BinaryType::Arraybuffer);
         let on_event = alloc::rc::Rc::new(on_event);
         let handler = on_event.clone();
-        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| handler(SocketEvent::Open));
+        let on_open = Closure::<dyn FnMut()>::new(move || handler(SocketEvent::Open));
         let handler = on_event.clone();
-        // `listenSocket` of host.js reads the frames on the JS side and
-        // passes a burst of them in one call, with their total length, or
-        // `None` for anything but binary (a text frame), which the client
-        // answers by closing the connection [MQTT-6.0.0-1]. The clock is
-        // read there too, and the close comes after the frames before it.
+        // A burst of binary frames with their total length, or `None` for
+        // anything but binary (a text frame), which the client answers by
+        // closing the connection [MQTT-6.0.0-1]. The clock is read on the
+        // JS side too, and the close comes after the frames before it.
         let on_message = Closure::<dyn FnMut(Option<Array>, usize, f64)>::new(
             move |frames: Option<Array>, length: usize, at: f64| match frames {
                 Some(frames) => {
@@ -61,13 +57,14 @@ impl Transport {
         );
         let handler = on_event;
         let on_close = Closure::<dyn FnMut(u16)>::new(move |code: u16| handler(SocketEvent::Closed { code }));
-        // Browsers fire a plain Event with no detail; the CloseEvent that
-        // always follows carries what there is to know.
-        let on_error = Closure::<dyn FnMut(Event)>::new(|_| {});
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        listen_socket(&ws, on_message.as_ref().unchecked_ref(), on_close.as_ref().unchecked_ref());
-        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close, _on_error: on_error })
+        let ws = open_socket(
+            url,
+            protocol,
+            on_open.as_ref().unchecked_ref(),
+            on_message.as_ref().unchecked_ref(),
+            on_close.as_ref().unchecked_ref(),
+        )?;
+        Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
     }
 
     /// Sends one binary frame.
@@ -95,12 +92,6 @@ fn read_frames(frames: &Array, length: usize) -> Vec<u8> {
 
 impl Drop for Transport {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        self.ws.set_onerror(None);
-        // Closing an already closed socket is a no-op; it cannot fail with
-        // no arguments.
-        let _ = self.ws.close();
+        drop_socket(&self.ws);
     }
 }
