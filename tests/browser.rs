@@ -709,7 +709,7 @@ async fn a_malformed_packet_is_answered_with_a_disconnect_giving_the_reason() {
 #[wasm_bindgen_test]
 async fn a_burst_of_frames_arrives_whole_and_in_order_before_the_close_that_follows_it() {
     // The frames of a burst reach the client in one call (host.js's
-    // `listenSocket`); the close queued behind them must not overtake them.
+    // `openSocket`); the close queued behind them must not overtake them.
     let client = MqttClient::new(scripted("burst-close", r#"{"reconnectPeriod": 0}"#)).unwrap();
     let order: Rc<RefCell<Vec<String>>> = Rc::default();
     for event in ["message", "close"] {
