@@ -32,8 +32,7 @@ use wasm_bindgen::prelude::*;
 use super::convert::{self, set};
 use super::error::error_at;
 use super::host::{
-    deliver_message, operation_table, queue_microtask, report_uncaught, settle_operation, settle_published,
-    when_settled,
+    deliver_message, on_settled, operation_table, queue_microtask, report_uncaught, settle_operation, settle_published,
 };
 use super::options;
 use super::read;
@@ -348,14 +347,13 @@ fn execute(inner: &Rc<Inner>, action: Action) {
                 Err(e) => Promise::reject(&e),
             };
             let weak = Rc::downgrade(inner);
-            let callback = Closure::once_into_js(move |ok: bool, value: JsValue| {
+            on_settled(&promise, move |value| {
                 // The provider's own error may hold secrets: it is not passed on.
-                let credentials = if ok { options::credentials(value).map_err(drop) } else { Err(()) };
+                let credentials = value.and_then(|v| options::credentials(v).map_err(drop));
                 if let Some(inner) = weak.upgrade() {
                     feed(&inner, |c, now| c.handle_credentials(now, socket, credentials));
                 }
             });
-            when_settled(&promise, &callback);
         }
         Action::ResolveRedirect { reference } => {
             // The policy's exception is the application's: reported, and

@@ -64,7 +64,7 @@ extern "C" {
     /// Calls `callback(true, value)` when `promise` fulfils, `callback(false)`
     /// when it rejects; `callback` is a `Closure::once_into_js`.
     #[wasm_bindgen(js_name = whenSettled)]
-    pub(crate) fn when_settled(promise: &Promise, callback: &JsValue);
+    fn when_settled(promise: &Promise, callback: &JsValue);
 
     /// A new table of a client's pending operations (a `Map`).
     #[wasm_bindgen(js_name = operationTable)]
@@ -119,4 +119,12 @@ extern "C" {
     /// `callback`, a `Closure::once_into_js`, after the current JS call.
     #[wasm_bindgen(js_name = queueMicrotask)]
     pub(crate) fn queue_microtask(callback: &JsValue);
+}
+
+/// Runs `done` once `promise` settles: with its value, or `Err(())` where it
+/// rejects (the reason is not passed on: a credentials provider's may hold
+/// secrets). The closure frees itself when called.
+pub(crate) fn on_settled(promise: &Promise, done: impl FnOnce(Result<JsValue, ()>) + 'static) {
+    let callback = Closure::once_into_js(move |ok: bool, value: JsValue| done(if ok { Ok(value) } else { Err(()) }));
+    when_settled(promise, &callback);
 }
