@@ -119,7 +119,10 @@ const over = results.launches > 1 ? ` over ${results.launches} browser launches`
 console.log(`\nbrowser benchmark, ${results.date}, medians of ${results.runs} runs${over}; ${results.settings}`);
 // "raw WS": one send per packet; "raw coal.": coalescing as mqtt-wasm does
 // (the honest limit); "of raw" and "of coal." are mqtt-wasm's share of each.
-console.log(`${"workload".padEnd(36)}${"mqtt-wasm".padStart(11)}${"mqtt.js".padStart(10)}${"paho".padStart(10)}${"raw WS".padStart(10)}${"raw coal.".padStart(10)}  vs mqtt.js  vs paho  of raw  of coal.`);
+// "±": the standard error of "of coal.", from the spread of the two
+// contenders' rounds (a median's error is about 1.25 sigma / sqrt(n)): the
+// resolution of the share in this run.
+console.log(`${"workload".padEnd(36)}${"mqtt-wasm".padStart(11)}${"mqtt.js".padStart(10)}${"paho".padStart(10)}${"raw WS".padStart(10)}${"raw coal.".padStart(10)}  vs mqtt.js  vs paho  of raw  of coal.     ±`);
 for (const [label, row] of Object.entries(results.workloads)) {
   const lower = label.startsWith("connect");
   const ratio = (a, b) => (lower ? b / a : a / b);
@@ -127,7 +130,8 @@ for (const [label, row] of Object.entries(results.workloads)) {
   const share = (x) => (x ? `${(100 * row["mqtt-wasm"] / x).toFixed(0)}%` : "");
   console.log(
     `${label.padEnd(36)}${fmt(row["mqtt-wasm"]).padStart(11)}${fmt(row["mqtt.js"]).padStart(10)}${fmt(row.paho).padStart(10)}${(raw ? fmt(raw) : "").padStart(10)}${(coalescing ? fmt(coalescing) : "").padStart(10)}` +
-    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${share(raw).padStart(6)} ${share(coalescing).padStart(8)}`,
+    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${share(raw).padStart(6)} ${share(coalescing).padStart(8)}` +
+    (coalescing ? `${shareError(results.samples[label]).toFixed(0).padStart(5)}%` : ""),
   );
 }
 console.log("\nheap after each workload (MB; JS heap, plus wasm memory for mqtt-wasm, which never shrinks)");
@@ -142,6 +146,19 @@ console.log(`\nmqtt-wasm heap (JS heap + wasm memory): ${h.after10k.toFixed(1)} 
 const short = Object.entries(results.shortfalls || {});
 if (short.length) console.log(`QoS 0 messages the broker dropped (rates count what arrived): ${short.map(([k, v]) => `${k}: ${v}`).join(", ")}`);
 console.log(`figures written to ${RESULTS}`);
+
+/** The standard error, in points, of mqtt-wasm's share of the coalescing
+ * raw client: each median's relative error is about 1.25 CV / sqrt(n), and
+ * the errors of a ratio add in quadrature. */
+function shareError(samples) {
+  const [w, c] = [samples["mqtt-wasm"], samples["raw coalescing"]];
+  const relative = (xs) => {
+    const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+    return (1.25 * sd) / mean / Math.sqrt(xs.length);
+  };
+  return 100 * (median(w) / median(c)) * Math.hypot(relative(w), relative(c));
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
