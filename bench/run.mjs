@@ -118,20 +118,20 @@ const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const over = results.launches > 1 ? ` over ${results.launches} browser launches` : "";
 console.log(`\nbrowser benchmark, ${results.date}, medians of ${results.runs} runs${over}; ${results.settings}`);
 // "raw WS": one send per packet; "raw coal.": coalescing as mqtt-wasm does
-// (the honest limit); "of raw" and "of coal." are mqtt-wasm's share of each.
-// "±": the standard error of "of coal.", from the spread of the two
-// contenders' rounds (a median's error is about 1.25 sigma / sqrt(n)): the
-// resolution of the share in this run.
+// (the honest limit); "of raw" and "of coal." are mqtt-wasm's share of each,
+// paired round by round (`pairedShare`); "±" is the standard error of "of
+// coal.": the resolution of the share in this run.
 console.log(`${"workload".padEnd(36)}${"mqtt-wasm".padStart(11)}${"mqtt.js".padStart(10)}${"paho".padStart(10)}${"raw WS".padStart(10)}${"raw coal.".padStart(10)}  vs mqtt.js  vs paho  of raw  of coal.     ±`);
 for (const [label, row] of Object.entries(results.workloads)) {
   const lower = label.startsWith("connect");
   const ratio = (a, b) => (lower ? b / a : a / b);
   const [raw, coalescing] = [row["raw WebSocket"], row["raw coalescing"]];
-  const share = (x) => (x ? `${(100 * row["mqtt-wasm"] / x).toFixed(0)}%` : "");
+  const shares = raw && [pairedShare(results.samples[label], "raw WebSocket"), pairedShare(results.samples[label], "raw coalescing")];
+  const share = (s) => (s ? `${(100 * s.share).toFixed(0)}%` : "");
   console.log(
     `${label.padEnd(36)}${fmt(row["mqtt-wasm"]).padStart(11)}${fmt(row["mqtt.js"]).padStart(10)}${fmt(row.paho).padStart(10)}${(raw ? fmt(raw) : "").padStart(10)}${(coalescing ? fmt(coalescing) : "").padStart(10)}` +
-    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${share(raw).padStart(6)} ${share(coalescing).padStart(8)}` +
-    (coalescing ? `${(100 * row["mqtt-wasm"] / coalescing * shareError(results.samples[label])).toFixed(0).padStart(5)}%` : ""),
+    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${share(shares && shares[0]).padStart(6)} ${share(shares && shares[1]).padStart(8)}` +
+    (shares ? `${(100 * shares[1].error).toFixed(0).padStart(5)}%` : ""),
   );
 }
 console.log("\nheap after each workload (MB; JS heap, plus wasm memory for mqtt-wasm, which never shrinks)");
@@ -147,17 +147,18 @@ const short = Object.entries(results.shortfalls || {});
 if (short.length) console.log(`QoS 0 messages the broker dropped (rates count what arrived): ${short.map(([k, v]) => `${k}: ${v}`).join(", ")}`);
 console.log(`figures written to ${RESULTS}`);
 
-/** The relative standard error of mqtt-wasm's share of the coalescing raw
- * client (the ratio of the two medians the table prints): each median's is
- * about 1.25 CV / sqrt(n), and the errors of a ratio add in quadrature. */
-function shareError(samples) {
-  const [w, c] = [samples["mqtt-wasm"], samples["raw coalescing"]];
-  const relative = (xs) => {
-    const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
-    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
-    return (1.25 * sd) / mean / Math.sqrt(xs.length);
-  };
-  return Math.hypot(relative(w), relative(c));
+/** mqtt-wasm's share of `against`: the median of the two clients' ratios
+ * round by round, with its standard error (about 1.25 sigma / sqrt(n)).
+ * Both ran in the same round, one after the other, so what moves a whole
+ * round or a whole launch (the broker's state, the machine, the page's JIT:
+ * up to 20% from one launch to the next) divides out, where a ratio of the
+ * two medians carries both contenders' spread. */
+function pairedShare(samples, against) {
+  const [w, c] = [samples["mqtt-wasm"], samples[against]];
+  const ratios = w.map((x, i) => x / c[i]);
+  const mean = ratios.reduce((a, x) => a + x, 0) / ratios.length;
+  const sd = Math.sqrt(ratios.reduce((a, x) => a + (x - mean) ** 2, 0) / (ratios.length - 1));
+  return { share: median(ratios), error: (1.25 * sd) / Math.sqrt(ratios.length) };
 }
 
 function median(xs) {
