@@ -126,12 +126,12 @@ for (const [label, row] of Object.entries(results.workloads)) {
   const lower = label.startsWith("connect");
   const ratio = (a, b) => (lower ? b / a : a / b);
   const [raw, coalescing] = [row["raw WebSocket"], row["raw coalescing"]];
-  const shares = raw && [pairedShare(results.samples[label], "raw WebSocket"), pairedShare(results.samples[label], "raw coalescing")];
+  const [ofRaw, ofCoalescing] = raw ? ["raw WebSocket", "raw coalescing"].map((key) => pairedShare(results.samples[label], key)) : [];
   const share = (s) => (s ? `${(100 * s.share).toFixed(0)}%` : "");
   console.log(
     `${label.padEnd(36)}${fmt(row["mqtt-wasm"]).padStart(11)}${fmt(row["mqtt.js"]).padStart(10)}${fmt(row.paho).padStart(10)}${(raw ? fmt(raw) : "").padStart(10)}${(coalescing ? fmt(coalescing) : "").padStart(10)}` +
-    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${share(shares && shares[0]).padStart(6)} ${share(shares && shares[1]).padStart(8)}` +
-    (shares ? `${(100 * shares[1].error).toFixed(0).padStart(5)}%` : ""),
+    `  ${ratio(row["mqtt-wasm"], row["mqtt.js"]).toFixed(2).padStart(8)}x ${ratio(row["mqtt-wasm"], row.paho).toFixed(2).padStart(6)}x ${share(ofRaw).padStart(6)} ${share(ofCoalescing).padStart(8)}` +
+    (ofCoalescing ? `${(100 * ofCoalescing.error).toFixed(0).padStart(5)}%` : ""),
   );
 }
 console.log("\nheap after each workload (MB; JS heap, plus wasm memory for mqtt-wasm, which never shrinks)");
