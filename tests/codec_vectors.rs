@@ -5,9 +5,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use mqtt_wasm::codec::{
-    Ack, Auth, Bytes, ConnAck, DecodeError, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
-    Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
-    Unsubscribe,
+    Ack, Auth, Bytes, ConnAck, DecodeError, Decoder, Disconnect, EncodeError, Packet, PacketId, Properties,
+    PropertyValues, ProtocolVersion, Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription,
+    SubscriptionOptions, UnsubAck, Unsubscribe,
 };
 use ProtocolVersion::{V3_1, V3_1_1, V5};
 
@@ -28,6 +28,20 @@ fn check(version: ProtocolVersion, bytes: &str, packet: Packet) {
     let mut out = Vec::new();
     packet.encode(version, &mut out).unwrap();
     assert_eq!(out, bytes, "{} encodes back", packet.name());
+    // A client's one-sided paths agree with these on its side and refuse,
+    // unread and unwritten, what only the other side sends.
+    let client_only =
+        matches!(packet, Packet::Connect(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) | Packet::PingReq);
+    let server_only = matches!(packet, Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp);
+    let from_server = Decoder::from_server(version, u32::MAX).next_from(&mut &bytes[..]);
+    assert_eq!(from_server, if client_only { Err(DecodeError::ClientOnlyPacket) } else { Ok(Some(packet.clone())) });
+    let mut out = vec![0xAA];
+    let sent = packet.encode_from_client(version, &mut out);
+    if server_only {
+        assert_eq!((sent, out), (Err(EncodeError::ServerOnlyPacket), vec![0xAA]), "{}", packet.name());
+    } else {
+        assert_eq!((sent, &out[1..]), (Ok(()), &bytes[..]), "{}", packet.name());
+    }
 }
 
 fn fails(version: ProtocolVersion, bytes: &str, error: DecodeError) {

@@ -7,8 +7,8 @@
 use core::time::Duration;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, Bytes, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion,
-    Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
+    Ack, Auth, Bytes, ConnAck, DecodeError, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues,
+    ProtocolVersion, Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
 };
 use mqtt_wasm::session::{
     Accepted, Config, Event, HandlerId, ImportError, Instant, OpId, Session, SessionError, State,
@@ -1022,6 +1022,33 @@ fn mqtt_4_13_acknowledgement_of_an_unknown_packet_id_is_a_protocol_error() {
     c.server(Packet::PubAck(Ack::new(pid(42))));
     assert_eq!(c.sent(), hex("e0 01 82"));
     assert!(matches!(c.events()[..], [Event::Lost(SessionError::Protocol(ReasonCode::ProtocolError, _))]));
+}
+
+#[test]
+fn a_packet_only_a_client_sends_closes_with_0x82_unread() {
+    // CONNECT, SUBSCRIBE (flags 0010), UNSUBSCRIBE (0010), PINGREQ: a
+    // client refuses each from its type, body unread (a SUBSCRIBE with no
+    // filters would otherwise be malformed), with a Protocol Error.
+    for bytes in ["10 00", "82 02 00 01", "a2 02 00 01", "c0 00"] {
+        let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+        c.connected();
+        c.server_bytes(&hex(bytes));
+        assert_eq!(c.sent(), hex("e0 01 82"), "{bytes}");
+        assert_eq!(c.events(), vec![Event::Lost(SessionError::Decode(DecodeError::ClientOnlyPacket))], "{bytes}");
+    }
+    let e = SessionError::Decode(DecodeError::ClientOnlyPacket);
+    assert_eq!((e.code(), e.message()), ("Protocol", "the server sent a packet only a client may send"));
+}
+
+#[test]
+fn a_second_connack_is_a_protocol_error() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V3_1_1));
+    c.connected();
+    c.server_bytes(&hex("20 02 00 00"));
+    assert_eq!(
+        c.events(),
+        vec![Event::Lost(SessionError::Protocol(ReasonCode::ProtocolError, "the server sent a second CONNACK"))]
+    );
 }
 
 #[test]

@@ -6,10 +6,39 @@
 //! announces more than the configured maximum, before its body arrives.
 
 use super::error::DecodeError;
-use super::packet::Packet;
+use super::packet::{Packet, Publish};
 use super::types::ProtocolVersion;
 use super::wire;
 use bytes::{Buf, Bytes, BytesMut};
+use core::marker::PhantomData;
+
+/// The sender whose packets a [`Decoder`] reads: a type, so that a client's
+/// decoder ([`Server`]) links no decoder of the packets only a client sends.
+pub trait Peer {
+    /// Decodes one packet from its first byte and its body.
+    fn decode(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError>;
+}
+
+/// Either side: every packet type ([`Packet::decode`]), as a server or a
+/// test reads a client's packets.
+#[derive(Debug)]
+pub struct AnyPeer;
+
+/// A server: what a client reads ([`Packet::decode_from_server`]).
+#[derive(Debug)]
+pub struct Server;
+
+impl Peer for AnyPeer {
+    fn decode(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        Packet::decode(first_byte, body, version)
+    }
+}
+
+impl Peer for Server {
+    fn decode(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        Packet::decode_from_server(first_byte, body, version)
+    }
+}
 
 /// Reassembles packets from arbitrary chunks.
 ///
@@ -25,19 +54,35 @@ use bytes::{Buf, Bytes, BytesMut};
 /// assert_eq!(decoder.next_packet(), Ok(None));
 /// ```
 #[derive(Debug)]
-pub struct Decoder {
+pub struct Decoder<P = AnyPeer> {
     /// Received bytes not yet decoded: at most one partial packet after a
     /// `next_*` call returned `None`.
     buf: BytesMut,
     version: ProtocolVersion,
     max_packet_size: u32,
+    peer: PhantomData<P>,
 }
 
 impl Decoder {
-    /// `max_packet_size` counts the whole packet, fixed header included, as
-    /// the v5 Maximum Packet Size does.
+    /// A decoder of every packet type, for either side. `max_packet_size`
+    /// counts the whole packet, fixed header included, as the v5 Maximum
+    /// Packet Size does.
     pub fn new(version: ProtocolVersion, max_packet_size: u32) -> Self {
-        Self { buf: BytesMut::new(), version, max_packet_size }
+        Self::with_peer(version, max_packet_size)
+    }
+}
+
+impl Decoder<Server> {
+    /// A client's decoder: of the packets a server sends; the others are
+    /// refused with [`DecodeError::ClientOnlyPacket`].
+    pub fn from_server(version: ProtocolVersion, max_packet_size: u32) -> Self {
+        Self::with_peer(version, max_packet_size)
+    }
+}
+
+impl<P: Peer> Decoder<P> {
+    fn with_peer(version: ProtocolVersion, max_packet_size: u32) -> Self {
+        Self { buf: BytesMut::new(), version, max_packet_size, peer: PhantomData }
     }
 
     /// Appends received bytes.
@@ -62,7 +107,7 @@ impl Decoder {
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
         let Some(frame) = self.frame(&self.buf)? else { return Ok(None) };
         let packet = self.buf.split_to(frame.total).freeze();
-        frame.decode_shared(packet, self.version).map(Some)
+        frame.decode_shared::<P>(packet, self.version).map(Some)
     }
 
     /// Like [`Decoder::next_from`], for input in a shared buffer: a packet
@@ -73,7 +118,7 @@ impl Decoder {
     pub fn next_from_bytes(&mut self, input: &mut Bytes) -> Result<Option<Packet>, DecodeError> {
         if self.buf.is_empty() {
             if let Some(frame) = self.frame(input)? {
-                return frame.decode_shared(input.split_to(frame.total), self.version).map(Some);
+                return frame.decode_shared::<P>(input.split_to(frame.total), self.version).map(Some);
             }
         }
         let n = self.wanted(input)?;
@@ -90,7 +135,7 @@ impl Decoder {
     pub fn next_from(&mut self, input: &mut &[u8]) -> Result<Option<Packet>, DecodeError> {
         if self.buffered() == 0 {
             if let Some(frame) = self.frame(input)? {
-                let packet = frame.decode(input, self.version)?;
+                let packet = frame.decode::<P>(input, self.version)?;
                 *input = &input[frame.total..];
                 return Ok(Some(packet));
             }
@@ -145,14 +190,15 @@ struct Frame {
 }
 
 impl Frame {
-    fn decode(self, avail: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+    fn decode<P: Peer>(self, avail: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
         let (&first, _) = avail.split_first().ok_or(DecodeError::MissingData("fixed header"))?;
         let body = avail.get(self.header..self.total).ok_or(DecodeError::MissingData("packet body"))?;
-        Packet::decode(first, body, version)
+        P::decode(first, body, version)
     }
 
-    /// Decodes `packet`, exactly this frame's bytes, sharing its buffer.
-    fn decode_shared(self, mut packet: Bytes, version: ProtocolVersion) -> Result<Packet, DecodeError> {
+    /// Decodes `packet`, exactly this frame's bytes, sharing its buffer: a
+    /// PUBLISH topic and payload become views of it instead of copies.
+    fn decode_shared<P: Peer>(self, mut packet: Bytes, version: ProtocolVersion) -> Result<Packet, DecodeError> {
         let first = *packet.first().ok_or(DecodeError::MissingData("fixed header"))?;
         if packet.len() < self.total || self.header > self.total {
             return Err(DecodeError::MissingData("packet body"));
@@ -160,7 +206,10 @@ impl Frame {
         // Trimmed in place rather than sliced: no second reference to count.
         packet.truncate(self.total);
         packet.advance(self.header);
-        Packet::decode_shared(first, packet, version)
+        match first >> 4 {
+            3 => Publish::decode_shared(first & 0x0F, packet, version).map(Packet::Publish),
+            _ => P::decode(first, &packet, version),
+        }
     }
 }
 

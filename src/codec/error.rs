@@ -25,6 +25,9 @@ pub enum DecodeError {
     PacketTooLarge,
     /// Packet type 0, or AUTH (15) on a connection older than MQTT 5.0.
     InvalidPacketType,
+    /// CONNECT, SUBSCRIBE, UNSUBSCRIBE or PINGREQ from a server, which only a
+    /// client may send (a protocol error, MQTT 5.0 section 4.13).
+    ClientOnlyPacket,
     /// The fixed-header flag bits differ from what the packet type requires
     /// [MQTT-2.1.3-1], or DUP is set on a QoS 0 PUBLISH [MQTT-3.3.1-2].
     InvalidHeaderFlags,
@@ -82,7 +85,8 @@ impl DecodeError {
         match self {
             Self::PacketTooLarge => ReasonCode::PacketTooLarge,
             Self::InvalidTopicAlias => ReasonCode::TopicAliasInvalid,
-            Self::DuplicateProperty
+            Self::ClientOnlyPacket
+            | Self::DuplicateProperty
             | Self::ZeroPacketId
             | Self::InvalidPropertyValue
             | Self::InvalidSubscriptionOptions => ReasonCode::ProtocolError,
@@ -97,6 +101,7 @@ impl DecodeError {
             Self::NonMinimalVarInt => "variable byte integer not in its shortest form [MQTT-1.5.5-1]",
             Self::PacketTooLarge => "packet larger than the maximum packet size",
             Self::InvalidPacketType => "invalid packet type",
+            Self::ClientOnlyPacket => "the server sent a packet only a client may send",
             Self::InvalidHeaderFlags => "invalid fixed header flags",
             Self::MissingData(_) => "packet ended early",
             Self::TrailingData(_) => "unexpected bytes after the packet",
@@ -161,6 +166,9 @@ pub enum EncodeError {
     ClientIdTooLong,
     /// A topic name or filter that the receiver would refuse.
     InvalidTopic,
+    /// CONNACK, SUBACK, UNSUBACK or PINGRESP given to a client's encoder
+    /// ([`Packet::encode_from_client`](crate::codec::Packet::encode_from_client)).
+    ServerOnlyPacket,
 }
 
 impl EncodeError {
@@ -177,6 +185,7 @@ impl EncodeError {
             Self::EmptyPayload => "subscribe or unsubscribe without filters",
             Self::ClientIdTooLong => "MQTT 3.1 client identifier longer than 23 bytes",
             Self::InvalidTopic => "invalid topic name or filter",
+            Self::ServerOnlyPacket => "a packet only a server may send",
         }
     }
 }

@@ -20,8 +20,9 @@ pub(crate) mod wire;
 pub use bytes::Bytes;
 /// The topic type of [`Publish`]: a UTF-8 string over [`Bytes`].
 pub use bytestring::ByteString;
-pub use decoder::Decoder;
+pub use decoder::{AnyPeer, Decoder, Peer, Server};
 pub use error::{DecodeError, EncodeError};
+pub(crate) use packet::split_first_packet;
 pub use packet::{
     Ack, Auth, ConnAck, Connect, Disconnect, Packet, Publish, RetainHandling, SubAck, Subscribe, Subscription,
     SubscriptionOptions, UnsubAck, Unsubscribe, Will, V3_1_MAX_CLIENT_ID,

@@ -74,8 +74,8 @@ pub use trie::TopicTrie;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};
 use crate::codec::{
-    Auth, Bytes, ConnAck, Connect, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS,
-    QosPid, ReasonCode, Secret, Subscribe, Subscription, SubscriptionOptions, Unsubscribe,
+    Auth, Bytes, ConnAck, Connect, DecodeError, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion,
+    Publish, QoS, QosPid, ReasonCode, Secret, Server, Subscribe, Subscription, SubscriptionOptions, Unsubscribe,
 };
 use alias::{InboundAliases, OutboundAliases};
 use control::{Control, Request, Split};
@@ -131,7 +131,7 @@ pub struct Session {
     config: Config,
     state: State,
     timers: TimerTable,
-    decoder: Decoder,
+    decoder: Decoder<Server>,
     transmit: Vec<u8>,
     events: VecDeque<Event>,
     next_op: u64,
@@ -178,7 +178,7 @@ impl Session {
             .properties
             .maximum_packet_size
             .map_or(config.max_incoming_packet_size, |announced| announced.min(config.max_incoming_packet_size));
-        let decoder = Decoder::new(config.protocol, max_incoming);
+        let decoder = Decoder::from_server(config.protocol, max_incoming);
         Self {
             client_id: config.client_id.clone(),
             config,
@@ -649,7 +649,7 @@ impl Session {
             if matches!(self.state, State::AwaitConnAck | State::Connected) {
                 let d = Disconnect { reason_code: reason, properties: Properties::default() };
                 // Nothing to do if even that cannot be encoded: we close anyway.
-                let _ = Packet::Disconnect(d).encode(self.config.protocol, &mut self.transmit);
+                let _ = Packet::Disconnect(d).encode_from_client(self.config.protocol, &mut self.transmit);
             }
         }
         self.state = State::Idle;
@@ -668,7 +668,7 @@ impl Session {
     /// server's Maximum Packet Size, and restarts the keepalive interval.
     fn send(&mut self, now: Instant, packet: &Packet) -> Result<(), SessionError> {
         let start = self.transmit.len();
-        packet.encode(self.config.protocol, &mut self.transmit)?;
+        packet.encode_from_client(self.config.protocol, &mut self.transmit)?;
         self.sent(now, start, || PacketInfo::of(packet))
     }
 
@@ -708,11 +708,11 @@ impl Session {
             Packet::SubAck(suback) => self.handle_suback(suback),
             Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback),
             Packet::PingResp => Ok(()),
-            Packet::Connect(_)
-            | Packet::ConnAck(_)
-            | Packet::Subscribe(_)
-            | Packet::Unsubscribe(_)
-            | Packet::PingReq => Err(violation("the server sent a packet only a client may send")),
+            Packet::ConnAck(_) => Err(violation("the server sent a second CONNACK")),
+            // Refused by the decoder already (`Decoder::from_server`).
+            Packet::Connect(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) | Packet::PingReq => {
+                Err(SessionError::Decode(DecodeError::ClientOnlyPacket))
+            }
         }
     }
 

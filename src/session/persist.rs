@@ -19,7 +19,7 @@ use alloc::{boxed::Box, vec::Vec};
 use core::fmt;
 
 use crate::codec::wire;
-use crate::codec::{DecodeError, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
+use crate::codec::{split_first_packet, DecodeError, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
 
 use super::pid::PidSet;
 use super::{Awaiting, Outgoing, Queued, Session, State};
@@ -78,7 +78,7 @@ fn put_record(out: &mut Vec<u8>, tag: u8, prefix: &[u8], publish: &Publish) {
     let mut record = prefix.to_vec();
     // A publish the session holds was accepted by the codec once; if it
     // cannot be encoded now, it is left out rather than stored corrupt.
-    if Packet::from(publish.clone()).encode(ProtocolVersion::V5, &mut record).is_ok() {
+    if publish.encode(ProtocolVersion::V5, &mut record).is_ok() {
         out.push(tag);
         wire::put_varint(out, u32::try_from(record.len()).unwrap_or(u32::MAX));
         out.extend_from_slice(&record);
@@ -86,9 +86,12 @@ fn put_record(out: &mut Vec<u8>, tag: u8, prefix: &[u8], publish: &Publish) {
 }
 
 fn publish_from(bytes: &[u8]) -> Result<Publish, DecodeError> {
-    match Packet::decode_from(bytes, ProtocolVersion::V5)? {
-        Some((Packet::Publish(p), used)) if used == bytes.len() => Ok(p),
-        _ => Err(DecodeError::MissingData("stored publish")),
+    let missing = DecodeError::MissingData("stored publish");
+    let Some((first, body, used)) = split_first_packet(bytes)? else { return Err(missing) };
+    // Read as a client reads a server's packets: a client links no other decoder.
+    match Packet::decode_from_server(first, body, ProtocolVersion::V5)? {
+        Packet::Publish(p) if used == bytes.len() => Ok(p),
+        _ => Err(missing),
     }
 }
 

@@ -15,7 +15,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use mqtt_wasm::codec::{Decoder, Packet, ProtocolVersion};
+use mqtt_wasm::codec::{Bytes, Decoder, Packet, ProtocolVersion};
 use mqtt_wasm::session::{
     Action, Backoff, Client, ClientEvent, Config, Event, HandlerId, Instant, Redirect, Session, Settings, SocketId,
 };
@@ -147,7 +147,11 @@ fn drive(mut script: &[u8]) -> usize {
     let mut decoder = Decoder::new(ProtocolVersion::V5, u32::MAX);
     let mut host = Host::new(Config::default());
     let mut ms = 0;
-    while let Ok(Some(packet)) = decoder.next_from(&mut script) {
+    loop {
+        let before = script;
+        let Ok(Some(packet)) = decoder.next_from(&mut script) else { break };
+        // Its bytes as the script has them: a server's packet arrives as is.
+        let bytes = &before[..before.len() - script.len()];
         ms += 100;
         let now = Instant::from_millis(ms);
         let accepted = match packet {
@@ -190,12 +194,9 @@ fn drive(mut script: &[u8]) -> usize {
                 }
                 Ok(())
             }
-            server => {
-                let mut bytes = Vec::new();
-                if let (Some(socket), Ok(())) =
-                    (host.socket, server.encode(host.client.session().protocol(), &mut bytes))
-                {
-                    host.client.handle_bytes(now, socket, bytes.into());
+            _ => {
+                if let Some(socket) = host.socket {
+                    host.client.handle_bytes(now, socket, Bytes::copy_from_slice(bytes));
                 }
                 Ok(())
             }

@@ -22,7 +22,6 @@ use super::reason::allowed;
 use super::types::ProtocolVersion;
 use super::wire::{self, Reader};
 use alloc::{boxed::Box, vec::Vec};
-use bytes::Bytes;
 
 /// A control packet. CONNECT, the one large variant, is boxed so the enum
 /// stays small.
@@ -86,6 +85,32 @@ impl Packet {
     /// remaining length covers). CONNECT carries its own version; every other
     /// packet is read as `version`.
     pub fn decode(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
+        Self::decode_with(first_byte, body, version, |kind, r| {
+            Ok(match kind {
+                1 => Self::Connect(Box::new(Connect::decode(r)?)),
+                8 => Self::Subscribe(Subscribe::decode(r, version)?),
+                10 => Self::Unsubscribe(Unsubscribe::decode(r, version)?),
+                _ => Self::PingReq,
+            })
+        })
+    }
+
+    /// Decodes a packet a server sent, as [`Packet::decode`] does, except
+    /// that CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ, which only a client
+    /// sends, are refused unread ([`DecodeError::ClientOnlyPacket`]). A client
+    /// reads nothing else, and so links none of their decoders.
+    pub fn decode_from_server(first_byte: u8, body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
+        Self::decode_with(first_byte, body, version, |_, _| Err(DecodeError::ClientOnlyPacket))
+    }
+
+    /// Decodes a packet, with `client_packet` reading the bodies of the
+    /// packets only a client sends (types 1, 8, 10 and 12).
+    fn decode_with(
+        first_byte: u8,
+        body: &[u8],
+        version: ProtocolVersion,
+        client_packet: impl FnOnce(u8, &mut Reader<'_>) -> Result<Self, DecodeError>,
+    ) -> Result<Self, DecodeError> {
         let flags = first_byte & 0x0F;
         let kind = first_byte >> 4;
         // [MQTT-2.1.3-1]: PUBREL, SUBSCRIBE and UNSUBSCRIBE carry 0010,
@@ -100,46 +125,29 @@ impl Packet {
         }
         let mut r = Reader::new(body);
         let packet = match kind {
-            1 => Self::Connect(Box::new(Connect::decode(&mut r)?)),
             2 => Self::ConnAck(ConnAck::decode(&mut r, version)?),
             3 => Self::Publish(Publish::decode(flags, &mut r, version)?),
             4 => Self::PubAck(Ack::decode(&mut r, version, allowed::PUBACK)?),
             5 => Self::PubRec(Ack::decode(&mut r, version, allowed::PUBACK)?),
             6 => Self::PubRel(Ack::decode(&mut r, version, allowed::PUBREL)?),
             7 => Self::PubComp(Ack::decode(&mut r, version, allowed::PUBREL)?),
-            8 => Self::Subscribe(Subscribe::decode(&mut r, version)?),
             9 => Self::SubAck(SubAck::decode(&mut r, version)?),
-            10 => Self::Unsubscribe(Unsubscribe::decode(&mut r, version)?),
             11 => Self::UnsubAck(UnsubAck::decode(&mut r, version)?),
-            12 => Self::PingReq,
             13 => Self::PingResp,
             14 => Self::Disconnect(Disconnect::decode(&mut r, version)?),
             15 if version.is_v5() => Self::Auth(Auth::decode(&mut r)?),
+            1 | 8 | 10 | 12 => client_packet(kind, &mut r)?,
             _ => return Err(DecodeError::InvalidPacketType),
         };
         r.finish(packet.name())?;
         Ok(packet)
     }
 
-    /// Like [`Packet::decode`], with the body in a shared buffer: a PUBLISH
-    /// topic and payload become views of it instead of copies.
-    pub fn decode_shared(first_byte: u8, body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        match first_byte >> 4 {
-            3 => Publish::decode_shared(first_byte & 0x0F, body, version).map(Self::Publish),
-            _ => Self::decode(first_byte, &body, version),
-        }
-    }
-
     /// Decodes the first whole packet in `buf`: the packet and the number of
     /// bytes it used, or `None` if `buf` holds only part of it.
     pub fn decode_from(buf: &[u8], version: ProtocolVersion) -> Result<Option<(Self, usize)>, DecodeError> {
-        let Some((&first, rest)) = buf.split_first() else { return Ok(None) };
-        let Some((len, width)) = wire::decode_varint(rest)? else { return Ok(None) };
-        let total = 1 + width + len as usize;
-        if buf.len() < total {
-            return Ok(None);
-        }
-        Self::decode(first, &buf[1 + width..total], version).map(|p| Some((p, total)))
+        let Some((first, body, total)) = split_first_packet(buf)? else { return Ok(None) };
+        Self::decode(first, body, version).map(|p| Some((p, total)))
     }
 
     /// The body's exact length where it is cheap to know in advance: the
@@ -176,19 +184,41 @@ impl Packet {
 
     /// Appends the encoded packet to `buf`. On error `buf` is left as it was.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_with(version, buf, |packet, buf| match packet {
+            Self::ConnAck(p) => p.encode_body(buf, version),
+            Self::SubAck(p) => p.encode_body(buf, version),
+            Self::UnsubAck(p) => p.encode_body(buf, version),
+            _ => Ok(()),
+        })
+    }
+
+    /// Encodes a packet a client sends, as [`Packet::encode`] does, except
+    /// that CONNACK, SUBACK, UNSUBACK and PINGRESP, which only a server
+    /// sends, are refused ([`EncodeError::ServerOnlyPacket`]): a client
+    /// sends nothing else, and so links none of their encoders.
+    pub fn encode_from_client(&self, version: ProtocolVersion, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_with(version, buf, |_, _| Err(EncodeError::ServerOnlyPacket))
+    }
+
+    /// Encodes a packet, with `server_packet` writing the bodies of the
+    /// packets only a server sends.
+    fn encode_with(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut Vec<u8>,
+        server_packet: impl FnOnce(&Self, &mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         encode_framed(self.first_byte(), buf, self.body_len(version), |buf| match self {
             Self::Connect(p) => p.encode_body(buf),
-            Self::ConnAck(p) => p.encode_body(buf, version),
             Self::Publish(p) => p.encode_body(buf, version),
             Self::PubAck(p) | Self::PubRec(p) => p.encode_body(buf, version, allowed::PUBACK),
             Self::PubRel(p) | Self::PubComp(p) => p.encode_body(buf, version, allowed::PUBREL),
             Self::Subscribe(p) => p.encode_body(buf, version),
-            Self::SubAck(p) => p.encode_body(buf, version),
             Self::Unsubscribe(p) => p.encode_body(buf, version),
-            Self::UnsubAck(p) => p.encode_body(buf, version),
-            Self::PingReq | Self::PingResp => Ok(()),
+            Self::PingReq => Ok(()),
             Self::Disconnect(p) => p.encode_body(buf, version),
             Self::Auth(p) => p.encode_body(buf, version),
+            Self::ConnAck(_) | Self::SubAck(_) | Self::UnsubAck(_) | Self::PingResp => server_packet(self, buf),
         })
     }
 }
@@ -208,6 +238,17 @@ fn encode_framed(
         buf.truncate(start);
     }
     result
+}
+
+/// A whole packet in a buffer: its first byte, its body and its length.
+pub(crate) type Framed<'a> = (u8, &'a [u8], usize);
+
+/// Where the first packet in `buf` lies, once it is whole.
+pub(crate) fn split_first_packet(buf: &[u8]) -> Result<Option<Framed<'_>>, DecodeError> {
+    let Some((&first, rest)) = buf.split_first() else { return Ok(None) };
+    let Some((len, width)) = wire::decode_varint(rest)? else { return Ok(None) };
+    let total = 1 + width + len as usize;
+    Ok(buf.get(1 + width..total).map(|body| (first, body, total)))
 }
 
 // The packets a client keeps while they wait for an acknowledgement encode
