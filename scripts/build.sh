@@ -3,7 +3,8 @@
 # the bindings (mqtt_wasm_core.*), then the files of pkg-template/ are
 # merged in, the package entry (mqtt_wasm.js) among them. Every type is
 # declared from Rust (typescript_custom_section): nothing here edits
-# generated output.
+# generated output but the minifiers (esbuild, and shorten-names.mjs for
+# the names the .wasm and its glue call each other by).
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -27,6 +28,7 @@ cp pkg-template/README.md pkg-template/LICENSE pkg/
 for js in pkg/*.js pkg/snippets/*/src/wasm/host.js; do
   esbuild "$js" --minify --log-level=warning --outfile="$js" --allow-overwrite
 done
+node scripts/shorten-names.mjs pkg/mqtt_wasm_core_bg.wasm pkg/mqtt_wasm_core.js
 node - <<'JS'
 const fs = require("fs");
 const cargo = fs.readFileSync("Cargo.toml", "utf8");

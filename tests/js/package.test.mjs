@@ -34,6 +34,22 @@ test("npm pack holds the wasm, the JS glue (with the shared-connection worker), 
   assert.deepEqual(tarball.files.filter((f) => !f.startsWith("snippets/")), ["LICENSE", "README.md", "mqtt_wasm.d.ts", "mqtt_wasm.js", "mqtt_wasm_core.d.ts", "mqtt_wasm_core.js", "mqtt_wasm_core_bg.wasm", "package.json", "patterns.js", "shared-worker.js", "shared.js", "timer-worker.js"]);
 });
 
+test("the .wasm and its glue call each other by short names (scripts/shorten-names.mjs), and host.js's exports by theirs", async () => {
+  const module = await WebAssembly.compile(fs.readFileSync(path.join(root, "pkg/mqtt_wasm_core_bg.wasm")));
+  const imports = WebAssembly.Module.imports(module);
+  const host = await import(path.join(root, "src/wasm/host.js"));
+  assert.ok(imports.length > 50, `${imports.length} imports`);
+  for (const { module: from, name } of imports) {
+    assert.match(from, /^\$\d$/, `module of ${name}`);
+    assert.ok(/^\$[a-zA-Z]{1,2}$/.test(name) || typeof host[name] === "function", `import ${name}`);
+  }
+  // Both kinds are there: the glue's functions, and host.js's.
+  assert.ok(imports.some(({ name }) => name.startsWith("$")) && imports.some(({ name }) => name === "newOperation"));
+  const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+  assert.ok(exports.includes("mqttclient_new") && exports.includes("memory"), "the class's exports keep their names");
+  assert.deepEqual(exports.filter((name) => name.length > 40 || name.includes("closures")), []);
+});
+
 test("a Vite app installs the tarball, builds without configuration and talks to the broker", async () => {
   const app = path.join(work, "app");
   fs.cpSync(path.join(root, "tests/vite-app"), app, { recursive: true });
