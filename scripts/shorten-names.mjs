@@ -12,20 +12,21 @@
 // - the glue's own imports (module `./mqtt_wasm_core_bg.js`: the functions
 //   wasm-bindgen writes into the glue), to `$a`, `$b`, ...; the snippet's
 //   imports keep their names, which are host.js's exports;
-// - the exports that invoke closures (`..._convert__closures_...`), which
-//   only the glue calls, to `$i0`, `$i1`, ...; the class methods, memory and
-//   allocator exports, which the glue and init()'s caller see, keep theirs.
+// - the exports the glue calls (the class's methods, the allocator, the
+//   closure invokers of 70 to 160 characters), to `$0`, `$1`, ...; `memory`
+//   keeps its name (init() returns the exports, and `memory` is what a
+//   caller measures), and so does what the glue does not call.
 //
-// Each old name must occur in the glue exactly where expected (an object key
-// or a call), or the build fails: a wasm-bindgen whose glue looks different
-// stops the build rather than shipping a package that cannot instantiate.
+// Each old import name must occur in the glue exactly where expected (an
+// object key), or the build fails: a wasm-bindgen whose glue looks
+// different stops the build rather than shipping a package that cannot
+// instantiate.
 //
 // Usage: node scripts/shorten-names.mjs <file.wasm> <glue.js>
 import fs from "node:fs";
 
 const [wasmPath, gluePath] = process.argv.slice(2);
 const GLUE_MODULE = "./mqtt_wasm_core_bg.js";
-const CLOSURE_EXPORT = "___convert__closures_";
 
 const fail = (why) => {
   throw new Error(`shorten-names: ${why}`);
@@ -96,6 +97,9 @@ function shortName(n) {
 }
 
 const wasm = fs.readFileSync(wasmPath);
+let glue = fs.readFileSync(gluePath, "utf8");
+// Where the glue reads export `name` off the exports object (`s.name`).
+const uses = (name) => new RegExp(`\\.${name.replace(/\$/g, "\\$")}(?![\\w$])`, "g");
 const modules = new Map();
 const imports = new Map();
 const exports = new Map();
@@ -128,8 +132,8 @@ function exportSection(body) {
     let field;
     [field, at] = readName(body, at);
     const end = readU32(body, at + 1)[1];
-    if (field.includes(CLOSURE_EXPORT)) {
-      exports.set(field, `$i${exports.size}`);
+    if (field !== "memory" && uses(field).test(glue)) {
+      exports.set(field, `$${exports.size}`);
       field = exports.get(field);
     }
     out.push(...name(field), ...body.subarray(at, end));
@@ -151,17 +155,16 @@ for (let at = 8; at < wasm.length; ) {
 }
 
 // The glue: each name where the import object or a call has it.
-let glue = fs.readFileSync(gluePath, "utf8");
 function rename(from, to, min, max) {
   const n = glue.split(from).length - 1;
   if (n < min || n > max) fail(`${JSON.stringify(from)} occurs ${n} times in ${gluePath}`);
-  glue = glue.replaceAll(from, to);
+  glue = glue.replaceAll(from, () => to);
 }
 for (const [from, to] of imports) rename(`${from}:`, `${to}:`, 1, 1);
 // A module the .wasm imports from is a key of the import object; the
 // snippet's is listed once per `extern` block that imports from it.
 for (const [from, to] of modules) rename(`${JSON.stringify(from)}:`, `${to}:`, 1, Infinity);
-for (const [from, to] of exports) rename(`.${from}(`, `.${to}(`, 1, 1);
+for (const [from, to] of exports) glue = glue.replace(uses(from), () => `.${to}`);
 
 fs.writeFileSync(wasmPath, Buffer.concat(parts));
 fs.writeFileSync(gluePath, glue);
