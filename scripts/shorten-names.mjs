@@ -161,8 +161,8 @@ function rename(from, to, min, max) {
   glue = glue.replaceAll(from, () => to);
 }
 for (const [from, to] of imports) rename(`${from}:`, `${to}:`, 1, 1);
-// A module the .wasm imports from is a key of the import object; the
-// snippet's is listed once per `extern` block that imports from it.
+// A module the .wasm imports from is a key of the import object; host.js's
+// is listed once per function the .wasm imports from it directly.
 for (const [from, to] of modules) rename(`${JSON.stringify(from)}:`, `${to}:`, 1, Infinity);
 for (const [from, to] of exports) glue = glue.replace(uses(from), () => `.${to}`);
 

@@ -40,7 +40,8 @@ impl Peer for Server {
     }
 }
 
-/// Reassembles packets from arbitrary chunks.
+/// Reassembles packets from arbitrary chunks. `P` is whose packets it reads:
+/// every type by default, a server's in a client (`Decoder<Server>`).
 ///
 /// ```
 /// use mqtt_wasm::codec::{Decoder, Packet, ProtocolVersion};

@@ -90,7 +90,7 @@ impl Packet {
                 1 => Self::Connect(Box::new(Connect::decode(r)?)),
                 8 => Self::Subscribe(Subscribe::decode(r, version)?),
                 10 => Self::Unsubscribe(Unsubscribe::decode(r, version)?),
-                _ => Self::PingReq,
+                _ => Self::PingReq, // 12, with no body
             })
         })
     }
