@@ -95,11 +95,12 @@ test("invalid arguments reject with typed error codes, never hang", async () => 
   });
 });
 
-test("a burst of received messages is acknowledged in a few frames, and every flow completes", async () => {
+test("a burst of received messages is acknowledged in one or two sends, and every flow completes", async () => {
   // QoS 1: 300 messages through Mosquitto's window of 20 unacknowledged
   // ones, so all arriving proves every PUBACK went out. QoS 2: 20, as
   // Mosquitto 2.0.11 delivers no more than its window of QoS 2 messages
   // queued for a subscriber (MQTT.js stalls at 20 the same way).
+  const window_ = 20;
   const counts = { 1: 300, 2: 20 };
   const r = await env.page.evaluate(async ({ url, counts }) => {
     const { MqttClient } = window.mqtt;
@@ -114,27 +115,43 @@ test("a burst of received messages is acknowledged in a few frames, and every fl
       // Count this client's WebSocket sends from here on.
       const recorder = window.recordSends();
       const pending = Array.from({ length: n }, (_, i) => client.publish(topic, `m${i}`, { qos }));
-      // Keep the page busy while the answers arrive, so that they queue up.
+      // Let the publishes go out (one send, flushed in a microtask: they
+      // are written in one turn), then, in the same task, so that no frame
+      // is handled before, keep the page busy while the broker's first
+      // window of answers arrives: it is queued as a burst of frames.
+      await null;
+      const publishSends = recorder.sizes.length;
       const busy = performance.now() + 200;
       while (performance.now() < busy);
       const acks = await Promise.allSettled(pending);
       const deadline = performance.now() + 10000;
       while (received < n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       recorder.stop();
-      results[qos] = { fulfilled: acks.filter((a) => a.status === "fulfilled").length, received, sends: recorder.sizes.length };
+      results[qos] = {
+        fulfilled: acks.filter((a) => a.status === "fulfilled").length,
+        received,
+        publishSends,
+        answers: recorder.sizes.slice(publishSends),
+      };
       await client.disconnect();
     }
     return results;
   }, { url: brokerUrl, counts });
   for (const [qos, n] of Object.entries(counts)) {
-    assert.equal(r[qos].fulfilled, n, `QoS ${qos} publishes completed`);
-    assert.equal(r[qos].received, n, `QoS ${qos} messages received`);
-    // Answering each received frame on its own takes a send per message for
-    // QoS 1 and three for QoS 2 (PUBREL, PUBREC, PUBCOMP); answers to
-    // frames that arrive while the page is idle still go one by one (on a
-    // loaded machine 41 sends were seen for the 20 QoS 2 messages: the
-    // bound stays well below the 60 of answering every frame alone).
-    assert.ok(r[qos].sends <= (qos === "1" ? n / 2 : 2.5 * n), `QoS ${qos}: ${r[qos].sends} sends for ${n} messages`);
+    const { fulfilled, received, publishSends, answers } = r[qos];
+    assert.equal(fulfilled, n, `QoS ${qos} publishes completed`);
+    assert.equal(received, n, `QoS ${qos} messages received`);
+    assert.equal(publishSends, 1, `QoS ${qos}: the ${n} publishes of one turn went out in one send`);
+    // The first window arrived while the page was busy: its answers (a
+    // 4-byte PUBACK or PUBREC per message) leave in the first one or two
+    // sends (Chromium may run the task that ends a burst after the burst's
+    // first frame), not one send per frame. Frames that arrive while the
+    // page is idle may be answered one by one, so only these are bounded.
+    const first = answers[0] + (answers[1] ?? 0);
+    assert.ok(first >= 4 * window_, `QoS ${qos}: the first two answer sends have ${first} bytes (sends: ${answers.slice(0, 8)})`);
+    // Never more than one send per received frame: for QoS 1 a PUBACK per
+    // message; for QoS 2 a PUBREC per message and a PUBREL per own publish.
+    assert.ok(answers.length <= (qos === "1" ? n : 2 * n), `QoS ${qos}: ${answers.length} answer sends for ${n} messages`);
   }
 });
 
