@@ -6,9 +6,12 @@
 //! the counting allocator of `make profile`) enable the `std` feature,
 //! and this module is left out.
 
-/// The allocator std uses on wasm32 too.
+/// Talc, not the dlmalloc std uses on wasm32: 1.7 KB smaller gzipped in
+/// the package, and faster in its own benchmarks. Sound here because the
+/// package's wasm32 is single-threaded (no `atomics`): `TalcSyncCell`
+/// needs that.
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 /// A panic is a bug (the codec and session are fuzzed not to panic on any
 /// input): the call traps, and JS sees a `RuntimeError` ("unreachable").
