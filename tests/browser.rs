@@ -341,7 +341,7 @@ async fn v5_properties_travel_end_to_end() {
     JsFuture::from(client.subscribe(topic.as_str().into(), qos1(), None)).await.unwrap();
     let opts = JSON::parse(
         r#"{"qos": 1, "properties": {
-            "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "text/plain",
+            "payloadFormatIndicator": true, "messageExpiryInterval": 60, "contentType": "\uFEFFtext/plain",
             "responseTopic": "reply/here", "userProperties": {"a": "1", "b": ["2", "3"]}}}"#,
     )
     .unwrap();
@@ -352,7 +352,8 @@ async fn v5_properties_travel_end_to_end() {
     let p = get(&got[0].2, "properties");
     assert_eq!(get(&p, "payloadFormatIndicator").as_bool(), Some(true));
     assert!(get(&p, "messageExpiryInterval").as_f64().is_some_and(|s| s > 0.0 && s <= 60.0));
-    assert_eq!(get(&p, "contentType").as_string().as_deref(), Some("text/plain"));
+    // A leading U+FEFF is part of an MQTT string, never stripped [MQTT-1.5.4-3].
+    assert_eq!(get(&p, "contentType").as_string().as_deref(), Some("\u{FEFF}text/plain"));
     assert_eq!(get(&p, "responseTopic").as_string().as_deref(), Some("reply/here"));
     assert_eq!(Uint8Array::new(&get(&p, "correlationData")).to_vec(), [1, 2, 3]);
     let users = get(&p, "userProperties");

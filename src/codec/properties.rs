@@ -192,25 +192,27 @@ pub(crate) enum Context {
     Auth,
 }
 
-/// How a property's value is written (section 2.2.2.2).
+/// How a property's value is written (section 2.2.2.2). The numbers are
+/// the ones `propertiesOf` of the bindings' host.js reads values by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Kind {
     /// A byte, 0 or 1.
-    Flag,
+    Flag = 0,
     /// A byte, QoS 0 or 1 (Maximum QoS).
-    QoS,
+    QoS = 1,
     /// Two Byte Integer.
-    U16,
+    U16 = 2,
     /// Four Byte Integer.
-    U32,
+    U32 = 3,
     /// Variable Byte Integer (Subscription Identifier).
-    Varint,
+    Varint = 4,
     /// UTF-8 Encoded String.
-    Str,
+    Str = 5,
     /// Binary Data.
-    Bin,
+    Bin = 6,
     /// UTF-8 String Pair (User Property).
-    Pair,
+    Pair = 7,
 }
 
 /// One row of the property table: everything about a property that is not
@@ -575,15 +577,21 @@ impl Properties {
             return Err(EncodeError::PropertyNotAllowed);
         }
         self.check_values(ctx).map_err(|_| EncodeError::InvalidPropertyValue)?;
-        wire::put_length_prefixed(buf, None, |buf| {
-            let mut result = Ok(());
-            self.for_each(|p, v| {
-                if result.is_ok() {
-                    result = write(buf, p, v);
-                }
-            });
-            result
-        })
+        wire::put_length_prefixed(buf, None, |buf| self.write_values(buf))
+    }
+
+    /// Writes the values as a property block holds them (each identifier,
+    /// then its value; no length), in table order, whatever the packet.
+    /// The bindings hand properties to JavaScript in this form, which one
+    /// loop over the table's kinds reads there (`propertiesOf` in host.js).
+    pub fn write_values(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mut result = Ok(());
+        self.for_each(|p, v| {
+            if result.is_ok() {
+                result = write(buf, p, v);
+            }
+        });
+        result
     }
 }
 
@@ -619,6 +627,23 @@ mod tests {
         assert_eq!(union, all);
         assert_eq!(PROPERTIES.len(), 27);
         assert!(PROPERTIES.windows(2).all(|w| w[0].id < w[1].id), "in identifier order");
+    }
+
+    #[test]
+    fn write_values_is_the_block_without_its_length() {
+        // A CONNACK's Maximum QoS 1, Receive Maximum 10, a User Property
+        // ("a", "b") and Assigned Client Identifier "x", out of table order:
+        // written back in table order, for any packet.
+        let block = [0x24, 1, 0x21, 0, 10, 0x26, 0, 1, b'a', 0, 1, b'b', 0x12, 0, 1, b'x'];
+        let mut bytes = vec![block.len() as u8];
+        bytes.extend_from_slice(&block);
+        let p = decode(&bytes, Context::ConnAck).unwrap();
+        let mut out = Vec::new();
+        p.write_values(&mut out).unwrap();
+        assert_eq!(out, [0x12, 0, 1, b'x', 0x21, 0, 10, 0x24, 1, 0x26, 0, 1, b'a', 0, 1, b'b']);
+        out.clear();
+        Properties::NONE.write_values(&mut out).unwrap();
+        assert!(out.is_empty());
     }
 
     #[test]

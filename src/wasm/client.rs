@@ -172,6 +172,7 @@ impl MqttClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<MqttClient, JsValue> {
         let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(options)?;
+        convert::define_property_table();
         let inner = Rc::new(Inner::new(Driver::new(Client::new(config, settings)), credentials_provider, redirect));
         // A durable store is read at once.
         pump(&inner);

@@ -5,18 +5,20 @@
 //! was already converted), and an error names the offending field. MQTT 5
 //! properties go through the codec's property table both ways: their names,
 //! kinds and the packets they may appear on are written once, there.
-//! Outputs are plain objects built field by field.
+//! Outputs are built in JavaScript (host.js) from values, properties from
+//! their wire form.
 
 use alloc::{vec, vec::Vec};
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::invalid;
+use super::host::{conn_ack, properties_of, property_row};
 use super::read::{expected, expected_hidden, string_at, text, uint, Fields, LONE_SURROGATE};
 use crate::codec::{
-    ConnAck, Kind, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, SubscriptionOptions, Value, ValueRef,
-    MAX_VARINT, PROPERTIES,
+    ConnAck, Kind, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, SubscriptionOptions, Value, MAX_VARINT,
+    PROPERTIES,
 };
 
 /// A properties object (`{ contentType, userProperties, ... }`) at `path`.
@@ -151,102 +153,37 @@ pub(crate) fn reason_code(fields: Option<&Fields<'_>>) -> Result<ReasonCode, JsV
 
 // ----- outputs ----------------------------------------------------------------
 
-pub(crate) fn set(obj: &Object, key: &'static str, value: impl Into<JsValue>) {
-    // Setting a data property on a fresh plain object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+/// The codec's property table, row by row, for properties to be read with
+/// in JavaScript (`propertiesOf` in host.js). Set as each client is made;
+/// the rows are the same every time.
+pub(crate) fn define_property_table() {
+    for row in PROPERTIES {
+        property_row(row.id, row.kind as u8, row.name);
+    }
 }
 
-pub(crate) fn bytes(data: &[u8]) -> Uint8Array {
-    Uint8Array::from(data)
+/// Properties in the form JavaScript reads them in (`propertiesOf`): their
+/// wire form, which the codec writes anyway, so that an object of them
+/// costs one crossing and no key string copied out of wasm memory.
+pub(crate) fn wire(p: &Properties) -> Vec<u8> {
+    let mut wire = Vec::new();
+    // What the codec decoded, or checked when it was set, fits its fields.
+    let _ = p.write_values(&mut wire);
+    wire
 }
 
 /// The properties as a plain object, under the names of the property
-/// table (those `properties_in` takes). Empty when there are none.
+/// table (those `properties_in` takes); empty when there are none.
 pub(crate) fn properties(p: &Properties) -> Object {
-    let o = Object::new();
-    let mut users: Option<UserPropertiesOut> = None;
-    let mut ids: Option<Array> = None;
-    p.for_each(|row, value| match value {
-        ValueRef::Pair(name, value) => users.get_or_insert_with(UserPropertiesOut::new).add(name, value),
-        ValueRef::U32(id) if row.kind == Kind::Varint => {
-            ids.get_or_insert_with(Array::new).push(&id.into());
-        }
-        // Resolved before the message event: the alias is the transport's.
-        _ if row.id == 0x23 => {}
-        ValueRef::Flag(b) => set(&o, row.name, b),
-        ValueRef::QoS(q) => set(&o, row.name, q as u8),
-        ValueRef::U16(n) => set(&o, row.name, n),
-        ValueRef::U32(n) => set(&o, row.name, n),
-        ValueRef::Str(s) => set(&o, row.name, s),
-        // Authentication data is handed only to the application (the
-        // `auth` event, CONNACK), which needs it to answer a challenge;
-        // never to logs or errors.
-        ValueRef::Bin(b) => set(&o, row.name, bytes(b)),
-    });
-    if let Some(ids) = ids {
-        set(&o, "subscriptionIdentifier", ids);
-    }
-    if let Some(users) = users {
-        set(&o, "userProperties", users.object);
-    }
-    o
+    properties_of(&wire(p))
 }
 
-/// `userProperties` under construction: the names are the server's, so
-/// each becomes an own data property (defined, never assigned: a name of
-/// `__proto__` must not reach the prototype's setter), and existing names
-/// are looked up among own properties only (`constructor` and `toString`
-/// are inherited otherwise). A repeated name gets an array of its values,
-/// in order.
-struct UserPropertiesOut {
-    object: Object,
-    /// One descriptor, its `value` replaced for each definition.
-    descriptor: Object,
-}
-
-impl UserPropertiesOut {
-    fn new() -> Self {
-        let descriptor = Object::new();
-        for key in ["enumerable", "writable", "configurable"] {
-            set(&descriptor, key, true);
-        }
-        Self { object: Object::new(), descriptor }
-    }
-
-    fn add(&self, name: &str, value: &str) {
-        let key = JsValue::from_str(name);
-        let own = Reflect::get_own_property_descriptor(&self.object, &key).unwrap_or(JsValue::UNDEFINED);
-        let existing = if own.is_undefined() {
-            JsValue::UNDEFINED
-        } else {
-            Reflect::get(&own, &"value".into()).unwrap_or_default()
-        };
-        let merged: JsValue = if existing.is_undefined() {
-            value.into()
-        } else if let Some(list) = existing.dyn_ref::<Array>() {
-            list.push(&value.into());
-            return;
-        } else {
-            Array::of2(&existing, &value.into()).into()
-        };
-        set(&self.descriptor, "value", merged);
-        let _ = Reflect::define_property(&self.object, &key, &self.descriptor);
-    }
+/// Reason codes as the bytes JavaScript reads them from.
+pub(crate) fn reason_codes(codes: &[ReasonCode]) -> Vec<u8> {
+    codes.iter().map(|&r| r as u8).collect()
 }
 
 /// `ConnAck { sessionPresent, reasonCode, properties }`.
-pub(crate) fn connack(ack: &ConnAck) -> Object {
-    let o = Object::new();
-    set(&o, "sessionPresent", ack.session_present);
-    set(&o, "reasonCode", ack.reason_code as u8);
-    set(&o, "properties", properties(&ack.properties));
-    o
-}
-
-/// `{ reasonCode, properties }`, for `disconnect` and `auth` events.
-pub(crate) fn reason_and_properties(reason: ReasonCode, props: &Properties) -> Object {
-    let o = Object::new();
-    set(&o, "reasonCode", reason as u8);
-    set(&o, "properties", properties(props));
-    o
+pub(crate) fn connack(ack: &ConnAck) -> JsValue {
+    conn_ack(ack.session_present, ack.reason_code as u8, &wire(&ack.properties))
 }

@@ -26,13 +26,14 @@ use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use core::cell::RefCell;
 use core::mem;
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, set};
+use super::convert;
 use super::error::error_at;
 use super::host::{
-    deliver_message, on_settled, operation_table, queue_microtask, report_uncaught, settle_operation, settle_published,
+    deliver_message, on_settled, operation_table, packet_summary, queue_microtask, reason_and_properties,
+    reconnect_info, report_uncaught, settle_operation, settle_published, sub_ack, unsub_ack,
 };
 use super::options;
 use super::read;
@@ -464,14 +465,10 @@ fn arm_timer(inner: &Rc<Inner>) {
 fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
     match event {
         ClientEvent::Session(event) => dispatch_session(inner, event),
-        ClientEvent::ConnectDone(op, result) => settle(inner, op, |_| result.map(|ack| convert::connack(&ack).into())),
+        ClientEvent::ConnectDone(op, result) => settle(inner, op, |_| result.map(|ack| convert::connack(&ack))),
         ClientEvent::DisconnectDone(op) => settle(inner, op, |_| Ok(JsValue::UNDEFINED)),
         ClientEvent::Reconnect { attempt, delay, url } => {
-            let info = Object::new();
-            set(&info, "attempt", attempt);
-            set(&info, "delayMs", whole_millis(delay) as f64);
-            set(&info, "url", url.as_str());
-            emit(inner, "reconnect", &[info.into()]);
+            emit(inner, "reconnect", &[reconnect_info(attempt, whole_millis(delay) as f64, &url)]);
         }
         ClientEvent::Close => emit(inner, "close", &[]),
         ClientEvent::Offline => emit(inner, "offline", &[]),
@@ -491,7 +488,7 @@ fn offset_in(whole: &[u8], part: &[u8]) -> Option<u32> {
 /// What the session reported.
 fn dispatch_session(inner: &Rc<Inner>, event: Event) {
     match event {
-        Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack).into()]),
+        Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack)]),
         Event::Message(mut p) => {
             let mut ids = Vec::new();
             let (topic, at, listeners, routed) = inner.with(|d| {
@@ -521,38 +518,23 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             inner.with(Driver::forget_unrouted);
             settle(inner, op, |filters| {
                 result.map(|ack| {
-                    let granted: Array = filters
-                        .iter()
-                        .zip(&ack.reason_codes)
-                        .map(|(topic, &reason)| {
-                            let g = Object::new();
-                            set(&g, "topic", topic.as_str());
-                            set(&g, "qos", if reason.is_error() { 0x80 } else { reason as u8 });
-                            set(&g, "reasonCode", reason as u8);
-                            JsValue::from(g)
-                        })
-                        .collect();
-                    let o = Object::new();
-                    set(&o, "packetId", ack.packet_id.get());
-                    set(&o, "granted", granted);
-                    set(&o, "properties", convert::properties(&ack.properties));
-                    o.into()
+                    // No topic filter holds U+0000 [MQTT-4.7.3-2].
+                    let codes = convert::reason_codes(&ack.reason_codes);
+                    sub_ack(ack.packet_id.get(), &filters.join("\0"), &codes, &convert::wire(&ack.properties))
                 })
             })
         }
         Event::UnsubscribeDone(op, result) => settle(inner, op, |_| {
             result.map(|ack| {
-                let o = Object::new();
-                set(&o, "packetId", ack.packet_id.get());
-                let codes: Array = ack.reason_codes.iter().map(|&r| JsValue::from(r as u8)).collect();
-                set(&o, "reasonCodes", codes);
-                set(&o, "properties", convert::properties(&ack.properties));
-                o.into()
+                let codes = convert::reason_codes(&ack.reason_codes);
+                unsub_ack(ack.packet_id.get(), &codes, &convert::wire(&ack.properties))
             })
         }),
-        Event::Auth(a) => emit(inner, "auth", &[convert::reason_and_properties(a.reason_code, &a.properties).into()]),
+        Event::Auth(a) => {
+            emit(inner, "auth", &[reason_and_properties(a.reason_code as u8, &convert::wire(&a.properties))])
+        }
         Event::ServerDisconnect(d) => {
-            emit(inner, "disconnect", &[convert::reason_and_properties(d.reason_code, &d.properties).into()])
+            emit(inner, "disconnect", &[reason_and_properties(d.reason_code as u8, &convert::wire(&d.properties))])
         }
         Event::Error(e) => emit(inner, "error", &[connection_error(inner, e)]),
         // The client handles the end of a connection and never passes it on.
@@ -563,18 +545,7 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
 }
 
 fn packet_info(info: &PacketInfo) -> JsValue {
-    let o = Object::new();
-    set(&o, "type", info.kind);
-    if let Some(pid) = info.packet_id {
-        set(&o, "packetId", pid);
-    }
-    if let Some(topic) = &info.topic {
-        set(&o, "topic", topic.as_str());
-    }
-    if let Some(qos) = info.qos {
-        set(&o, "qos", qos);
-    }
-    o.into()
+    packet_summary(info.kind, info.packet_id, info.topic.as_deref(), info.qos)
 }
 
 fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<JsValue, SessionError>) {

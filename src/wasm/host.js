@@ -231,7 +231,89 @@ export function deliverMessage(topic, bytes, at, qos, retain, dup, packetId, pro
   }
 }
 
-// The objects of the hot paths, with literal keys (see host.rs).
+// The codec's property table (src/codec/properties.rs), by identifier:
+// each property's JavaScript name and kind, as the Rust side defines them.
+const propertyNames = [];
+const propertyKinds = [];
+export function propertyRow(id, kind, name) {
+  propertyNames[id] = name;
+  propertyKinds[id] = kind;
+}
+
+// MQTT strings keep a leading U+FEFF [MQTT-1.5.4-3]: a default
+// TextDecoder would strip it.
+const mqttStrings = new TextDecoder("utf-8", { ignoreBOM: true });
+const OWN = { enumerable: true, writable: true, configurable: true, value: undefined };
+
+// Properties from their wire form (`Properties::write_values`: identifier,
+// value, ..., written by the codec, so well-formed), a view of wasm memory
+// read before this returns, as a plain object under the table's names:
+// numbers, booleans, strings, copied `Uint8Array`s, every Subscription
+// Identifier in an array, and `userProperties` as `{ name: value }`, a
+// repeated name with an array of its values in order. User property names
+// are the server's: each is defined as an own data property (assigning
+// `__proto__` would reach the prototype's setter) and looked up among own
+// properties only (`constructor` is inherited otherwise).
+export function propertiesOf(wire) {
+  const out = {};
+  const view = new DataView(wire.buffer, wire.byteOffset, wire.byteLength);
+  let i = 0;
+  const u16 = () => ((i += 2), view.getUint16(i - 2));
+  const bytes = () => {
+    const n = u16();
+    return wire.subarray(i, (i += n));
+  };
+  const string = () => mqttStrings.decode(bytes());
+  while (i < wire.length) {
+    const id = wire[i++];
+    const name = propertyNames[id];
+    switch (propertyKinds[id]) {
+      case 0: out[name] = wire[i++] === 1; break;
+      case 1: out[name] = wire[i++]; break;
+      case 2: out[name] = u16(); break;
+      case 3: out[name] = view.getUint32(i); i += 4; break;
+      case 4: {
+        let n = 0;
+        for (let shift = 1, b = 128; b & 128; shift *= 128) n += ((b = wire[i++]) & 127) * shift;
+        (out[name] ??= []).push(n);
+        break;
+      }
+      case 5: out[name] = string(); break;
+      case 6: out[name] = bytes().slice(); break;
+      case 7: {
+        const users = (out[name] ??= {});
+        const key = string(), value = string();
+        const had = Object.hasOwn(users, key) ? users[key] : undefined;
+        if (Array.isArray(had)) had.push(value);
+        else Object.defineProperty(users, key, { ...OWN, value: had === undefined ? value : [had, value] });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// The objects of results and events, with literal keys (see host.rs).
+export const connAck = (sessionPresent, reasonCode, wire) => ({ sessionPresent, reasonCode, properties: propertiesOf(wire) });
+export const reasonAndProperties = (reasonCode, wire) => ({ reasonCode, properties: propertiesOf(wire) });
+export const unsubAck = (packetId, codes, wire) => ({ packetId, reasonCodes: Array.from(codes), properties: propertiesOf(wire) });
+export const reconnectInfo = (attempt, delayMs, url) => ({ attempt, delayMs, url });
+
+// A refused filter's granted QoS is 0x80, its reason code says why.
+export function subAck(packetId, filters, codes, wire) {
+  const topics = filters.split("\0");
+  const granted = Array.from(codes, (reasonCode, i) => ({ topic: topics[i], qos: reasonCode < 0x80 ? reasonCode : 0x80, reasonCode }));
+  return { packetId, granted, properties: propertiesOf(wire) };
+}
+
+export function packetSummary(type, packetId, topic, qos) {
+  const summary = { type };
+  if (packetId !== undefined) summary.packetId = packetId;
+  if (topic !== undefined) summary.topic = topic;
+  if (qos !== undefined) summary.qos = qos;
+  return summary;
+}
+
 function packetOf(qos, retain, dup, packetId, properties) {
   const packet = { qos, retain, dup };
   if (packetId !== undefined) packet.packetId = packetId;

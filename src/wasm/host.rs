@@ -1,8 +1,9 @@
 //! The functions of `host.js`, the JavaScript half of the bindings, in one
 //! block: what JS does better or only JS can do (the error class that
 //! extends `Error`, the Worker timer, IndexedDB, reporting an exception as
-//! uncaught), and the objects of the hot paths, built with literal keys
-//! instead of a key string converted from wasm memory for every message.
+//! uncaught), and the objects the client hands to the application, built
+//! with literal keys instead of a key string copied out of wasm memory for
+//! each field.
 
 use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -75,6 +76,37 @@ extern "C" {
     /// Resolves (`ok`) or rejects operation `id`'s promise with `value`.
     #[wasm_bindgen(js_name = settleOperation)]
     pub(crate) fn settle_operation(table: &JsValue, id: f64, ok: bool, value: &JsValue);
+
+    /// Row `id` of the codec's property table: its `kind` (`Kind as u8`)
+    /// and JavaScript name.
+    #[wasm_bindgen(js_name = propertyRow)]
+    pub(crate) fn property_row(id: u8, kind: u8, name: &str);
+    /// The properties whose identifiers and values `wire` holds (a
+    /// property block without its length, as the codec writes it), as a
+    /// plain object under the table's names.
+    #[wasm_bindgen(js_name = propertiesOf)]
+    pub(crate) fn properties_of(wire: &[u8]) -> Object;
+
+    /// `{ sessionPresent, reasonCode, properties }` (`properties` in the
+    /// wire form `propertiesOf` reads).
+    #[wasm_bindgen(js_name = connAck)]
+    pub(crate) fn conn_ack(session_present: bool, reason_code: u8, properties: &[u8]) -> JsValue;
+    /// `{ reasonCode, properties }`, for the `disconnect` and `auth` events.
+    #[wasm_bindgen(js_name = reasonAndProperties)]
+    pub(crate) fn reason_and_properties(reason_code: u8, properties: &[u8]) -> JsValue;
+    /// A SUBACK: `{ packetId, granted: [{ topic, qos, reasonCode }],
+    /// properties }`, `filters` (the request's, in order) joined by U+0000.
+    #[wasm_bindgen(js_name = subAck)]
+    pub(crate) fn sub_ack(packet_id: u16, filters: &str, reason_codes: &[u8], properties: &[u8]) -> JsValue;
+    /// An UNSUBACK: `{ packetId, reasonCodes, properties }`.
+    #[wasm_bindgen(js_name = unsubAck)]
+    pub(crate) fn unsub_ack(packet_id: u16, reason_codes: &[u8], properties: &[u8]) -> JsValue;
+    /// The `reconnect` event's `{ attempt, delayMs, url }`.
+    #[wasm_bindgen(js_name = reconnectInfo)]
+    pub(crate) fn reconnect_info(attempt: u32, delay_ms: f64, url: &str) -> JsValue;
+    /// The `packetsend` / `packetreceive` events' `{ type, packetId?, topic?, qos? }`.
+    #[wasm_bindgen(js_name = packetSummary)]
+    pub(crate) fn packet_summary(kind: &str, packet_id: Option<u16>, topic: Option<&str>, qos: Option<u8>) -> JsValue;
 
     /// A received message, in one crossing: builds the `message`
     /// arguments (`topic`, a `Payload` of `bytes`, a view of the frame it
