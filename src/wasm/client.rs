@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::convert;
 use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
 use super::error::{error, invalid, invalid_topic};
-use super::host::{new_operation, plain_publish_options, written};
+use super::host::{listen, new_operation, plain_publish_options, written};
 use super::options::{self, ClientOptions};
 use super::read::{self, expected, Fields};
 use super::timer::now;
@@ -330,26 +330,13 @@ impl MqttClient {
 
     /// Adds an event handler. The package entry's `MqttClient` returns the
     /// client itself from it, for chaining.
-    pub fn on(&self, event: String, handler: Function) {
-        self.inner.with(|d| {
-            if event == "packetsend" || event == "packetreceive" {
-                d.client.set_trace(true);
-            }
-            Rc::make_mut(&mut d.handlers).push((event, handler));
-            d.handlers_changed();
-        });
+    pub fn on(&self, event: JsValue, handler: JsValue) {
+        self.listen(&event, &handler, true);
     }
 
     /// Removes an event handler added with `on`.
-    pub fn off(&self, event: String, handler: Function) {
-        self.inner.with(|d| {
-            if let Some(i) = d.handlers.iter().position(|(e, h)| *e == event && *h == handler) {
-                Rc::make_mut(&mut d.handlers).remove(i);
-                d.handlers_changed();
-            }
-            let tracing = d.handlers.iter().any(|(e, _)| e == "packetsend" || e == "packetreceive");
-            d.client.set_trace(tracing);
-        });
+    pub fn off(&self, event: JsValue, handler: JsValue) {
+        self.listen(&event, &handler, false);
     }
 
     #[wasm_bindgen(getter)]
@@ -384,6 +371,15 @@ impl MqttClient {
 }
 
 impl MqttClient {
+    /// `on` (`add`) or `off`: the client reports packets while a
+    /// `packetsend` or `packetreceive` handler is set.
+    fn listen(&self, event: &JsValue, handler: &JsValue, add: bool) {
+        self.inner.with(|d| {
+            let tracing = listen(&d.events, event, handler, add);
+            d.client.set_trace(tracing);
+        });
+    }
+
     /// Runs a client command that completes later, and returns the promise
     /// its completion event settles.
     fn operation(

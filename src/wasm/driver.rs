@@ -32,8 +32,8 @@ use wasm_bindgen::prelude::*;
 use super::convert;
 use super::error::error_at;
 use super::host::{
-    deliver_message, on_settled, operation_table, packet_summary, queue_microtask, reason_and_properties,
-    reconnect_info, report_uncaught, settle_operation, settle_published, sub_ack, unsub_ack,
+    deliver_message, emit_event, event_table, on_settled, operation_table, packet_summary, queue_microtask,
+    reason_and_properties, reconnect_info, report_uncaught, settle_operation, settle_published, sub_ack, unsub_ack,
 };
 use super::options;
 use super::read;
@@ -93,17 +93,13 @@ impl Pending {
 
 pub(super) struct Driver {
     pub(super) client: Client,
-    /// Event handlers, `(event, handler)` in the order added. Shared, so
-    /// that `emit` can hold the list while handlers run (and add or remove
-    /// handlers, which copies it) without copying it for every event.
-    pub(super) handlers: Rc<Vec<(String, Function)>>,
+    /// The event handlers, by event (`eventTable` of host.js, which `on`,
+    /// `off` and `emit` go through).
+    pub(super) events: JsValue,
     /// Per-subscription message handlers (`subscribe(filter, opts,
     /// handler)`) by the id the client routes messages to.
     routed: Vec<(HandlerId, Function)>,
     next_handler: u32,
-    /// The `message` handlers as one array, built when a message comes
-    /// after `on`/`off` changed them.
-    message_listeners: Option<Array>,
     /// The last message's topic and its JS string: a stream on one topic
     /// decodes it once.
     last_topic: Option<(String, JsValue)>,
@@ -133,10 +129,9 @@ impl Driver {
     pub(super) fn new(client: Client) -> Self {
         Self {
             client,
-            handlers: Rc::default(),
+            events: event_table(),
             routed: Vec::new(),
             next_handler: 0,
-            message_listeners: None,
             last_topic: None,
             last_published: None,
             transport: None,
@@ -174,16 +169,6 @@ impl Driver {
         id
     }
 
-    /// The handlers of the `message` event, in the order added. The array
-    /// is replaced, never changed, when they change, so a delivery under
-    /// way calls the ones it started with.
-    fn message_listeners(&mut self) -> Array {
-        let handlers = &self.handlers;
-        self.message_listeners
-            .get_or_insert_with(|| handlers.iter().filter(|(e, _)| e == "message").map(|(_, h)| h.clone()).collect())
-            .clone()
-    }
-
     /// `topic` as a JS string, decoded only when it differs from the last.
     fn topic_value(&mut self, topic: &str) -> JsValue {
         match &self.last_topic {
@@ -216,11 +201,6 @@ impl Driver {
     /// ever lags the clock, so time still never goes backwards.
     pub(super) fn turn_time(&mut self) -> Instant {
         *self.turn_time.get_or_insert_with(now)
-    }
-
-    /// `on` or `off` changed the handlers.
-    pub(super) fn handlers_changed(&mut self) {
-        self.message_listeners = None;
     }
 
     /// Lets go of the handlers no subscription routes to any more.
@@ -257,27 +237,12 @@ impl Inner {
     }
 }
 
-/// Calls an application handler. What it throws is reported as an
-/// uncaught error of the page or worker, never swallowed, and does not
-/// stop the other handlers nor the client.
-pub(super) fn call(h: &Function, args: &[JsValue]) {
-    let result = match args {
-        [] => h.call0(&JsValue::UNDEFINED),
-        [a] => h.call1(&JsValue::UNDEFINED, a),
-        [a, b, c, ..] => h.call3(&JsValue::UNDEFINED, a, b, c),
-        [a, b] => h.call2(&JsValue::UNDEFINED, a, b),
-    };
-    if let Err(e) = result {
-        report_uncaught(&e);
-    }
-}
-
-/// Calls every handler of `event`.
-pub(super) fn emit(inner: &Rc<Inner>, event: &str, args: &[JsValue]) {
-    let handlers = inner.with(|d| Rc::clone(&d.handlers));
-    for (_, h) in handlers.iter().filter(|(e, _)| e == event) {
-        call(h, args);
-    }
+/// Calls every handler of `event` with `arg` (none where it is
+/// `undefined`), with the driver not borrowed: handlers may call back into
+/// the client. What one throws is reported as uncaught, never swallowed.
+fn emit(inner: &Rc<Inner>, event: &str, arg: &JsValue) {
+    let events = inner.with(|d| d.events.clone());
+    emit_event(&events, event, arg);
 }
 
 /// Feeds the client with the driver borrowed only for the call, then pumps.
@@ -468,11 +433,11 @@ fn dispatch(inner: &Rc<Inner>, event: ClientEvent) {
         ClientEvent::ConnectDone(op, result) => settle(inner, op, |_| result.map(|ack| convert::connack(&ack))),
         ClientEvent::DisconnectDone(op) => settle(inner, op, |_| Ok(JsValue::UNDEFINED)),
         ClientEvent::Reconnect { attempt, delay, url } => {
-            emit(inner, "reconnect", &[reconnect_info(attempt, whole_millis(delay) as f64, &url)]);
+            emit(inner, "reconnect", &reconnect_info(attempt, whole_millis(delay) as f64, &url));
         }
-        ClientEvent::Close => emit(inner, "close", &[]),
-        ClientEvent::Offline => emit(inner, "offline", &[]),
-        ClientEvent::End => emit(inner, "end", &[]),
+        ClientEvent::Close => emit(inner, "close", &JsValue::UNDEFINED),
+        ClientEvent::Offline => emit(inner, "offline", &JsValue::UNDEFINED),
+        ClientEvent::End => emit(inner, "end", &JsValue::UNDEFINED),
     }
 }
 
@@ -488,20 +453,20 @@ fn offset_in(whole: &[u8], part: &[u8]) -> Option<u32> {
 /// What the session reported.
 fn dispatch_session(inner: &Rc<Inner>, event: Event) {
     match event {
-        Event::Connected(ack) => emit(inner, "connect", &[convert::connack(&ack)]),
+        Event::Connected(ack) => emit(inner, "connect", &convert::connack(&ack)),
         Event::Message(mut p) => {
             let mut ids = Vec::new();
-            let (topic, at, listeners, routed) = inner.with(|d| {
+            let (topic, at, events, routed) = inner.with(|d| {
                 d.client.session().deliver(&mut p, &mut ids);
                 let routed: Option<Array> = (!ids.is_empty()).then(|| {
                     ids.iter().filter_map(|id| d.routed.iter().find(|(i, _)| i == id)).map(|(_, h)| h.clone()).collect()
                 });
                 let at = d.burst.as_ref().and_then(|burst| offset_in(burst, &p.payload));
-                (d.topic_value(&p.topic), at, d.message_listeners(), routed)
+                (d.topic_value(&p.topic), at, d.events.clone(), routed)
             });
             let properties = (!p.properties.is_empty()).then(|| convert::properties(&p.properties));
             let (qos, pid) = (p.qos_pid.qos() as u8, p.qos_pid.packet_id().map(|pid| pid.get()));
-            deliver_message(&topic, &p.payload, at, qos, p.retain, p.dup, pid, properties, &listeners, routed);
+            deliver_message(&topic, &p.payload, at, qos, p.retain, p.dup, pid, properties, &events, routed);
         }
         // The hot one (a burst settles 20,000): its result is built by the
         // same call into JS that resolves its promise.
@@ -531,16 +496,16 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             })
         }),
         Event::Auth(a) => {
-            emit(inner, "auth", &[reason_and_properties(a.reason_code as u8, &convert::wire(&a.properties))])
+            emit(inner, "auth", &reason_and_properties(a.reason_code as u8, &convert::wire(&a.properties)))
         }
         Event::ServerDisconnect(d) => {
-            emit(inner, "disconnect", &[reason_and_properties(d.reason_code as u8, &convert::wire(&d.properties))])
+            emit(inner, "disconnect", &reason_and_properties(d.reason_code as u8, &convert::wire(&d.properties)))
         }
-        Event::Error(e) => emit(inner, "error", &[connection_error(inner, e)]),
+        Event::Error(e) => emit(inner, "error", &connection_error(inner, e)),
         // The client handles the end of a connection and never passes it on.
         Event::Lost(_) => {}
-        Event::PacketSent(info) => emit(inner, "packetsend", &[packet_info(&info)]),
-        Event::PacketReceived(info) => emit(inner, "packetreceive", &[packet_info(&info)]),
+        Event::PacketSent(info) => emit(inner, "packetsend", &packet_info(&info)),
+        Event::PacketReceived(info) => emit(inner, "packetreceive", &packet_info(&info)),
     }
 }
 

@@ -216,10 +216,36 @@ export function settleOperation(table, id, ok, value) {
 // built here and every listener (`listeners`, then the subscription
 // handlers `routed`) is called with them; what one throws is reported as
 // uncaught and the others still run.
-export function deliverMessage(topic, bytes, at, qos, retain, dup, packetId, properties, listeners, routed) {
+// A client's event handlers, by event, in the order added. A list is
+// replaced, never changed, by on() and off(), so an event being delivered
+// goes to the handlers it started with.
+export const eventTable = () => new Map();
+
+export function listen(table, event, handler, add) {
+  const list = table.get(event) ?? [];
+  const i = list.indexOf(handler);
+  if (add) table.set(event, [...list, handler]);
+  else if (i >= 0) table.set(event, list.filter((_, j) => j !== i));
+  return table.get("packetsend")?.length > 0 || table.get("packetreceive")?.length > 0;
+}
+
+// An application handler's exception is reported, never swallowed, and
+// stops neither the other handlers nor the client.
+export function emit(table, event, arg) {
+  for (const handler of table.get(event) ?? []) {
+    try {
+      if (arg === undefined) handler();
+      else handler(arg);
+    } catch (e) {
+      reportUncaught(e);
+    }
+  }
+}
+
+export function deliverMessage(topic, bytes, at, qos, retain, dup, packetId, properties, events, routed) {
   const payload = payloadOf(bytes, at);
   const packet = packetOf(qos, retain, dup, packetId, properties);
-  for (const list of [listeners, routed]) {
+  for (const list of [events.get("message"), routed]) {
     if (list === undefined) continue;
     for (const handler of list) {
       try {

@@ -108,11 +108,24 @@ extern "C" {
     #[wasm_bindgen(js_name = packetSummary)]
     pub(crate) fn packet_summary(kind: &str, packet_id: Option<u16>, topic: Option<&str>, qos: Option<u8>) -> JsValue;
 
+    /// A new table of a client's event handlers (a `Map` of event names to
+    /// lists of handlers).
+    #[wasm_bindgen(js_name = eventTable)]
+    pub(crate) fn event_table() -> JsValue;
+    /// Adds `handler` to `event`'s (`add`), or removes it; returns whether
+    /// a `packetsend` or `packetreceive` handler is left.
+    #[wasm_bindgen(js_name = listen)]
+    pub(crate) fn listen(table: &JsValue, event: &JsValue, handler: &JsValue, add: bool) -> bool;
+    /// Calls `event`'s handlers with `arg` (none where it is `undefined`),
+    /// reporting what each throws as uncaught.
+    #[wasm_bindgen(js_name = emit)]
+    pub(crate) fn emit_event(table: &JsValue, event: &str, arg: &JsValue);
+
     /// A received message, in one crossing: builds the `message`
     /// arguments (`topic`, a `Payload` of `bytes`, a view of the frame it
     /// came in where `at` is its offset in the frames being read, the packet
     /// `{ qos, retain, dup, packetId?, properties? }`) and calls each of
-    /// `listeners` (the `message` event's) and `routed` (the subscription
+    /// the `message` handlers of `events` and of `routed` (the subscription
     /// handlers the client named), reporting what they throw.
     #[wasm_bindgen(js_name = deliverMessage)]
     #[allow(clippy::too_many_arguments)]
@@ -125,7 +138,7 @@ extern "C" {
         dup: bool,
         packet_id: Option<u16>,
         properties: Option<Object>,
-        listeners: &Array,
+        events: &JsValue,
         routed: Option<Array>,
     );
 
