@@ -31,6 +31,28 @@ export function reportUncaught(error) {
   else setTimeout(() => { throw error; });
 }
 
+// A value as an application would recognise it in an error message.
+// Strings are quoted only when short and `shown`, numbers written only when
+// `shown`: a secret (a password, authentication data) is named by its type.
+export function describe(value, shown) {
+  switch (typeof value) {
+    case "string":
+      return shown && [...value].length <= 32 ? `the string "${value}"` : "a string";
+    case "number":
+      return shown ? `the number ${value}` : "a number";
+    case "boolean":
+    case "undefined":
+      return String(value);
+    case "function":
+      return "a function";
+    case "object":
+      if (value === null) return "null";
+      if (Array.isArray(value)) return "an array";
+      return value instanceof Uint8Array ? "a Uint8Array" : "an object";
+  }
+  return "a value of another type";
+}
+
 // A received payload. MQTT.js hands a Buffer, whose toString() is the UTF-8
 // text; a plain Uint8Array's is "50,49,46,53". This one reads as text too.
 const utf8 = new TextDecoder();

@@ -5,6 +5,7 @@
 //! with literal keys instead of a key string copied out of wasm memory for
 //! each field.
 
+use alloc::string::String;
 use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -17,6 +18,12 @@ extern "C" {
     /// Reports an exception as uncaught, as `reportError` does.
     #[wasm_bindgen(js_name = reportUncaught)]
     pub(crate) fn report_uncaught(error: &JsValue);
+
+    /// `value` as the application would recognise it in a message
+    /// ("the string \"30\"", "an array"); a value not `shown` (a secret)
+    /// only by its type.
+    #[wasm_bindgen(js_name = describe)]
+    pub(crate) fn describe(value: &JsValue, shown: bool) -> String;
 
     /// Whether a JS string is well-formed UTF-16 (no lone surrogate).
     #[wasm_bindgen(js_name = isWellFormed)]

@@ -7,7 +7,8 @@
 //! option type, where a derived deserializer per type (and the formatting
 //! machinery of serde's messages) cost about 20 KB gzipped of wasm, and
 //! serde's messages spoke Rust (`invalid type: string, expected u16`).
-//! Numbers in messages are formatted by JavaScript, so no `core::fmt`.
+//! Numbers in messages are formatted by JavaScript, and a wrong value is
+//! described there (`describe` of host.js), so no `core::fmt`.
 
 use alloc::{string::String, vec::Vec};
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
@@ -15,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::{invalid, invalid_topic};
-use super::host::is_well_formed;
+use super::host::{describe, is_well_formed};
 
 /// What a function where an options object belongs gets told.
 pub(crate) const CALLBACK: &str =
@@ -55,36 +56,6 @@ pub(crate) fn string_at(value: &JsValue, path: &str) -> Result<String, JsValue> 
         Some(Err(())) => Err(invalid(&[path, ": ", LONE_SURROGATE].concat())),
         None => Err(expected(path, "a string", value)),
     }
-}
-
-/// `value` as the application would recognise it in a message. Strings are
-/// quoted only when short and `shown`; secrets are never shown.
-pub(crate) fn describe(value: &JsValue, shown: bool) -> String {
-    if let Some(s) = value.as_string() {
-        return if shown && s.chars().count() <= 32 { ["the string \"", &s, "\""].concat() } else { "a string".into() };
-    }
-    if let Some(n) = value.as_f64() {
-        return if shown { ["the number ", &number(n)].concat() } else { "a number".into() };
-    }
-    if let Some(b) = value.as_bool() {
-        return if b { "true" } else { "false" }.into();
-    }
-    let what = if value.is_null() {
-        "null"
-    } else if value.is_undefined() {
-        "undefined"
-    } else if Array::is_array(value) {
-        "an array"
-    } else if value.is_function() {
-        "a function"
-    } else if value.is_instance_of::<Uint8Array>() {
-        "a Uint8Array"
-    } else if value.is_object() {
-        "an object"
-    } else {
-        "a value of another type"
-    };
-    what.into()
 }
 
 /// A number as JavaScript writes it.
