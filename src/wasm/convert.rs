@@ -9,6 +9,7 @@
 //! their wire form.
 
 use alloc::{vec, vec::Vec};
+use core::sync::atomic::{AtomicBool, Ordering};
 use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -154,9 +155,13 @@ pub(crate) fn reason_code(fields: Option<&Fields<'_>>) -> Result<ReasonCode, JsV
 // ----- outputs ----------------------------------------------------------------
 
 /// The codec's property table, row by row, for properties to be read with
-/// in JavaScript (`propertiesOf` in host.js). Set as each client is made;
-/// the rows are the same every time.
+/// in JavaScript (`propertiesOf` in host.js): once per module instance,
+/// when its first client is made.
 pub(crate) fn define_property_table() {
+    static DEFINED: AtomicBool = AtomicBool::new(false);
+    if DEFINED.swap(true, Ordering::Relaxed) {
+        return;
+    }
     for row in PROPERTIES {
         property_row(row.id, row.kind as u8, row.name);
     }

@@ -234,10 +234,6 @@ export function settleOperation(table, id, ok, value) {
   settle[ok ? 0 : 1](value);
 }
 
-// A received message, in one call from wasm: its `message` arguments are
-// built here and every listener (`listeners`, then the subscription
-// handlers `routed`) is called with them; what one throws is reported as
-// uncaught and the others still run.
 // A client's event handlers, by event, in the order added. A list is
 // replaced, never changed, by on() and off(), so an event being delivered
 // goes to the handlers it started with.
@@ -251,32 +247,30 @@ export function listen(table, event, handler, add) {
   return table.get("packetsend")?.length > 0 || table.get("packetreceive")?.length > 0;
 }
 
-// An application handler's exception is reported, never swallowed, and
-// stops neither the other handlers nor the client.
-export function emit(table, event, arg) {
-  for (const handler of table.get(event) ?? []) {
+// Calls each of `handlers` (none where undefined) with `args`. An
+// application handler's exception is reported, never swallowed, and stops
+// neither the other handlers nor the client.
+function callEach(handlers, args) {
+  for (const handler of handlers ?? []) {
     try {
-      if (arg === undefined) handler();
-      else handler(arg);
+      handler(...args);
     } catch (e) {
       reportUncaught(e);
     }
   }
 }
 
+export function emit(table, event, arg) {
+  callEach(table.get(event), arg === undefined ? [] : [arg]);
+}
+
+// A received message, in one call from wasm: its `message` arguments are
+// built here and the `message` handlers of `events`, then the subscription
+// handlers `routed`, are called with them.
 export function deliverMessage(topic, bytes, at, qos, retain, dup, packetId, properties, events, routed) {
-  const payload = payloadOf(bytes, at);
-  const packet = packetOf(qos, retain, dup, packetId, properties);
-  for (const list of [events.get("message"), routed]) {
-    if (list === undefined) continue;
-    for (const handler of list) {
-      try {
-        handler(topic, payload, packet);
-      } catch (e) {
-        reportUncaught(e);
-      }
-    }
-  }
+  const args = [topic, payloadOf(bytes, at), packetOf(qos, retain, dup, packetId, properties)];
+  callEach(events.get("message"), args);
+  callEach(routed, args);
 }
 
 // The codec's property table (src/codec/properties.rs), by identifier:
