@@ -547,12 +547,33 @@ impl Properties {
     /// Reads a property block (its length first) for a packet of `ctx`.
     pub(crate) fn decode(r: &mut Reader<'_>, ctx: Context) -> Result<Self, DecodeError> {
         let len = r.varint("property length")?;
-        let mut r = r.sub(len as usize, "properties")?;
+        let p = Self::read(r.sub(len as usize, "properties")?, ctx.allowed())?;
+        if ctx == Context::Subscribe && p.subscription_identifiers.len() > 1 {
+            return Err(DecodeError::DuplicateProperty);
+        }
+        p.check_values(ctx).map_err(|e| match e {
+            ValueError::TopicAliasZero => DecodeError::InvalidTopicAlias,
+            ValueError::OutOfRange => DecodeError::InvalidPropertyValue,
+        })?;
+        Ok(p)
+    }
+
+    /// Reads the values of a block in the form [`Self::write_values`]
+    /// writes (no length), whatever the packet. The bindings take the
+    /// application's properties in this form (host.js writes them after
+    /// checking each value's type and range); which ones a packet may
+    /// carry, and the range rules, are checked when it is encoded.
+    pub fn read_values(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::read(Reader::new(bytes), u64::MAX)
+    }
+
+    /// Reads identifiers and values to the end of `r`, each identifier one
+    /// of the bits of `allowed`, none twice unless it repeats.
+    fn read(mut r: Reader<'_>, allowed: u64) -> Result<Self, DecodeError> {
         if r.is_empty() {
             return Ok(Properties::NONE);
         }
         let mut p = PropertyValues::default();
-        let allowed = ctx.allowed();
         while !r.is_empty() {
             let id = r.varint("property identifier")?;
             let row = property(id).ok_or(DecodeError::UnknownProperty)?;
@@ -561,13 +582,6 @@ impl Properties {
             }
             p.put(row.id, read(&mut r, row.kind)?).map_err(|_| DecodeError::DuplicateProperty)?;
         }
-        if ctx == Context::Subscribe && p.subscription_identifiers.len() > 1 {
-            return Err(DecodeError::DuplicateProperty);
-        }
-        p.check_values(ctx).map_err(|e| match e {
-            ValueError::TopicAliasZero => DecodeError::InvalidTopicAlias,
-            ValueError::OutOfRange => DecodeError::InvalidPropertyValue,
-        })?;
         Ok(Properties::from(p))
     }
 
@@ -627,6 +641,24 @@ mod tests {
         assert_eq!(union, all);
         assert_eq!(PROPERTIES.len(), 27);
         assert!(PROPERTIES.windows(2).all(|w| w[0].id < w[1].id), "in identifier order");
+    }
+
+    #[test]
+    fn read_values_takes_what_write_values_writes() {
+        let mut p = PropertyValues::default();
+        p.content_type = Some("text/plain".into());
+        p.subscription_identifiers = alloc::vec![1, 300];
+        p.user_properties.push(("a".into(), "1".into()));
+        p.user_properties.push(("a".into(), "2".into()));
+        let p = Properties::from(p);
+        let mut wire = Vec::new();
+        p.write_values(&mut wire).unwrap();
+        assert_eq!(Properties::read_values(&wire).unwrap(), p);
+        assert_eq!(Properties::read_values(&[]).unwrap(), Properties::NONE);
+        // A value cut short, an unknown identifier, a single-valued one twice.
+        assert!(Properties::read_values(&wire[..wire.len() - 1]).is_err());
+        assert_eq!(Properties::read_values(&[0x7F, 0]), Err(DecodeError::UnknownProperty));
+        assert_eq!(Properties::read_values(&[0x01, 1, 0x01, 0]), Err(DecodeError::DuplicateProperty));
     }
 
     #[test]

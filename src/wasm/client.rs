@@ -3,17 +3,19 @@
 //! promise its completion settles; the driver (`driver.rs`) does the rest.
 
 use alloc::rc::Rc;
-use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::convert;
+use super::convert::{self, Values};
 use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
-use super::error::{error, invalid, invalid_topic};
-use super::host::{listen, new_operation, plain_publish_options, written};
+use super::error::{error, invalid};
+use super::host::{
+    listen, new_operation, plain_publish_options, read_publish_options, read_reason_and_properties, read_subscribe,
+    read_unsubscribe, written,
+};
 use super::options::{self, ClientOptions};
-use super::read::{self, expected, Fields};
 use super::timer::now;
 use crate::codec::{Auth, Disconnect, Publish, QoS, Subscription};
 use crate::session::{Accepted, Client, Instant, OpId, SessionError};
@@ -171,7 +173,7 @@ impl MqttClient {
     /// Validates `options`; never touches the network.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<MqttClient, JsValue> {
-        let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(options)?;
+        let ClientOptions { config, settings, credentials_provider, redirect } = options::parse(&options)?;
         convert::define_property_table();
         let inner = Rc::new(Inner::new(Driver::new(Client::new(config, settings)), credentials_provider, redirect));
         // A durable store is read at once.
@@ -203,13 +205,12 @@ impl MqttClient {
             if let Some((retain, qos)) = plain_options(plain) {
                 return Ok((Publish { retain, ..Publish::new(topic, payload) }, qos));
             }
-            let opts = Fields::optional(opts.as_ref(), "publish options", &["qos", "retain", "properties"])?;
-            let publish = Publish {
-                retain: opts.as_ref().map_or(Ok(None), |o| o.bool("retain"))?.unwrap_or(false),
-                properties: convert::properties_field(opts.as_ref())?,
-                ..Publish::new(topic, payload)
-            };
-            Ok::<_, JsValue>((publish, convert::qos(opts.as_ref(), "qos")?))
+            let mut o = Values::new(read_publish_options(opts.as_ref().unwrap_or(&JsValue::UNDEFINED))?);
+            let qos = o.qos();
+            Ok::<_, JsValue>((
+                Publish { retain: o.flag(), properties: o.properties()?, ..Publish::new(topic, payload) },
+                qos,
+            ))
         })();
         match request {
             Ok((publish, qos)) => self.send_publish(publish, qos),
@@ -240,48 +241,29 @@ impl MqttClient {
     /// messages that match these filters (the `message` event still fires
     /// for every message), until they are unsubscribed or refused.
     pub fn subscribe(&self, filter: JsValue, opts: Option<JsValue>, handler: Option<Function>) -> Promise {
-        let request = (|| {
-            let defaults = Fields::optional(opts.as_ref(), "subscribe options", convert::SUBSCRIBE_OPTIONS)?;
-            let items = if Array::is_array(&filter) { Array::from(&filter).to_vec() } else { vec![filter] };
-            let mut subscriptions = Vec::with_capacity(items.len());
-            for item in items {
-                let subscription = if item.is_string() {
-                    let filter = read::topic_at(&item, "filter")?;
-                    Subscription { options: convert::subscription_options(None, defaults.as_ref())?, filter }
-                } else if item.is_object() {
-                    let f = Fields::new(&item, "subscription", convert::FILTER_OPTIONS)?;
-                    let filter = read::topic_at(&f.get("topic").unwrap_or(JsValue::UNDEFINED), "subscription.topic")?;
-                    Subscription { options: convert::subscription_options(Some(&f), defaults.as_ref())?, filter }
-                } else {
-                    return Err(invalid_topic("a filter must be a string or { topic, ... }"));
-                };
-                subscriptions.push(subscription);
-            }
-            Ok::<_, JsValue>((subscriptions, convert::properties_field(defaults.as_ref())?))
-        })();
-        let (subscriptions, properties) = match request {
+        let request = read_subscribe(&filter, opts.as_ref().unwrap_or(&JsValue::UNDEFINED)).and_then(|values| {
+            let mut v = Values::new(values);
+            Ok((v.strings(), v.bytes().unwrap_or_default(), v.properties()?))
+        });
+        let (filters, options, properties) = match request {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        let filters: Vec<String> = subscriptions.iter().map(|s| s.filter.clone()).collect();
+        let subscriptions = filters
+            .iter()
+            .zip(options)
+            .map(|(filter, byte)| Subscription { filter: filter.clone(), options: convert::subscription_options(byte) })
+            .collect();
         let handler = handler.map(|h| self.inner.with(|d| d.handler_id(&h)));
         self.operation(filters, |c, now| c.subscribe_with(now, subscriptions, properties, handler))
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
     pub fn unsubscribe(&self, filter: JsValue, opts: Option<JsValue>) -> Promise {
-        let request = (|| {
-            let opts = Fields::optional(opts.as_ref(), "unsubscribe options", &["properties"])?;
-            let filters = if filter.is_string() {
-                vec![read::topic_at(&filter, "filter")?]
-            } else {
-                read::values(&filter, "filter")?
-                    .iter()
-                    .map(|f| read::topic_at(f, "filter"))
-                    .collect::<Result<_, _>>()?
-            };
-            Ok::<_, JsValue>((filters, convert::properties_field(opts.as_ref())?))
-        })();
+        let request = read_unsubscribe(&filter, opts.as_ref().unwrap_or(&JsValue::UNDEFINED)).and_then(|values| {
+            let mut v = Values::new(values);
+            Ok((v.strings(), v.properties()?))
+        });
         let (filters, properties) = match request {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
@@ -292,13 +274,12 @@ impl MqttClient {
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
     /// follows, pending operations reject with `Closed`, `end` fires.
     pub fn disconnect(&self, opts: Option<JsValue>) -> Promise {
-        let d = (|| {
-            let opts = Fields::optional(opts.as_ref(), "disconnect options", &["reasonCode", "properties"])?;
-            Ok::<_, JsValue>(Disconnect {
-                reason_code: convert::reason_code(opts.as_ref())?,
-                properties: convert::properties_field(opts.as_ref())?,
-            })
-        })();
+        const PATH: &str = "disconnect options";
+        let d =
+            read_reason_and_properties(opts.as_ref().unwrap_or(&JsValue::UNDEFINED), PATH, false).and_then(|values| {
+                let mut v = Values::new(values);
+                Ok(Disconnect { reason_code: v.reason_code(PATH)?, properties: v.properties()? })
+            });
         let d = match d {
             Ok(d) => d,
             Err(e) => return Promise::reject(&e),
@@ -308,13 +289,11 @@ impl MqttClient {
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
     pub fn auth(&self, opts: JsValue) -> Promise {
-        let auth = (|| {
-            let o = Fields::new(&opts, "auth options", &["reasonCode", "properties"])?;
-            if o.get("reasonCode").is_none() {
-                return Err(expected("auth options.reasonCode", "a reason code", &JsValue::UNDEFINED));
-            }
-            Ok(Auth { reason_code: convert::reason_code(Some(&o))?, properties: convert::properties_field(Some(&o))? })
-        })();
+        const PATH: &str = "auth options";
+        let auth = read_reason_and_properties(&opts, PATH, true).and_then(|values| {
+            let mut v = Values::new(values);
+            Ok(Auth { reason_code: v.reason_code(PATH)?, properties: v.properties()? })
+        });
         let result = match auth {
             Ok(auth) => self.inner.with(|d| d.client.auth(now(), auth)).map_err(error),
             Err(e) => Err(e),

@@ -1,129 +1,110 @@
 //! JavaScript values to session types and back.
 //!
-//! Inputs are read field by field (`read.rs`) inside fallible methods
-//! (never at the ABI boundary, which can only throw a string and leaks what
-//! was already converted), and an error names the offending field. MQTT 5
-//! properties go through the codec's property table both ways: their names,
-//! kinds and the packets they may appear on are written once, there.
-//! Outputs are built in JavaScript (host.js) from values, properties from
-//! their wire form.
+//! Inputs are read and checked in JavaScript (host.js's readers, which
+//! name the offending field in their errors) and arrive as [`Values`], in
+//! a fixed order, inside fallible methods (never at the ABI boundary,
+//! which can only throw a string and leaks what was already converted).
+//! MQTT 5 properties cross in their wire form both ways, read and written
+//! with the codec's property table: their names, kinds and the packets they
+//! may appear on are written once, there. Outputs are built in JavaScript
+//! (host.js) from values, properties from their wire form.
 
-use alloc::{vec, vec::Vec};
+use alloc::{string::String, vec::Vec};
 use core::sync::atomic::{AtomicBool, Ordering};
+use core::time::Duration;
 use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::invalid;
-use super::host::{conn_ack, properties_of, property_row};
-use super::read::{expected, expected_hidden, string_at, text, uint, Fields, LONE_SURROGATE};
-use crate::codec::{
-    ConnAck, Kind, Properties, PropertyValues, QoS, ReasonCode, RetainHandling, SubscriptionOptions, Value, MAX_VARINT,
-    PROPERTIES,
-};
+use super::host::{check_topic, conn_ack, expected, properties_of, property_row};
+use crate::codec::{ConnAck, Properties, QoS, ReasonCode, RetainHandling, SubscriptionOptions, PROPERTIES};
 
-/// A properties object (`{ contentType, userProperties, ... }`) at `path`.
-/// The codec refuses, when the packet is built, any that this packet may
-/// not carry.
-pub(crate) fn properties_in(value: &JsValue, path: &str) -> Result<Properties, JsValue> {
-    // A properties object holds the properties a client may send.
-    let known = |key: &str| PROPERTIES.iter().any(|p| p.sent_by_clients() && p.name == key);
-    let fields = Fields::checked(value, path, &known)?;
-    let mut values = PropertyValues::default();
-    for row in PROPERTIES.iter().filter(|p| p.sent_by_clients()) {
-        let Some(v) = fields.get(row.name) else { continue };
-        let path = fields.path(row.name);
-        let value = match row.kind {
-            Kind::Flag => Value::Flag(v.as_bool().ok_or_else(|| expected(&path, "true or false", &v))?),
-            Kind::U16 => Value::U16(uint(&v, &path, 0, u32::from(u16::MAX), "")? as u16),
-            Kind::U32 => Value::U32(uint(&v, &path, 0, u32::MAX, "")?),
-            Kind::Varint => Value::U32(uint(&v, &path, 1, MAX_VARINT, "")?),
-            Kind::Str => Value::Str(string_at(&v, &path)?),
-            Kind::Bin => Value::Bin(
-                // Binary data may be a secret (authentication data): never shown.
-                v.dyn_ref::<Uint8Array>()
-                    .map(Uint8Array::to_vec)
-                    .ok_or_else(|| expected_hidden(&path, "a Uint8Array", &v))?,
-            ),
-            Kind::Pair => {
-                user_properties(&v, &path, &mut values)?;
-                continue;
-            }
-            // Maximum QoS is the server's to send.
-            Kind::QoS => continue,
-        };
-        // One value per single-valued property: it cannot be set twice here.
-        let _ = values.put(row.id, value);
-    }
-    Ok(if values.is_empty() { Properties::NONE } else { Properties::from(values) })
+/// What a reader of host.js returns: the values of the arguments it
+/// checked, taken in the order it wrote them. A value of another type
+/// than asked for (which the reader does not write) reads as empty.
+pub(crate) struct Values {
+    array: Array,
+    next: u32,
 }
 
-/// `userProperties`: `{ name: value | [values] }`, kept in order, repeated
-/// names expanded into repeated pairs.
-fn user_properties(v: &JsValue, path: &str, values: &mut PropertyValues) -> Result<(), JsValue> {
-    const WHAT: &str = "an object of string or string[] values";
-    if !v.is_object() || Array::is_array(v) {
-        return Err(expected(path, WHAT, v));
+impl Values {
+    pub(crate) fn new(array: Array) -> Self {
+        Self { array, next: 0 }
     }
-    let object: &Object = v.unchecked_ref();
-    for entry in Object::entries(object).iter() {
-        let entry: Array = entry.unchecked_into();
-        let name = string_at(&entry.get(0), path)?;
-        let value = entry.get(1);
-        let list = if Array::is_array(&value) { Array::from(&value).to_vec() } else { vec![value] };
-        let path = [path, ".", &name].concat();
-        for item in list {
-            let item = match text(&item) {
-                Some(Ok(s)) => s,
-                Some(Err(())) => return Err(invalid(&[&path, ": ", LONE_SURROGATE].concat())),
-                None => return Err(expected(&path, WHAT, &item)),
-            };
-            values.user_properties.push((name.clone(), item));
-        }
-    }
-    Ok(())
-}
 
-/// The optional `properties` field of an options object.
-pub(crate) fn properties_field(fields: Option<&Fields<'_>>) -> Result<Properties, JsValue> {
-    match fields.and_then(|f| f.get("properties").map(|v| (f.path("properties"), v))) {
-        Some((path, v)) => properties_in(&v, &path),
-        None => Ok(Properties::NONE),
+    pub(crate) fn value(&mut self) -> JsValue {
+        self.next += 1;
+        self.array.get(self.next - 1)
+    }
+
+    pub(crate) fn number(&mut self) -> f64 {
+        self.value().as_f64().unwrap_or_default()
+    }
+
+    pub(crate) fn millis(&mut self) -> Duration {
+        Duration::from_millis(self.number() as u64)
+    }
+
+    pub(crate) fn flag(&mut self) -> bool {
+        self.value().is_truthy()
+    }
+
+    pub(crate) fn string(&mut self) -> Option<String> {
+        self.value().as_string()
+    }
+
+    /// An array of strings.
+    pub(crate) fn strings(&mut self) -> Vec<String> {
+        let list: Array = self.value().unchecked_into();
+        list.iter().map(|s| s.as_string().unwrap_or_default()).collect()
+    }
+
+    pub(crate) fn bytes(&mut self) -> Option<Vec<u8>> {
+        self.value().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
+    }
+
+    /// Properties in wire form. host.js wrote them from checked values, so
+    /// the codec refuses none; which ones the packet may carry is checked
+    /// when it is encoded.
+    pub(crate) fn properties(&mut self) -> Result<Properties, JsValue> {
+        Properties::read_values(&self.bytes().unwrap_or_default())
+            .map_err(|_| invalid("properties: not MQTT 5.0 properties"))
+    }
+
+    pub(crate) fn qos(&mut self) -> QoS {
+        QoS::from_u8(self.number() as u8).unwrap_or(QoS::AtMostOnce)
+    }
+
+    /// A reason code, which `path` names if it is not one of MQTT 5.0's.
+    pub(crate) fn reason_code(&mut self, path: &str) -> Result<ReasonCode, JsValue> {
+        ReasonCode::from_u8(self.number() as u8)
+            .ok_or_else(|| invalid(&[path, ".reasonCode: not an MQTT 5.0 reason code"].concat()))
     }
 }
 
-/// A QoS field: 0, 1 or 2 (0 when absent).
-pub(crate) fn qos(fields: Option<&Fields<'_>>, key: &str) -> Result<QoS, JsValue> {
-    let Some((f, v)) = fields.and_then(|f| f.get(key).map(|v| (f, v))) else { return Ok(QoS::AtMostOnce) };
-    v.as_f64()
-        .filter(|n| (0.0..=2.0).contains(n) && *n == f64::from(*n as u8))
-        .and_then(|n| QoS::from_u8(n as u8).ok())
-        .ok_or_else(|| expected(&f.path(key), "0, 1 or 2", &v))
+/// A topic name or filter at `path`: a well-formed string, or an
+/// `InvalidTopic` error. A U+FFFD in the string is either the
+/// application's own or `as_string`'s rewrite of a lone surrogate (which
+/// would silently send another topic): only then is JavaScript asked which.
+pub(crate) fn topic(value: &JsValue, path: &str) -> Result<String, JsValue> {
+    match value.as_string() {
+        // Bytes, not `contains(char)`: a char pattern brings a substring searcher.
+        Some(s) if !s.as_bytes().windows(3).any(|w| w == "\u{FFFD}".as_bytes()) => Ok(s),
+        // Throws for anything but a well-formed string.
+        s => check_topic(value, path).map(|()| s.unwrap_or_default()),
+    }
 }
 
-/// The keys of `subscribe`'s options, and of one filter given as an object.
-pub(crate) const SUBSCRIBE_OPTIONS: &[&str] = &["qos", "noLocal", "retainAsPublished", "retainHandling", "properties"];
-pub(crate) const FILTER_OPTIONS: &[&str] = &["topic", "qos", "noLocal", "retainAsPublished", "retainHandling"];
-
-/// The subscription options of `filter` (one filter given as an object),
-/// falling back to `defaults` (`subscribe`'s options) field by field.
-pub(crate) fn subscription_options(
-    filter: Option<&Fields<'_>>,
-    defaults: Option<&Fields<'_>>,
-) -> Result<SubscriptionOptions, JsValue> {
-    // The filter's own field if it has one, else the default.
-    let pick = |key: &str| if filter.is_some_and(|f| f.get(key).is_some()) { filter } else { defaults };
-    let flag = |key: &str| pick(key).map_or(Ok(None), |f| f.bool(key)).map(Option::unwrap_or_default);
-    let retain_handling = match pick("retainHandling").map_or(Ok(None), |f| f.uint("retainHandling", 0, 2, ""))? {
-        Some(n) => RetainHandling::from_u8(n as u8).unwrap_or_default(),
-        None => RetainHandling::default(),
-    };
-    Ok(SubscriptionOptions {
-        qos: qos(pick("qos"), "qos")?,
-        no_local: flag("noLocal")?,
-        retain_as_published: flag("retainAsPublished")?,
-        retain_handling,
-    })
+/// The options of one filter from its Subscription Options byte (section
+/// 3.8.3.1), as host.js's `readSubscribe` writes it.
+pub(crate) fn subscription_options(byte: u8) -> SubscriptionOptions {
+    SubscriptionOptions {
+        qos: QoS::from_u8(byte & 3).unwrap_or(QoS::AtMostOnce),
+        no_local: byte & 4 != 0,
+        retain_as_published: byte & 8 != 0,
+        retain_handling: RetainHandling::from_u8(byte >> 4 & 3).unwrap_or_default(),
+    }
 }
 
 /// A payload: a string (sent as UTF-8), a `Uint8Array` or an `ArrayBuffer`.
@@ -139,17 +120,8 @@ pub(crate) fn payload(value: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
         // `undefined` and `null` too: an empty payload (which, retained,
         // deletes the retained message) is asked for with "" or an empty
         // Uint8Array, never by leaving the payload out.
-        Err(expected(what, "a string, Uint8Array or ArrayBuffer", value))
+        Err(expected(what, "a string, Uint8Array or ArrayBuffer", value, true))
     }
-}
-
-/// A `reasonCode` field (0, Success, when absent).
-pub(crate) fn reason_code(fields: Option<&Fields<'_>>) -> Result<ReasonCode, JsValue> {
-    let code = fields.map_or(Ok(None), |f| f.uint("reasonCode", 0, 255, ""))?.unwrap_or(0);
-    ReasonCode::from_u8(code as u8).ok_or_else(|| {
-        let path = fields.map(|f| f.path("reasonCode")).unwrap_or_default();
-        invalid(&[&path, ": not an MQTT 5.0 reason code"].concat())
-    })
 }
 
 // ----- outputs ----------------------------------------------------------------
@@ -163,7 +135,7 @@ pub(crate) fn define_property_table() {
         return;
     }
     for row in PROPERTIES {
-        property_row(row.id, row.kind as u8, row.name);
+        property_row(row.id, row.kind as u8, row.name, row.sent_by_clients());
     }
 }
 

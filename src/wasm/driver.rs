@@ -36,7 +36,6 @@ use super::host::{
     reason_and_properties, reconnect_info, report_uncaught, settle_operation, settle_published, sub_ack, unsub_ack,
 };
 use super::options;
-use super::read;
 use super::store;
 use super::timer::{now, Timeout};
 use super::transport::{SocketEvent, Transport};
@@ -187,7 +186,7 @@ impl Driver {
         match &self.last_published {
             Some((value, name)) if *value == topic => Ok(name.clone()),
             _ => {
-                let name = ByteString::from(read::topic_at(&topic, "topic")?);
+                let name = ByteString::from(convert::topic(&topic, "topic")?);
                 self.last_published = Some((topic, name.clone()));
                 Ok(name)
             }
@@ -315,7 +314,7 @@ fn execute(inner: &Rc<Inner>, action: Action) {
             let weak = Rc::downgrade(inner);
             on_settled(&promise, move |value| {
                 // The provider's own error may hold secrets: it is not passed on.
-                let credentials = value.and_then(|v| options::credentials(v).map_err(drop));
+                let credentials = value.and_then(|v| options::credentials(&v).map_err(drop));
                 if let Some(inner) = weak.upgrade() {
                     feed(&inner, |c, now| c.handle_credentials(now, socket, credentials));
                 }

@@ -4,7 +4,6 @@ use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 use super::host::make_error;
-use super::read::number;
 use crate::session::SessionError;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -59,7 +58,7 @@ pub(crate) fn invalid(message: &str) -> JsValue {
     make_error("InvalidArgument", message, None, None)
 }
 
-/// An `InvalidTopic` error for a topic or filter of the wrong type.
-pub(crate) fn invalid_topic(message: &str) -> JsValue {
-    make_error("InvalidTopic", message, None, None)
+/// A number as JavaScript writes it.
+fn number(n: f64) -> String {
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
 }

@@ -277,9 +277,12 @@ export function deliverMessage(topic, bytes, at, qos, retain, dup, packetId, pro
 // each property's JavaScript name and kind, as the Rust side defines them.
 const propertyNames = [];
 const propertyKinds = [];
-export function propertyRow(id, kind, name) {
+// The identifiers of those a client may send, in table order.
+const clientProperties = [];
+export function propertyRow(id, kind, name, sentByClients) {
   propertyNames[id] = name;
   propertyKinds[id] = kind;
+  if (sentByClients) clientProperties.push(id);
 }
 
 // MQTT strings keep a leading U+FEFF [MQTT-1.5.4-3]: a default
@@ -494,4 +497,306 @@ export async function saveState(key, bytes) {
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
   });
+}
+
+// ----- The application's arguments ------------------------------------------
+//
+// Read here, field by field, and handed to wasm as the values each method
+// takes, in a fixed order (an array, read by convert.rs's `Values`). What
+// is wrong throws an MqttError in JavaScript words that names the field's
+// path and what was expected (`options.keepalive: expected a whole number
+// of seconds from 0 to 65535, got the string "30"`). In JavaScript because
+// reading an object key by key from wasm crossed the boundary and copied
+// the key for each field, and the messages are JavaScript strings anyway:
+// the same readers were a fifth of the .wasm. What needs the protocol's
+// rules (topic names, reason codes, which properties a packet may carry)
+// is still checked by the codec.
+
+const LONE_SURROGATE = "not well-formed UTF-16 (a lone surrogate), which MQTT's UTF-8 cannot carry";
+const CALLBACK =
+  "expected an options object, got a function: mqtt-wasm takes no callbacks, its methods return promises (await them, or use .then)";
+const MAX_U32 = 4294967295;
+const toUtf8 = new TextEncoder();
+
+const invalid = (message, code = "InvalidArgument") => new MqttError(code, message);
+
+// `path: expected ..., got ...`; a value not `shown` (a secret) is named by its type only.
+export const expected = (path, what, got, shown = true) => invalid(`${path}: expected ${what}, got ${describe(got, shown)}`);
+
+// A well-formed string at `path`, or an error of `code`: a lone surrogate
+// would become U+FFFD in UTF-8 and so, silently, another topic or name.
+function text(value, path, code) {
+  if (typeof value !== "string") throw invalid(`${path}: expected a string, got ${describe(value, true)}`, code);
+  if (!isWellFormed(value)) throw invalid(`${path}: ${LONE_SURROGATE}`, code);
+  return value;
+}
+
+// A topic name or filter the bindings could not take as it is (not a
+// string, or one with U+FFFD that may stand for a lone surrogate): throws
+// its InvalidTopic error, or returns for a well-formed string.
+export function checkTopic(value, path) {
+  text(value, path, "InvalidTopic");
+}
+
+function uint(value, path, min, max, unit) {
+  if (typeof value === "number" && value >= min && value <= max && Number.isInteger(value)) return value;
+  throw expected(path, `a whole number${unit ? ` of ${unit}` : ""} from ${min} to ${max}`, value);
+}
+
+// An options object at `path`, read field by field (`undefined` and `null`
+// count as absent). Keys not in `known` are refused, so a misspelt option
+// (`keepAlive`) is an error rather than silently ignored.
+function fields(value, path, known) {
+  // MQTT.js takes callbacks (`subscribe(topic, (err, granted) => ...)`).
+  if (typeof value === "function") throw invalid(`${path}: ${CALLBACK}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw expected(path, "an object", value);
+  }
+  for (const key of Object.keys(value)) if (!known.includes(key)) throw invalid(`${path}.${key}: unknown field`);
+  const at = (key) => `${path}.${key}`;
+  const get = (key) => value[key] ?? undefined;
+  const bool = (key, fallback = false) => {
+    const v = get(key);
+    if (v !== undefined && typeof v !== "boolean") throw expected(at(key), "true or false", v);
+    return v ?? fallback;
+  };
+  return {
+    at,
+    get,
+    bool,
+    uint: (key, min, max, unit, fallback) => (get(key) === undefined ? fallback : uint(get(key), at(key), min, max, unit)),
+    string: (key) => (get(key) === undefined ? undefined : text(get(key), at(key))),
+    func: (key) => {
+      const v = get(key);
+      if (v !== undefined && typeof v !== "function") throw expected(at(key), "a function", v);
+      return v;
+    },
+    qos: (key) => {
+      const v = get(key);
+      if (v !== undefined && v !== 0 && v !== 1 && v !== 2) throw expected(at(key), "0, 1 or 2", v);
+      return v ?? 0;
+    },
+    // The `properties` field, in wire form.
+    properties: () => propertiesWire(get("properties"), at("properties")),
+  };
+}
+
+// `fields` of a value that may be absent (`undefined`, `null`): then of `{}`.
+const optional = (value, path, known) => fields(value ?? {}, path, known);
+
+// Properties given by the application (`{ contentType, userProperties, ... }`)
+// in the wire form `propertiesOf` reads (identifier, value, ...), for the
+// codec to take (`Properties::read_values`) and check against the packet
+// they go on. Empty where there are none.
+function propertiesWire(value, path) {
+  const out = [];
+  if (value === undefined) return new Uint8Array(out);
+  const f = fields(value, path, clientProperties.map((id) => propertyNames[id]));
+  const number = (n, bytes) => {
+    for (let i = bytes - 1; i >= 0; i--) out.push(Math.floor(n / 256 ** i) % 256);
+  };
+  const string = (s, at) => {
+    if (s.includes("\0")) throw invalid(`${at}: contains U+0000, which MQTT strings may not [MQTT-1.5.4-2]`);
+    bytes(toUtf8.encode(s), at);
+  };
+  const bytes = (b, at) => {
+    if (b.length > 65535) throw invalid(`${at}: longer than 65535 bytes`);
+    number(b.length, 2);
+    for (const byte of b) out.push(byte);
+  };
+  for (const id of clientProperties) {
+    const name = propertyNames[id];
+    const v = f.get(name);
+    if (v === undefined) continue;
+    const at = f.at(name);
+    switch (propertyKinds[id]) {
+      case 0:
+        out.push(id, f.bool(name) ? 1 : 0);
+        break;
+      case 2:
+        out.push(id);
+        number(uint(v, at, 0, 65535, ""), 2);
+        break;
+      case 3:
+        out.push(id);
+        number(uint(v, at, 0, MAX_U32, ""), 4);
+        break;
+      case 4:
+        out.push(id);
+        for (let n = uint(v, at, 1, 268435455, ""); ; ) {
+          const low = n % 128;
+          n = Math.floor(n / 128);
+          out.push(n > 0 ? low | 128 : low);
+          if (n === 0) break;
+        }
+        break;
+      case 5:
+        out.push(id);
+        string(text(v, at), at);
+        break;
+      case 6:
+        // Binary data may be a secret (authentication data): never shown.
+        if (!(v instanceof Uint8Array)) throw expected(at, "a Uint8Array", v, false);
+        out.push(id);
+        bytes(v, at);
+        break;
+      case 7: {
+        // `{ name: value | [values] }`, in order; a repeated name is repeated pairs.
+        const what = "an object of string or string[] values";
+        if (typeof v !== "object" || v === null || Array.isArray(v)) throw expected(at, what, v);
+        for (const [key, values] of Object.entries(v)) {
+          text(key, at);
+          const itemAt = `${at}.${key}`;
+          for (const item of Array.isArray(values) ? values : [values]) {
+            if (typeof item !== "string") throw expected(itemAt, what, item);
+            out.push(id);
+            string(key, at);
+            string(text(item, itemAt), itemAt);
+          }
+        }
+      }
+    }
+  }
+  return new Uint8Array(out);
+}
+
+const wsUrl = (value, path) => {
+  if (typeof value === "string" && (value.startsWith("ws://") || value.startsWith("wss://"))) return value;
+  throw expected(path, "a ws:// or wss:// URL", value);
+};
+
+// A password: a string (sent as UTF-8) or a Uint8Array; never shown.
+function password(f) {
+  const v = f.get("password");
+  if (v === undefined) return undefined;
+  if (typeof v === "string") return toUtf8.encode(text(v, f.at("password")));
+  if (v instanceof Uint8Array) return v;
+  throw expected(f.at("password"), "a string or a Uint8Array", v, false);
+}
+
+const OPTIONS = [
+  "url", "servers", "clientId", "protocolVersion", "keepalive", "clean", "sessionExpiryInterval", "username",
+  "password", "will", "properties", "connectTimeout", "reconnectPeriod", "maxReconnectPeriod",
+  "maxReconnectAttempts", "credentialsProvider", "resubscribe", "queueWhileOffline", "maxQueuedMessages",
+  "maxIncomingPacketSize", "maxUnreleasedMessages", "autoTopicAlias", "store", "redirect",
+];
+
+// `new MqttClient(options)`: options.rs takes the values in this order.
+export function readOptions(options) {
+  // A function is refused by `fields`, with the word on callbacks.
+  if (typeof options !== "function" && (typeof options !== "object" || options === null)) {
+    throw expected("options", "an object with at least a url", options);
+  }
+  const o = fields(options, "options", OPTIONS);
+  const urls = [wsUrl(o.get("url"), "options.url")];
+  const servers = o.get("servers");
+  if (servers !== undefined && !Array.isArray(servers)) throw expected("options.servers", "an array", servers);
+  for (let i = 0; i < (servers?.length ?? 0); i++) urls.push(wsUrl(servers[i], `options.servers[${i}]`));
+  const protocol = o.uint("protocolVersion", 3, 5, "", 4);
+  const v5 = protocol === 5;
+  const clean = o.bool("clean", true);
+  const clientId =
+    o.string("clientId") ?? `mqttwasm_${Math.floor(Math.random() * MAX_U32).toString(16).padStart(8, "0")}`;
+  // MQTT 5.0 lets the server assign an identifier with any Clean Start
+  // (the session then resumes under the assigned one, which the client
+  // keeps); 3.1.1 refuses it without a clean session [MQTT-3.1.3-7].
+  if (clientId === "" && !clean && !v5) {
+    throw invalid("options.clientId: an empty client id needs clean: true on MQTT 3.x (MQTT 5.0 lets the server assign one)");
+  }
+  if (protocol === 3 && toUtf8.encode(clientId).length > 23) throw invalid("options.clientId: MQTT 3.1 allows at most 23 bytes");
+  const properties = o.properties();
+  const sessionExpiry = o.uint("sessionExpiryInterval", 0, MAX_U32, "seconds");
+  if (!v5 && (properties.length > 0 || sessionExpiry !== undefined)) {
+    throw invalid("options.properties / sessionExpiryInterval: need protocolVersion 5");
+  }
+  let will = o.get("will");
+  if (will !== undefined) {
+    const w = fields(will, "options.will", ["topic", "payload", "qos", "retain", "properties"]);
+    const topic = w.get("topic");
+    if (topic === undefined) throw expected("options.will.topic", "a topic name", topic);
+    text(topic, "options.will.topic");
+    const willProperties = w.properties();
+    if (!v5 && willProperties.length > 0) throw invalid("options.will.properties: need protocolVersion 5");
+    will = [topic, w.get("payload"), w.qos("qos"), w.bool("retain"), willProperties];
+  }
+  const username = o.string("username");
+  const pass = password(o);
+  if (!v5 && pass !== undefined && username === undefined) {
+    throw invalid("options.password: MQTT 3.x needs a username with a password");
+  }
+  const ms = (key, fallback) => o.uint(key, 0, MAX_U32, "milliseconds", fallback);
+  const values = [
+    urls, protocol, clientId, o.uint("keepalive", 0, 65535, "seconds", 60), clean, username, pass, will,
+    properties, sessionExpiry, ms("connectTimeout", 30000), o.bool("resubscribe", true),
+    o.bool("queueWhileOffline", true), o.uint("maxQueuedMessages", 0, MAX_U32, "", 1000),
+    o.uint("maxIncomingPacketSize", 0, MAX_U32, "bytes", 1048576), o.uint("maxUnreleasedMessages", 1, 65535, "", 1000),
+    o.bool("autoTopicAlias"),
+  ];
+  const store = o.string("store") ?? "memory";
+  if (store !== "memory" && store !== "indexeddb") throw invalid('options.store: expected "memory" or "indexeddb"');
+  if (store === "indexeddb" && clientId === "") throw invalid("options.store: a durable session needs a fixed clientId");
+  values.push(
+    store === "indexeddb", ms("reconnectPeriod", 1000), ms("maxReconnectPeriod", 30000),
+    o.uint("maxReconnectAttempts", 0, MAX_U32, "", 0), o.func("credentialsProvider"), o.func("redirect"),
+    // The back-off's jitter: every bit of a random double.
+    Math.random() * 2 ** 53,
+  );
+  return values;
+}
+
+// What a credentialsProvider resolved with: [url, username, password].
+export function readCredentials(value) {
+  const c = fields(value, "credentials", ["url", "username", "password"]);
+  const url = c.get("url");
+  return [url === undefined ? url : wsUrl(url, "credentials.url"), c.string("username"), password(c)];
+}
+
+// publish()'s options: [qos, retain, properties].
+export function readPublishOptions(opts) {
+  const o = optional(opts, "publish options", ["qos", "retain", "properties"]);
+  return [o.qos("qos"), o.bool("retain"), o.properties()];
+}
+
+const SUBSCRIPTION = ["qos", "noLocal", "retainAsPublished", "retainHandling"];
+
+// subscribe()'s filters and options: [filters, the Subscription Options
+// byte of each (section 3.8.3.1), properties]. A filter given as an object
+// has options of its own, which fall back to `opts` field by field.
+export function readSubscribe(filter, opts) {
+  const defaults = optional(opts, "subscribe options", [...SUBSCRIPTION, "properties"]);
+  const filters = [];
+  const options = [];
+  for (const item of Array.isArray(filter) ? filter : [filter]) {
+    let own;
+    if (typeof item === "string") {
+      filters.push(text(item, "filter", "InvalidTopic"));
+    } else if (typeof item === "object" && item !== null) {
+      own = fields(item, "subscription", ["topic", ...SUBSCRIPTION]);
+      filters.push(text(own.get("topic"), "subscription.topic", "InvalidTopic"));
+    } else {
+      throw invalid("a filter must be a string or { topic, ... }", "InvalidTopic");
+    }
+    const pick = (key) => (own?.get(key) !== undefined ? own : defaults);
+    options.push(
+      pick("qos").qos("qos") | (pick("noLocal").bool("noLocal") ? 4 : 0) |
+        (pick("retainAsPublished").bool("retainAsPublished") ? 8 : 0) |
+        (pick("retainHandling").uint("retainHandling", 0, 2, "", 0) << 4),
+    );
+  }
+  return [filters, new Uint8Array(options), defaults.properties()];
+}
+
+// unsubscribe()'s: [filters, properties].
+export function readUnsubscribe(filter, opts) {
+  const o = optional(opts, "unsubscribe options", ["properties"]);
+  if (typeof filter !== "string" && !Array.isArray(filter)) throw expected("filter", "an array", filter);
+  const filters = Array.from(typeof filter === "string" ? [filter] : filter, (f) => text(f, "filter", "InvalidTopic"));
+  return [filters, o.properties()];
+}
+
+// disconnect()'s and auth()'s (where `reasonCode` is required): [reasonCode, properties].
+export function readReasonAndProperties(opts, path, required) {
+  const o = required ? fields(opts, path, ["reasonCode", "properties"]) : optional(opts, path, ["reasonCode", "properties"]);
+  if (required && o.get("reasonCode") === undefined) throw expected(`${path}.reasonCode`, "a reason code", undefined);
+  return [o.uint("reasonCode", 0, 255, "", 0), o.properties()];
 }

@@ -5,7 +5,6 @@
 //! with literal keys instead of a key string copied out of wasm memory for
 //! each field.
 
-use alloc::string::String;
 use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -19,15 +18,33 @@ extern "C" {
     #[wasm_bindgen(js_name = reportUncaught)]
     pub(crate) fn report_uncaught(error: &JsValue);
 
-    /// `value` as the application would recognise it in a message
-    /// ("the string \"30\"", "an array"); a value not `shown` (a secret)
-    /// only by its type.
-    #[wasm_bindgen(js_name = describe)]
-    pub(crate) fn describe(value: &JsValue, shown: bool) -> String;
+    /// `path: expected {what}, got {value}` as an `InvalidArgument`
+    /// `MqttError`; a value not `shown` (a secret) only by its type.
+    #[wasm_bindgen(js_name = expected)]
+    pub(crate) fn expected(path: &str, what: &str, value: &JsValue, shown: bool) -> JsValue;
 
-    /// Whether a JS string is well-formed UTF-16 (no lone surrogate).
-    #[wasm_bindgen(js_name = isWellFormed)]
-    pub(crate) fn is_well_formed(s: &JsValue) -> bool;
+    /// Throws the `InvalidTopic` error of a topic at `path` that is not a
+    /// well-formed string (no lone surrogate); returns for one that is.
+    #[wasm_bindgen(catch, js_name = checkTopic)]
+    pub(crate) fn check_topic(value: &JsValue, path: &str) -> Result<(), JsValue>;
+
+    /// The readers of the application's arguments: each checks them (and
+    /// throws an `MqttError` naming the field) and returns their values
+    /// in the order its doc comment in host.js gives.
+    #[wasm_bindgen(catch, js_name = readOptions)]
+    pub(crate) fn read_options(options: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = readCredentials)]
+    pub(crate) fn read_credentials(value: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = readPublishOptions)]
+    pub(crate) fn read_publish_options(opts: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = readSubscribe)]
+    pub(crate) fn read_subscribe(filter: &JsValue, opts: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = readUnsubscribe)]
+    pub(crate) fn read_unsubscribe(filter: &JsValue, opts: &JsValue) -> Result<Array, JsValue>;
+    /// `disconnect`'s options at `path` (and `auth`'s, where the reason
+    /// code is `required`).
+    #[wasm_bindgen(catch, js_name = readReasonAndProperties)]
+    pub(crate) fn read_reason_and_properties(opts: &JsValue, path: &str, required: bool) -> Result<Array, JsValue>;
 
     /// The Worker-backed timer; returns its id.
     #[wasm_bindgen(js_name = setHostTimeout)]
@@ -84,10 +101,10 @@ extern "C" {
     #[wasm_bindgen(js_name = settleOperation)]
     pub(crate) fn settle_operation(table: &JsValue, id: f64, ok: bool, value: &JsValue);
 
-    /// Row `id` of the codec's property table: its `kind` (`Kind as u8`)
-    /// and JavaScript name.
+    /// Row `id` of the codec's property table: its `kind` (`Kind as u8`),
+    /// JavaScript name and whether a client may send it.
     #[wasm_bindgen(js_name = propertyRow)]
-    pub(crate) fn property_row(id: u8, kind: u8, name: &str);
+    pub(crate) fn property_row(id: u8, kind: u8, name: &str, sent_by_clients: bool);
     /// The properties whose identifiers and values `wire` holds (a
     /// property block without its length, as the codec writes it), as a
     /// plain object under the table's names.

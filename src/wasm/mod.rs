@@ -11,7 +11,6 @@ mod driver;
 mod error;
 mod host;
 mod options;
-mod read;
 mod store;
 mod timer;
 mod transport;

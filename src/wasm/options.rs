@@ -1,15 +1,14 @@
-//! `new MqttClient(options)`: the options object, validated into a session
-//! [`Config`] and the driver's settings, and its TypeScript types.
-
-use alloc::{string::String, vec};
-use core::time::Duration;
+//! `new MqttClient(options)`: the options object (checked by host.js's
+//! `readOptions`) as a session [`Config`] and the client's settings, and
+//! its TypeScript types.
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::convert;
+use super::convert::{self, Values};
 use super::error::invalid;
-use super::read::{self, expected, expected_hidden, Fields};
+use super::host::{read_credentials, read_options};
 use crate::codec::{topic, ProtocolVersion, Secret, Will};
 use crate::session::{Backoff, Config, Credentials, Redirect, Settings};
 
@@ -184,36 +183,6 @@ export interface MqttEvents {
 }
 "#;
 
-/// The keys of the options object.
-const OPTIONS: &[&str] = &[
-    "url",
-    "servers",
-    "clientId",
-    "protocolVersion",
-    "keepalive",
-    "clean",
-    "sessionExpiryInterval",
-    "username",
-    "password",
-    "will",
-    "properties",
-    "connectTimeout",
-    "reconnectPeriod",
-    "maxReconnectPeriod",
-    "maxReconnectAttempts",
-    "credentialsProvider",
-    "resubscribe",
-    "queueWhileOffline",
-    "maxQueuedMessages",
-    "maxIncomingPacketSize",
-    "maxUnreleasedMessages",
-    "autoTopicAlias",
-    "store",
-    "redirect",
-];
-
-const WILL: &[&str] = &["topic", "payload", "qos", "retain", "properties"];
-
 /// What the constructor needs: the session's `Config`, the client's
 /// `Settings`, and the functions the driver calls.
 pub(crate) struct ClientOptions {
@@ -228,156 +197,80 @@ pub(crate) fn is_ws_url(url: &str) -> bool {
     url.starts_with("ws://") || url.starts_with("wss://")
 }
 
-/// A `ws://` or `wss://` URL at `path`.
-fn url(value: &JsValue, path: &str) -> Result<String, JsValue> {
-    match value.as_string() {
-        Some(url) if is_ws_url(&url) => Ok(url),
-        _ => Err(expected(path, "a ws:// or wss:// URL", value)),
-    }
-}
-
-/// A password: a string (sent as UTF-8) or a `Uint8Array`.
-fn password(fields: &Fields<'_>) -> Result<Option<Secret>, JsValue> {
-    let Some(value) = fields.get("password") else { return Ok(None) };
-    if !value.is_string() && !value.is_instance_of::<js_sys::Uint8Array>() {
-        return Err(expected_hidden(&fields.path("password"), "a string or a Uint8Array", &value));
-    }
-    if let Some(Err(())) = read::text(&value) {
-        return Err(invalid(&[&fields.path("password"), ": ", read::LONE_SURROGATE].concat()));
-    }
-    convert::payload(&value, "password").map(|bytes| Some(Secret(bytes)))
-}
-
-/// A random client identifier, `mqttwasm_` and 8 hex digits.
-fn random_client_id() -> String {
-    let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
-    let hex = b"0123456789abcdef";
-    let mut id = String::from("mqttwasm_");
-    for shift in (0..8).rev() {
-        id.push(char::from(hex[((n >> (shift * 4)) & 0xF) as usize]));
-    }
-    id
-}
-
-pub(crate) fn parse(value: JsValue) -> Result<ClientOptions, JsValue> {
-    // A function is refused by `Fields`, with the word on callbacks.
-    if !value.is_object() && !value.is_function() {
-        return Err(expected("options", "an object with at least a url", &value));
-    }
-    let o = Fields::new(&value, "options", OPTIONS)?;
-    let url = url(&o.get("url").unwrap_or(JsValue::UNDEFINED), "options.url")?;
-    let mut urls = vec![url];
-    for (i, server) in o
-        .get("servers")
-        .map(|v| read::values(&v, "options.servers"))
-        .transpose()?
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        urls.push(self::url(server, &["options.servers[", &read::number(i as f64), "]"].concat())?);
-    }
-    let protocol = match o.uint("protocolVersion", 3, 5, "")?.unwrap_or(4) {
+/// The options object, as host.js's `readOptions` checked it and ordered
+/// its values.
+pub(crate) fn parse(options: &JsValue) -> Result<ClientOptions, JsValue> {
+    let mut o = Values::new(read_options(options)?);
+    let urls = o.strings();
+    let protocol = match o.number() as u8 {
         3 => ProtocolVersion::V3_1,
         5 => ProtocolVersion::V5,
         _ => ProtocolVersion::V3_1_1,
     };
-    let v5 = protocol.is_v5();
-    let clean = o.bool("clean")?.unwrap_or(true);
-    let client_id = o.string("clientId")?.unwrap_or_else(random_client_id);
-    // MQTT 5.0 lets the server assign an identifier with any Clean Start
-    // (the session then resumes under the assigned one, which the client
-    // keeps); 3.1.1 refuses it without a clean session [MQTT-3.1.3-7].
-    if client_id.is_empty() && !clean && !v5 {
-        return Err(invalid(
-            "options.clientId: an empty client id needs clean: true on MQTT 3.x (MQTT 5.0 lets the server assign one)",
-        ));
+    let client_id = o.string().unwrap_or_default();
+    let keep_alive = o.number() as u16;
+    let clean_start = o.flag();
+    let username = o.string();
+    let password = o.bytes().map(Secret);
+    let will = will(o.value())?;
+    let mut properties = o.properties()?;
+    if let Some(interval) = o.value().as_f64() {
+        properties.session_expiry_interval = Some(interval as u32);
     }
-    if protocol == ProtocolVersion::V3_1 && client_id.len() > crate::codec::V3_1_MAX_CLIENT_ID {
-        return Err(invalid("options.clientId: MQTT 3.1 allows at most 23 bytes"));
-    }
-    let mut properties = convert::properties_field(Some(&o))?;
-    if let Some(interval) = o.uint("sessionExpiryInterval", 0, u32::MAX, "seconds")? {
-        properties.session_expiry_interval = Some(interval);
-    }
-    if !v5 && !properties.is_empty() {
-        return Err(invalid("options.properties / sessionExpiryInterval: need protocolVersion 5"));
-    }
-    let will = o.get("will").map(|w| will(&w, v5)).transpose()?;
-    let username = o.string("username")?;
-    let password = password(&o)?;
-    if !v5 && password.is_some() && username.is_none() {
-        return Err(invalid("options.password: MQTT 3.x needs a username with a password"));
-    }
-    let credentials_provider = o.function("credentialsProvider")?;
-    let redirect = o.function("redirect")?;
-    let ms = |key: &str, default: u32| o.uint(key, 0, u32::MAX, "milliseconds").map(|v| v.unwrap_or(default));
     let config = Config {
         protocol,
         client_id,
-        keep_alive: o.uint("keepalive", 0, u32::from(u16::MAX), "seconds")?.unwrap_or(60) as u16,
-        clean_start: clean,
+        keep_alive,
+        clean_start,
         username,
         password,
         will,
         properties,
-        connect_timeout: Duration::from_millis(u64::from(ms("connectTimeout", 30_000)?)),
-        resubscribe: o.bool("resubscribe")?.unwrap_or(true),
-        queue_while_offline: o.bool("queueWhileOffline")?.unwrap_or(true),
-        max_queued: o.uint("maxQueuedMessages", 0, u32::MAX, "")?.unwrap_or(1000) as usize,
-        max_incoming_packet_size: o.uint("maxIncomingPacketSize", 0, u32::MAX, "bytes")?.unwrap_or(1024 * 1024),
-        max_unreleased: o.uint("maxUnreleasedMessages", 1, u32::from(u16::MAX), "")?.unwrap_or(1000) as u16,
-        auto_topic_alias: o.bool("autoTopicAlias")?.unwrap_or(false),
+        connect_timeout: o.millis(),
+        resubscribe: o.flag(),
+        queue_while_offline: o.flag(),
+        max_queued: o.number() as usize,
+        max_incoming_packet_size: o.number() as u32,
+        max_unreleased: o.number() as u16,
+        auto_topic_alias: o.flag(),
     };
-    let durable = match o.string("store")?.as_deref() {
-        None | Some("memory") => false,
-        Some("indexeddb") => true,
-        Some(_) => return Err(invalid("options.store: expected \"memory\" or \"indexeddb\"")),
-    };
-    if durable && config.client_id.is_empty() {
-        return Err(invalid("options.store: a durable session needs a fixed clientId"));
-    }
+    let durable = o.flag();
+    let backoff = Backoff { base: o.millis(), max: o.millis() };
+    let max_reconnect_attempts = o.number() as u32;
+    let credentials_provider = o.value().dyn_into::<Function>().ok();
+    let redirect = o.value().dyn_into::<Function>().ok();
     let settings = Settings {
         urls,
-        backoff: Backoff {
-            base: Duration::from_millis(u64::from(ms("reconnectPeriod", 1000)?)),
-            max: Duration::from_millis(u64::from(ms("maxReconnectPeriod", 30_000)?)),
-        },
-        max_reconnect_attempts: o.uint("maxReconnectAttempts", 0, u32::MAX, "")?.unwrap_or(0),
+        backoff,
+        max_reconnect_attempts,
         credentials_provider: credentials_provider.is_some(),
         durable,
         redirect: if redirect.is_some() { Redirect::Ask } else { Redirect::KnownHosts },
-        // 2^53: every bit of the random double.
-        seed: (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64,
+        seed: o.number() as u64,
     };
     Ok(ClientOptions { config, settings, credentials_provider, redirect })
 }
 
-/// `options.will`.
-fn will(value: &JsValue, v5: bool) -> Result<Will, JsValue> {
-    let w = Fields::new(value, "options.will", WILL)?;
-    let topic =
-        w.string("topic")?.ok_or_else(|| expected("options.will.topic", "a topic name", &JsValue::UNDEFINED))?;
-    topic::validate_topic_name(&topic).map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
-    let properties = convert::properties_field(Some(&w))?;
-    if !v5 && !properties.is_empty() {
-        return Err(invalid("options.will.properties: need protocolVersion 5"));
+/// `options.will`, as `[topic, payload, qos, retain, properties]`; the
+/// topic name is checked here, by the codec's rules.
+fn will(value: JsValue) -> Result<Option<Will>, JsValue> {
+    if value.is_undefined() {
+        return Ok(None);
     }
-    Ok(Will {
+    let mut w = Values::new(value.unchecked_into());
+    let topic = w.string().unwrap_or_default();
+    topic::validate_topic_name(&topic).map_err(|e| invalid(&["options.will.topic: ", e.as_str()].concat()))?;
+    Ok(Some(Will {
         topic,
-        payload: convert::payload(&w.get("payload").unwrap_or(JsValue::UNDEFINED), "options.will.payload")?,
-        qos: convert::qos(Some(&w), "qos")?,
-        retain: w.bool("retain")?.unwrap_or(false),
-        properties,
-    })
+        payload: convert::payload(&w.value(), "options.will.payload")?,
+        qos: w.qos(),
+        retain: w.flag(),
+        properties: w.properties()?,
+    }))
 }
 
 /// The value `credentialsProvider` resolved with.
-pub(crate) fn credentials(value: JsValue) -> Result<Credentials, JsValue> {
-    let c = Fields::new(&value, "credentials", &["url", "username", "password"])?;
-    Ok(Credentials {
-        url: c.get("url").map(|v| url(&v, "credentials.url")).transpose()?,
-        username: c.string("username")?,
-        password: password(&c)?,
-    })
+pub(crate) fn credentials(value: &JsValue) -> Result<Credentials, JsValue> {
+    let mut c = Values::new(read_credentials(value)?);
+    Ok(Credentials { url: c.string(), username: c.string(), password: c.bytes().map(Secret) })
 }
