@@ -645,12 +645,12 @@ mod tests {
 
     #[test]
     fn read_values_takes_what_write_values_writes() {
-        let mut p = PropertyValues::default();
-        p.content_type = Some("text/plain".into());
-        p.subscription_identifiers = alloc::vec![1, 300];
-        p.user_properties.push(("a".into(), "1".into()));
-        p.user_properties.push(("a".into(), "2".into()));
-        let p = Properties::from(p);
+        let p = Properties::from(PropertyValues {
+            content_type: Some("text/plain".into()),
+            subscription_identifiers: alloc::vec![1, 300],
+            user_properties: alloc::vec![("a".into(), "1".into()), ("a".into(), "2".into())],
+            ..Default::default()
+        });
         let mut wire = Vec::new();
         p.write_values(&mut wire).unwrap();
         assert_eq!(Properties::read_values(&wire).unwrap(), p);
