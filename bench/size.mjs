@@ -1,5 +1,6 @@
-// Bundle sizes, raw and gzip: the package (.wasm, wasm-bindgen's glue, the
-// package entry and the host.js snippet, as shipped: minified) against
+// Bundle sizes, raw and gzip: the package (.wasm, and the entry as shipped:
+// one minified module with wasm-bindgen's glue, host.js, patterns.js and
+// SharedMqttClient's tab side, which the entry always loaded) against
 // mqtt.min.js and Paho's minified file, and the sans-IO core alone
 // (bench/floor, built by `build_floor` in scripts/lib.sh): the codec, the
 // session and the connection lifecycle (`session::Client`) with no
@@ -21,14 +22,13 @@ function measure(files) {
 }
 
 export function sizes() {
-  const pkg = ["pkg/mqtt_wasm_core_bg.wasm", "pkg/mqtt_wasm_core.js", "pkg/mqtt_wasm.js", "pkg/patterns.js", "pkg/timer-worker.js"].map((f) => path.join(root, f));
-  const snippets = fs.readdirSync(path.join(root, "pkg/snippets")).map((d) => path.join(root, "pkg/snippets", d, "src/wasm/host.js"));
+  const pkg = ["pkg/mqtt_wasm_core_bg.wasm", "pkg/mqtt_wasm.js", "pkg/timer-worker.js"].map((f) => path.join(root, f));
   return {
-    "mqtt-wasm (.wasm + JS glue)": measure([...pkg, ...snippets]),
+    "mqtt-wasm (.wasm + JS glue)": measure(pkg),
     "  of which the .wasm": measure([pkg[0]]),
-    "  of which the JS (glue, entry, patterns, host.js, timer worker)": measure([...pkg.slice(1), ...snippets]),
+    "  of which the JS (the bundled entry, timer worker)": measure(pkg.slice(1)),
     "  sans-IO core alone (.wasm)": measure([FLOOR]),
-    "SharedMqttClient (shared*.js)": measure(["pkg/shared.js", "pkg/shared-worker.js"].map((f) => path.join(root, f))),
+    "SharedMqttClient's worker (shared-worker.js)": measure([path.join(root, "pkg/shared-worker.js")]),
     "mqtt.js (mqtt.min.js)": measure([path.join(root, "node_modules/mqtt/dist/mqtt.min.js")]),
     "paho (paho-mqtt-min.js)": measure([path.join(root, "node_modules/paho-mqtt/paho-mqtt-min.js")]),
   };
@@ -43,7 +43,7 @@ export function printSizes(bundle) {
   const core = bundle["  sans-IO core alone (.wasm)"].gzip;
   const mqttjs = bundle["mqtt.js (mqtt.min.js)"].gzip;
   // The budget of the size issue, and its moonshot (SharedMqttClient's
-  // modules are loaded only by applications that import it).
+  // worker is loaded only by applications that use it).
   for (const budget of [60000, 25000]) {
     console.log(`budget ${budget} gzip: package ${(ours / budget).toFixed(2)}x, core alone ${(core / budget).toFixed(2)}x`);
   }

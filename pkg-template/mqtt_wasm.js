@@ -12,8 +12,10 @@
 import init, { initSync as initSyncCore, MqttClient as Bindings } from "./mqtt_wasm_core.js";
 
 export { topicMatches } from "./mqtt_wasm_core.js";
-import { MqttError, Payload, plainPublishOptions } from "./SNIPPET";
+import { MqttError, Payload, plainPublishOptions, setTimerWorkerUrl } from "./SNIPPET";
 import { addPatterns } from "./patterns.js";
+
+setTimerWorkerUrl(new URL("./timer-worker.js", import.meta.url));
 
 export { MqttError, Payload };
 export { SharedMqttClient } from "./shared.js";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: wasm-pack (release, --target web) makes
 # the bindings (mqtt_wasm_core.*), then the files of pkg-template/ are
-# merged in, the package entry (mqtt_wasm.js) among them. Every type is
+# merged in, the package entry (mqtt_wasm.js) among them, and the entry is
+# bundled with the modules it imports. Every type is
 # declared from Rust (typescript_custom_section): nothing here edits
 # generated output but the minifiers (esbuild, and shorten-names.mjs for
 # the names the .wasm and its glue call each other by).
@@ -29,6 +30,12 @@ for js in pkg/*.js pkg/snippets/*/src/wasm/host.js; do
   esbuild "$js" --minify --log-level=warning --outfile="$js" --allow-overwrite
 done
 node scripts/shorten-names.mjs pkg/mqtt_wasm_core_bg.wasm pkg/mqtt_wasm_core.js
+# One module for a page to load: the entry with everything it imports (the
+# glue, host.js, patterns.js, shared.js) bundled, so that names between
+# them are minified too and gzip reads one stream (2 KB less than the five
+# files). The two worker scripts stay files: they are loaded by URL.
+esbuild pkg/mqtt_wasm.js --bundle --format=esm --minify --log-level=warning --outfile=pkg/mqtt_wasm.js --allow-overwrite
+rm -r pkg/mqtt_wasm_core.js pkg/patterns.js pkg/shared.js pkg/snippets
 node - <<'JS'
 const fs = require("fs");
 const cargo = fs.readFileSync("Cargo.toml", "utf8");

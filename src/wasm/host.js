@@ -384,10 +384,10 @@ export function settlePublished(table, id, packetId, reasonCode, properties) {
 // Timers. Browsers throttle timers of hidden tabs (Chrome: to once a minute
 // after five minutes hidden), which would make keepalive PINGREQs late. A
 // dedicated Worker's timers are not throttled that way, and its messages
-// wake the page. The worker is the package's timer-worker.js (four folders
-// up from this snippet; a Content Security Policy allows it with
-// `worker-src 'self'`), or, where that file is not served (a bundler that
-// did not copy it), the same code from a blob: URL. Every timer is also
+// wake the page. The worker is the package's timer-worker.js (beside the
+// entry; a Content Security Policy allows it with `worker-src 'self'`), or,
+// where that file is not served (a bundler that did not copy it), the same
+// code from a blob: URL. Every timer is also
 // armed with the page's own setTimeout, a backup for a worker that cannot
 // start at all: whichever fires first runs it.
 //
@@ -425,10 +425,17 @@ function timerWorker() {
   if (worker !== undefined) return worker;
   worker = null;
   if (typeof Worker !== "function" || typeof document === "undefined") return worker;
-  start(new URL("../../../../timer-worker.js", import.meta.url), () =>
-    start(URL.createObjectURL(new Blob([TIMER_WORKER], { type: "text/javascript" }))),
-  );
+  const blob = () => start(URL.createObjectURL(new Blob([TIMER_WORKER], { type: "text/javascript" })));
+  if (timerWorkerUrl) start(timerWorkerUrl, blob);
+  else blob();
   return worker;
+}
+
+// Where timer-worker.js is served: beside the package entry, which says so
+// (this file may be bundled into it, or sit in wasm-bindgen's snippets).
+let timerWorkerUrl;
+export function setTimerWorkerUrl(url) {
+  timerWorkerUrl = url;
 }
 
 function fire(id) {
