@@ -9,7 +9,7 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, Values};
-use super::driver::{pump, schedule_pump, Driver, Inner, PendingOp};
+use super::driver::{pump, schedule_pump, Driver, Inner};
 use super::error::{error, invalid};
 use super::host::{
     listen, new_operation, plain_publish_options, read_publish_options, read_reason_and_properties, read_subscribe,
@@ -184,13 +184,13 @@ impl MqttClient {
     /// Connects; resolves with the CONNACK. A transient failure of the
     /// first attempt is retried with the reconnect back-off.
     pub fn connect(&self) -> Promise {
-        self.operation(Vec::new(), |c, now| Ok(c.connect(now)))
+        self.operation(&JsValue::UNDEFINED, |c, now| Ok(c.connect(now)))
     }
 
     /// Connects now, after `disconnect()`, after giving up, or cutting the
     /// back-off of a pending reconnect short; resolves with the CONNACK.
     pub fn reconnect(&self) -> Promise {
-        self.operation(Vec::new(), |c, now| Ok(c.reconnect(now)))
+        self.operation(&JsValue::UNDEFINED, |c, now| Ok(c.reconnect(now)))
     }
 
     /// Publishes a message; resolves when it is written (QoS 0) or
@@ -242,20 +242,22 @@ impl MqttClient {
     /// for every message), until they are unsubscribed or refused.
     pub fn subscribe(&self, filter: JsValue, opts: Option<JsValue>, handler: Option<Function>) -> Promise {
         let request = read_subscribe(&filter, opts.as_ref().unwrap_or(&JsValue::UNDEFINED)).and_then(|values| {
+            // The filters stay in JavaScript too, to name them in `granted`.
+            let names = values.get(0);
             let mut v = Values::new(values);
-            Ok((v.strings(), v.bytes().unwrap_or_default(), v.properties()?))
+            Ok((names, v.strings(), v.bytes().unwrap_or_default(), v.properties()?))
         });
-        let (filters, options, properties) = match request {
+        let (names, filters, options, properties) = match request {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
         let subscriptions = filters
-            .iter()
+            .into_iter()
             .zip(options)
-            .map(|(filter, byte)| Subscription { filter: filter.clone(), options: convert::subscription_options(byte) })
+            .map(|(filter, byte)| Subscription { filter, options: convert::subscription_options(byte) })
             .collect();
         let handler = handler.map(|h| self.inner.with(|d| d.handler_id(&h)));
-        self.operation(filters, |c, now| c.subscribe_with(now, subscriptions, properties, handler))
+        self.operation(&names, |c, now| c.subscribe_with(now, subscriptions, properties, handler))
     }
 
     /// Unsubscribes; resolves with the UNSUBACK.
@@ -268,7 +270,7 @@ impl MqttClient {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), |c, now| c.unsubscribe(now, filters, properties))
+        self.operation(&JsValue::UNDEFINED, |c, now| c.unsubscribe(now, filters, properties))
     }
 
     /// Sends DISCONNECT, closes the socket and ends the client: no reconnect
@@ -284,7 +286,7 @@ impl MqttClient {
             Ok(d) => d,
             Err(e) => return Promise::reject(&e),
         };
-        self.operation(Vec::new(), |c, now| c.disconnect(now, &d))
+        self.operation(&JsValue::UNDEFINED, |c, now| c.disconnect(now, &d))
     }
 
     /// Sends AUTH (MQTT 5.0 enhanced authentication or re-authentication).
@@ -360,10 +362,10 @@ impl MqttClient {
     }
 
     /// Runs a client command that completes later, and returns the promise
-    /// its completion event settles.
+    /// its completion event settles (`context`: see `pending`).
     fn operation(
         &self,
-        filters: Vec<String>,
+        context: &JsValue,
         command: impl FnOnce(&mut Client, Instant) -> Result<OpId, SessionError>,
     ) -> Promise {
         let result = self.inner.with(|d| {
@@ -374,7 +376,7 @@ impl MqttClient {
             result
         });
         match result {
-            Ok(op) => self.pending(op, filters),
+            Ok(op) => self.pending(op, context),
             Err(e) => Promise::reject(&error(e)),
         }
     }
@@ -392,18 +394,15 @@ impl MqttClient {
                 schedule_pump(&self.inner);
                 written()
             }
-            Ok(Accepted::Pending(op)) => self.pending(op, Vec::new()),
+            Ok(Accepted::Pending(op)) => self.pending(op, &JsValue::UNDEFINED),
             Err(e) => Promise::reject(&error(e)),
         }
     }
 
     /// The promise of accepted operation `op`, which a pump settles: after
-    /// the promise is made here.
-    fn pending(&self, op: OpId, filters: Vec<String>) -> Promise {
-        let promise = self.inner.with(|d| {
-            d.ops.insert(op, PendingOp { filters });
-            new_operation(&d.operations, op.get() as f64)
-        });
+    /// the promise is made here. `context` is what its result is built from.
+    fn pending(&self, op: OpId, context: &JsValue) -> Promise {
+        let promise = self.inner.with(|d| new_operation(&d.operations, op.get() as f64, context));
         schedule_pump(&self.inner);
         promise
     }

@@ -44,52 +44,6 @@ use crate::session::{
     whole_millis, Action, Client, ClientEvent, Event, HandlerId, Instant, OpId, PacketInfo, SessionError, SocketId,
 };
 
-/// An operation waiting for the client's answer; its promise waits in the
-/// driver's `operations` table on the JS side.
-pub(super) struct PendingOp {
-    /// The filters of a SUBSCRIBE, to name them in `granted`.
-    pub(super) filters: Vec<String>,
-}
-
-/// The operations waiting for the client's answer, by id. Ids are handed
-/// out in order and mostly complete in order (a loop of 20,000 publishes
-/// holds them all at once), so a deque indexed from the oldest id still
-/// pending finds, adds and removes each in constant time, with no hashing
-/// code in the wasm.
-#[derive(Default)]
-pub(super) struct Pending {
-    /// The id of `slots[0]`.
-    first: u64,
-    slots: alloc::collections::VecDeque<Option<PendingOp>>,
-}
-
-impl Pending {
-    pub(super) fn insert(&mut self, op: OpId, pending: PendingOp) {
-        if self.slots.is_empty() {
-            self.first = op.get();
-        }
-        let Some(i) = op.get().checked_sub(self.first).and_then(|i| usize::try_from(i).ok()) else { return };
-        if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, || None);
-        }
-        self.slots[i] = Some(pending);
-    }
-
-    fn slot(&mut self, op: OpId) -> Option<&mut Option<PendingOp>> {
-        let i = usize::try_from(op.get().checked_sub(self.first)?).ok()?;
-        self.slots.get_mut(i)
-    }
-
-    pub(super) fn remove(&mut self, op: OpId) -> Option<PendingOp> {
-        let taken = self.slot(op)?.take();
-        while let Some(None) = self.slots.front() {
-            self.slots.pop_front();
-            self.first += 1;
-        }
-        taken
-    }
-}
-
 pub(super) struct Driver {
     pub(super) client: Client,
     /// The event handlers, by event (`eventTable` of host.js, which `on`,
@@ -109,8 +63,9 @@ pub(super) struct Driver {
     /// or the next one replaces it.
     transport: Option<(SocketId, Transport)>,
     timer: Option<(Instant, Timeout)>,
-    pub(super) ops: Pending,
-    /// The promises of `ops`, by id (`operationTable` of host.js).
+    /// The promises of the operations waiting for the client's answer, by
+    /// id (`operationTable` of host.js): a pending operation holds nothing
+    /// on this side.
     pub(super) operations: JsValue,
     pump_scheduled: bool,
     /// The clock as read by the first command of this JS turn (see
@@ -135,7 +90,6 @@ impl Driver {
             last_published: None,
             transport: None,
             timer: None,
-            ops: Pending::default(),
             operations: operation_table(),
             pump_scheduled: false,
             turn_time: None,
@@ -470,21 +424,18 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
         // The hot one (a burst settles 20,000): its result is built by the
         // same call into JS that resolves its promise.
         Event::PublishDone(op, Ok(ack)) => inner.with(|d| {
-            if d.ops.remove(op).is_some() {
-                let properties = (!ack.properties.is_empty()).then(|| convert::properties(&ack.properties));
-                let (pid, reason) = (ack.packet_id.map(|pid| pid.get()), ack.reason_code.map(|r| r as u8));
-                settle_published(&d.operations, op.get() as f64, pid, reason, properties);
-            }
+            let properties = (!ack.properties.is_empty()).then(|| convert::properties(&ack.properties));
+            let (pid, reason) = (ack.packet_id.map(|pid| pid.get()), ack.reason_code.map(|r| r as u8));
+            settle_published(&d.operations, op.get() as f64, pid, reason, properties);
         }),
         Event::PublishDone(op, Err(e)) => settle(inner, op, |_| Err(e)),
         Event::SubscribeDone(op, result) => {
             // The client dropped the routes of refused filters.
             inner.with(Driver::forget_unrouted);
-            settle(inner, op, |filters| {
+            settle(inner, op, |table| {
                 result.map(|ack| {
-                    // No topic filter holds U+0000 [MQTT-4.7.3-2].
                     let codes = convert::reason_codes(&ack.reason_codes);
-                    sub_ack(ack.packet_id.get(), &filters.join("\0"), &codes, &convert::wire(&ack.properties))
+                    sub_ack(table, op.get() as f64, ack.packet_id.get(), &codes, &convert::wire(&ack.properties))
                 })
             })
         }
@@ -512,15 +463,15 @@ fn packet_info(info: &PacketInfo) -> JsValue {
     packet_summary(info.kind, info.packet_id, info.topic.as_deref(), info.qos)
 }
 
-fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&[String]) -> Result<JsValue, SessionError>) {
-    let Some(pending) = inner.with(|d| d.ops.remove(op)) else { return };
-    let (ok, value) = match result(&pending.filters) {
+/// Settles operation `op` with `result`, which is given the operation table
+/// (a result may be built from what the operation was made with).
+fn settle(inner: &Rc<Inner>, op: OpId, result: impl FnOnce(&JsValue) -> Result<JsValue, SessionError>) {
+    let table = inner.with(|d| d.operations.clone());
+    let (ok, value) = match result(&table) {
         Ok(value) => (true, value),
         Err(e) => (false, connection_error(inner, e)),
     };
-    // Settling runs no application code now (promise callbacks run as
-    // microtasks), so the driver may stay borrowed for it.
-    inner.with(|d| settle_operation(&d.operations, op.get() as f64, ok, &value));
+    settle_operation(&table, op.get() as f64, ok, &value);
 }
 
 /// An `MqttError` naming the URL of the connection it is about.

@@ -223,8 +223,9 @@ export function operationTable() {
   return new Map();
 }
 
-export function newOperation(table, id) {
-  return new Promise((resolve, reject) => table.set(id, [resolve, reject]));
+// `context`: what the result is built from (a subscribe's filters).
+export function newOperation(table, id, context) {
+  return new Promise((resolve, reject) => table.set(id, [resolve, reject, context]));
 }
 
 export function settleOperation(table, id, ok, value) {
@@ -345,8 +346,8 @@ export const unsubAck = (packetId, codes, wire) => ({ packetId, reasonCodes: Arr
 export const reconnectInfo = (attempt, delayMs, url) => ({ attempt, delayMs, url });
 
 // A refused filter's granted QoS is 0x80, its reason code says why.
-export function subAck(packetId, filters, codes, wire) {
-  const topics = filters.split("\0");
+export function subAck(table, id, packetId, codes, wire) {
+  const topics = table.get(id)?.[2] ?? [];
   const granted = Array.from(codes, (reasonCode, i) => ({ topic: topics[i], qos: reasonCode < 0x80 ? reasonCode : 0x80, reasonCode }));
   return { packetId, granted, properties: propertiesOf(wire) };
 }

@@ -94,9 +94,11 @@ extern "C" {
     /// A new table of a client's pending operations (a `Map`).
     #[wasm_bindgen(js_name = operationTable)]
     pub(crate) fn operation_table() -> JsValue;
-    /// The promise of operation `id`, kept in `table` until settled.
+    /// The promise of operation `id`, kept in `table` until settled, with
+    /// what its result is built from (a subscribe's filters, else
+    /// `undefined`).
     #[wasm_bindgen(js_name = newOperation)]
-    pub(crate) fn new_operation(table: &JsValue, id: f64) -> Promise;
+    pub(crate) fn new_operation(table: &JsValue, id: f64, context: &JsValue) -> Promise;
     /// Resolves (`ok`) or rejects operation `id`'s promise with `value`.
     #[wasm_bindgen(js_name = settleOperation)]
     pub(crate) fn settle_operation(table: &JsValue, id: f64, ok: bool, value: &JsValue);
@@ -118,10 +120,11 @@ extern "C" {
     /// `{ reasonCode, properties }`, for the `disconnect` and `auth` events.
     #[wasm_bindgen(js_name = reasonAndProperties)]
     pub(crate) fn reason_and_properties(reason_code: u8, properties: &[u8]) -> JsValue;
-    /// A SUBACK: `{ packetId, granted: [{ topic, qos, reasonCode }],
-    /// properties }`, `filters` (the request's, in order) joined by U+0000.
+    /// A SUBACK for operation `id` of `table`: `{ packetId, granted:
+    /// [{ topic, qos, reasonCode }], properties }`, each topic from the
+    /// filters the operation was made with.
     #[wasm_bindgen(js_name = subAck)]
-    pub(crate) fn sub_ack(packet_id: u16, filters: &str, reason_codes: &[u8], properties: &[u8]) -> JsValue;
+    pub(crate) fn sub_ack(table: &JsValue, id: f64, packet_id: u16, reason_codes: &[u8], properties: &[u8]) -> JsValue;
     /// An UNSUBACK: `{ packetId, reasonCodes, properties }`.
     #[wasm_bindgen(js_name = unsubAck)]
     pub(crate) fn unsub_ack(packet_id: u16, reason_codes: &[u8], properties: &[u8]) -> JsValue;
