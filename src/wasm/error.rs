@@ -1,6 +1,5 @@
 //! `MqttError`, the one error type JavaScript sees.
 
-use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 use super::host::make_error;
@@ -35,30 +34,20 @@ pub(crate) fn error(e: SessionError) -> JsValue {
 }
 
 /// [`error`] for an error of the connection to `url`, which the message
-/// names ("the server refused the connection: Not authorized (ws://...)").
+/// names ("the server refused the connection: Not authorized, ws://...").
+/// host.js joins the message's parts.
 pub(crate) fn error_at(e: SessionError, url: &str) -> JsValue {
-    let mut message = String::from(e.message());
-    match e {
+    let reason = match e {
         SessionError::ConnectionRefused(r) | SessionError::Rejected(r) | SessionError::ServerDisconnected(r) => {
-            message.extend([": ", r.name()]);
+            r.name()
         }
-        _ => {}
-    }
-    if let Some(code) = e.close_code() {
-        message.extend([" (close code ", &number(f64::from(code)), ")"]);
-    }
-    if e.is_connection() && !url.is_empty() {
-        message.extend([", ", url]);
-    }
-    make_error(e.code(), &message, e.reason_code().map(|r| r as u8), e.close_code())
+        _ => "",
+    };
+    let url = if e.is_connection() { url } else { "" };
+    make_error(e.code(), e.message(), e.reason_code().map(|r| r as u8), e.close_code(), reason, url)
 }
 
 /// An `InvalidArgument` error.
 pub(crate) fn invalid(message: &str) -> JsValue {
-    make_error("InvalidArgument", message, None, None)
-}
-
-/// A number as JavaScript writes it.
-fn number(n: f64) -> String {
-    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
+    make_error("InvalidArgument", message, None, None, "", "")
 }

@@ -11,7 +11,13 @@ export class MqttError extends Error {
   }
 }
 
-export function makeError(code, message, reasonCode, closeCode) {
+// From wasm: `message`, then the reason code's name, the close code and the
+// connection's URL where there are any ("the server refused the connection:
+// Not authorized, ws://...").
+export function makeError(code, message, reasonCode, closeCode, reason, url) {
+  if (reason) message += `: ${reason}`;
+  if (closeCode !== undefined) message += ` (close code ${closeCode})`;
+  if (url) message += `, ${url}`;
   return new MqttError(code, message, reasonCode, closeCode);
 }
 

@@ -10,9 +10,18 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/wasm/host.js")]
 extern "C" {
-    /// A new `MqttError`.
+    /// A new `MqttError`, its message `message` followed by what is not
+    /// empty of `reason` (the reason code's name), the close code and
+    /// `url` (the connection's).
     #[wasm_bindgen(js_name = makeError)]
-    pub(crate) fn make_error(code: &str, message: &str, reason_code: Option<u8>, close_code: Option<u16>) -> JsValue;
+    pub(crate) fn make_error(
+        code: &str,
+        message: &str,
+        reason_code: Option<u8>,
+        close_code: Option<u16>,
+        reason: &str,
+        url: &str,
+    ) -> JsValue;
 
     /// Reports an exception as uncaught, as `reportError` does.
     #[wasm_bindgen(js_name = reportUncaught)]
