@@ -25,5 +25,6 @@ pub mod fuzzing;
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 mod runtime;
 pub mod session;
+mod text;
 #[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 pub mod wasm;

@@ -1,6 +1,8 @@
 //! Topic names, topic filters and matching (MQTT 5.0 section 4.7, shared
 //! subscriptions 4.8.2).
 
+use crate::text;
+
 /// Why a topic name or filter is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TopicError {
@@ -115,7 +117,7 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
 /// `None` when `filter` is not a shared subscription.
 pub fn split_shared(filter: &str) -> Option<Result<(&str, &str), TopicError>> {
     let rest = filter.strip_prefix("$share/")?;
-    Some(match rest.split_once('/') {
+    Some(match text::split_once(rest, b'/') {
         Some((share, inner)) if !share.is_empty() && !scan_name(share.as_bytes()).wildcard && !inner.is_empty() => {
             Ok((share, inner))
         }
@@ -135,8 +137,8 @@ pub fn matches(filter: &str, topic: &str) -> bool {
     if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
         return false;
     }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
+    let mut f = text::split(filter, b'/');
+    let mut t = text::split(topic, b'/');
     loop {
         match (f.next(), t.next()) {
             // `#` also matches the parent level: "a/#" matches "a".

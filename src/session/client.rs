@@ -49,6 +49,7 @@ use core::time::Duration;
 use super::timer::Timer;
 use super::{Accepted, Backoff, Config, Event, HandlerId, Instant, OpId, Session, SessionError};
 use crate::codec::{Auth, Bytes, ConnAck, Disconnect, Properties, Publish, QoS, ReasonCode, Secret, Subscription};
+use crate::text;
 
 /// Names one socket (or the credentials step before it), so that reports
 /// about an older one are ignored.
@@ -806,9 +807,9 @@ impl Client {
 /// `reference` ("host[:port]", several separated by spaces [MQTT-4.11]);
 /// the scheme and path are kept.
 fn redirected(url: &str, reference: &str) -> Option<String> {
-    let target = reference.split(' ').find(|s| !s.is_empty())?;
+    let target = text::split(reference, b' ').find(|s| !s.is_empty())?;
     let (scheme, rest) = scheme_and_rest(url)?;
-    let path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("");
+    let path = rest.get(text::before(rest, b'/').len()..).unwrap_or("");
     Some([scheme, "://", target, path].concat())
 }
 
@@ -816,19 +817,19 @@ fn redirected(url: &str, reference: &str) -> Option<String> {
 /// the first ':' rather than at "://": a substring search, with its
 /// panicking slicing, would be the only one in the .wasm.)
 fn scheme_and_rest(url: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = url.split_once(':')?;
+    let (scheme, rest) = text::split_once(url, b':')?;
     Some((scheme, rest.strip_prefix("//")?))
 }
 
 /// The host of a `ws://` / `wss://` URL, without port or path.
 fn host(url: &str) -> &str {
     let rest = scheme_and_rest(url).map_or(url, |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = text::before(rest, b'/');
+    let authority = text::rsplit_once(authority, b'@').map_or(authority, |(_, host)| host);
     if let Some(v6) = authority.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or(v6);
+        return text::before(v6, b']');
     }
-    authority.split(':').next().unwrap_or(authority)
+    text::before(authority, b':')
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use super::map::VecMap;
 use crate::codec::topic;
+use crate::text;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// Values (handlers, subscription ids, ...) stored by topic filter.
@@ -49,7 +50,7 @@ impl<T: PartialEq> TopicTrie<T> {
     /// Stores `value` under `filter` (assumed valid).
     pub fn insert(&mut self, filter: &str, value: T) {
         let mut node = &mut self.root;
-        for level in matching_part(filter).split('/') {
+        for level in text::split(matching_part(filter), b'/') {
             node = node.children.get_or_insert(level, str::to_owned);
         }
         node.values.push(value);
@@ -72,7 +73,7 @@ impl<T: PartialEq> TopicTrie<T> {
             }
             removed
         }
-        let levels: Vec<&str> = matching_part(filter).split('/').collect();
+        let levels: Vec<&str> = text::split(matching_part(filter), b'/').collect();
         let removed = walk(&mut self.root, &levels, &mut remove);
         self.len -= removed;
         removed
@@ -81,7 +82,7 @@ impl<T: PartialEq> TopicTrie<T> {
     /// Calls `f` with each value stored under exactly `filter`.
     pub fn for_each_at(&mut self, filter: &str, f: impl FnMut(&mut T)) {
         let mut node = &mut self.root;
-        for level in matching_part(filter).split('/') {
+        for level in text::split(matching_part(filter), b'/') {
             let Some(child) = node.children.get_mut(level) else { return };
             node = child;
         }
@@ -125,7 +126,7 @@ impl<T: PartialEq> TopicTrie<T> {
                 node.values.iter().for_each(&mut *f);
                 return;
             };
-            let (level, rest) = match levels.split_once('/') {
+            let (level, rest) = match text::split_once(levels, b'/') {
                 Some((level, rest)) => (level, Some(rest)),
                 None => (levels, None),
             };
