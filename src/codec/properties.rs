@@ -378,6 +378,12 @@ macro_rules! table {
             /// Calls `f` with every value set, in table order (repeated
             /// properties once per value, in order).
             pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'static Property, ValueRef<'a>)) {
+                self.visit(&mut f);
+            }
+
+            /// [`Self::for_each`]'s body, compiled once rather than once
+            /// per caller's closure (27 fields each time).
+            fn visit<'a>(&'a self, f: &mut dyn FnMut(&'static Property, ValueRef<'a>)) {
                 let mut rows = PROPERTIES.iter();
                 $(
                     let row = rows.next().unwrap_or(&PROPERTIES[0]);
