@@ -5,6 +5,7 @@
 //! with literal keys instead of a key string copied out of wasm memory for
 //! each field.
 
+use alloc::boxed::Box;
 use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -204,8 +205,13 @@ extern "C" {
 
 /// Runs `done` once `promise` settles: with its value, or `Err(())` where it
 /// rejects (the reason is not passed on: a credentials provider's may hold
-/// secrets). The closure frees itself when called.
+/// secrets). The closure frees itself when called. `done` is boxed so that
+/// the three callers share one closure type (and its glue).
 pub(crate) fn on_settled(promise: &Promise, done: impl FnOnce(Result<JsValue, ()>) + 'static) {
+    settled_box(promise, Box::new(done));
+}
+
+fn settled_box(promise: &Promise, done: Box<dyn FnOnce(Result<JsValue, ()>)>) {
     let callback = Closure::once_into_js(move |ok: bool, value: JsValue| done(if ok { Ok(value) } else { Err(()) }));
     when_settled(promise, &callback);
 }
