@@ -143,8 +143,9 @@ function afterQueuedEvents(callback) {
 
 // A socket, opened here with its handlers (binary frames as ArrayBuffers,
 // set before anything else: a Blob would need an async read and could
-// reorder data): `onOpen()`, `onFrames(...)` for its frames, `onClose(code)`
-// (1006 where it failed or broke). Throws what the constructor throws (a
+// reorder data), which reports to one handler, `onSocket(kind, frames, n,
+// at)`: kind 0 opened; 1 frames (below); 2 a text frame; 3 closed, `n` the
+// close code (1006 where it failed or broke). Throws what the constructor throws (a
 // URL the browser refuses). There is no error handler: browsers fire a
 // plain Event with no detail, and the close that always follows says
 // what there is to know.
@@ -156,13 +157,13 @@ function afterQueuedEvents(callback) {
 // run go in one call, as a list with their total length (wasm copies them
 // into its memory with `copyFrames`; a packet may span frames anyway: the
 // bytes are a stream), with the time on the client's clock
-// (performance.now()). A text frame (`undefined`) and the close pass what
-// came before them first, so order holds. Nothing is passed once
+// (performance.now()). A text frame and the close pass what came before
+// them first, so order holds. Nothing is passed once
 // `dropSocket` detached the handlers.
-export function openSocket(url, protocol, onOpen, onFrames, onClose) {
+export function openSocket(url, protocol, onSocket) {
   const ws = new WebSocket(url, protocol);
   ws.binaryType = "arraybuffer";
-  ws.onopen = () => onOpen();
+  ws.onopen = () => onSocket(0, undefined, 0, 0);
   let parts = null;
   let length = 0;
   const pass = () => {
@@ -172,7 +173,7 @@ export function openSocket(url, protocol, onOpen, onFrames, onClose) {
     const outer = reading;
     reading = { list, index: 0, start: 0 };
     try {
-      onFrames(list, length, performance.now());
+      onSocket(1, list, length, performance.now());
     } finally {
       reading = outer;
     }
@@ -181,7 +182,7 @@ export function openSocket(url, protocol, onOpen, onFrames, onClose) {
     const data = e.data;
     if (!(data instanceof ArrayBuffer)) {
       pass();
-      onFrames(undefined, 0, performance.now());
+      onSocket(2, undefined, 0, 0);
       return;
     }
     const frame = new Uint8Array(data);
@@ -197,7 +198,7 @@ export function openSocket(url, protocol, onOpen, onFrames, onClose) {
   ws.onmessage = onmessage;
   ws.onclose = (e) => {
     pass();
-    onClose(e.code);
+    onSocket(3, undefined, e.code, 0);
   };
   return ws;
 }

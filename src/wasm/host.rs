@@ -77,9 +77,7 @@ extern "C" {
     pub(crate) fn open_socket(
         url: &str,
         protocol: &str,
-        on_open: &Function,
-        on_frames: &Function,
-        on_close: &Function,
+        on_socket: &Function,
     ) -> Result<web_sys::WebSocket, JsValue>;
 
     /// Detaches the socket's handlers and closes it.

@@ -2,9 +2,11 @@
 //!
 //! Binary frames only, as `ArrayBuffer`s, and the subprotocol the protocol
 //! version asks for [MQTT-6.0.0-4]; the socket and its handlers are set up
-//! by `openSocket` of host.js, which also reads the frames. The three
-//! handler closures live as long as the socket: `Drop` detaches them first
-//! and then closes the socket, so no callback runs into freed memory.
+//! by `openSocket` of host.js, which also reads the frames. The one
+//! handler closure (open, frames, text frame and close told apart by a
+//! number: one closure type, one set of glue) lives as long as the socket:
+//! `Drop` detaches it first and then closes the socket, so no callback runs
+//! into freed memory.
 
 use alloc::{vec, vec::Vec};
 use js_sys::Array;
@@ -31,40 +33,29 @@ pub(crate) enum SocketEvent {
 
 pub(crate) struct Transport {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(Option<Array>, usize, f64)>,
-    _on_close: Closure<dyn FnMut(u16)>,
+    _on_socket: Closure<dyn FnMut(u8, Option<Array>, usize, f64)>,
 }
 
 impl Transport {
     /// Opens a socket; `on_event` receives everything that happens to it.
     pub(crate) fn open(url: &str, protocol: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Self, JsValue> {
-        let on_event = alloc::rc::Rc::new(on_event);
-        let handler = on_event.clone();
-        let on_open = Closure::<dyn FnMut()>::new(move || handler(SocketEvent::Open));
-        let handler = on_event.clone();
-        // A burst of binary frames with their total length, or `None` for
-        // anything but binary (a text frame), which the client answers by
-        // closing the connection [MQTT-6.0.0-1]. The clock is read on the
-        // JS side too, and the close comes after the frames before it.
-        let on_message = Closure::<dyn FnMut(Option<Array>, usize, f64)>::new(
-            move |frames: Option<Array>, length: usize, at: f64| match frames {
-                Some(frames) => {
-                    handler(SocketEvent::Data(read_frames(&frames, length), Instant::from_millis(at as u64)))
-                }
-                None => handler(SocketEvent::Text),
+        // `openSocket`'s report: 0 opened; 1 a burst of binary frames with
+        // their total length and the time they were read (the clock is read
+        // on the JS side); 2 a text frame, which the client answers by
+        // closing the connection [MQTT-6.0.0-1]; 3 closed, with the close
+        // code. The close comes after the frames before it.
+        let on_socket = Closure::<dyn FnMut(u8, Option<Array>, usize, f64)>::new(
+            move |kind: u8, frames: Option<Array>, n: usize, at: f64| {
+                on_event(match (kind, frames) {
+                    (0, _) => SocketEvent::Open,
+                    (1, Some(frames)) => SocketEvent::Data(read_frames(&frames, n), Instant::from_millis(at as u64)),
+                    (3, _) => SocketEvent::Closed { code: n as u16 },
+                    _ => SocketEvent::Text,
+                })
             },
         );
-        let handler = on_event;
-        let on_close = Closure::<dyn FnMut(u16)>::new(move |code: u16| handler(SocketEvent::Closed { code }));
-        let ws = open_socket(
-            url,
-            protocol,
-            on_open.as_ref().unchecked_ref(),
-            on_message.as_ref().unchecked_ref(),
-            on_close.as_ref().unchecked_ref(),
-        )?;
-        Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+        let ws = open_socket(url, protocol, on_socket.as_ref().unchecked_ref())?;
+        Ok(Self { ws, _on_socket: on_socket })
     }
 
     /// Sends one binary frame.
