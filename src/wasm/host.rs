@@ -69,16 +69,13 @@ extern "C" {
     pub(crate) fn save_state(key: &str, bytes: Uint8Array) -> Promise;
 
     /// A new `WebSocket` (binary frames as `ArrayBuffer`s) with its
-    /// handlers set: `on_open()`; `on_frames` gets each burst of binary
-    /// frames (an array of `Uint8Array`s and their total length;
-    /// `undefined` for a text frame) with `performance.now()`; `on_close`
-    /// the close code, after the frames. Throws for a URL the browser refuses.
+    /// handlers set, all reporting to `on_socket(kind, frames, n, at)`:
+    /// 0 opened; 1 a burst of binary frames (an array of `Uint8Array`s,
+    /// their total length, `performance.now()`); 2 a text frame; 3 closed,
+    /// `n` the close code, after the frames. Throws for a URL the browser
+    /// refuses.
     #[wasm_bindgen(catch, js_name = openSocket)]
-    pub(crate) fn open_socket(
-        url: &str,
-        protocol: &str,
-        on_socket: &Function,
-    ) -> Result<web_sys::WebSocket, JsValue>;
+    pub(crate) fn open_socket(url: &str, protocol: &str, on_socket: &Function) -> Result<web_sys::WebSocket, JsValue>;
 
     /// Detaches the socket's handlers and closes it.
     #[wasm_bindgen(js_name = dropSocket)]
