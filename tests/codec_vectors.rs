@@ -5,9 +5,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use mqtt_wasm::codec::{
-    Ack, Auth, Bytes, ConnAck, DecodeError, Decoder, Disconnect, EncodeError, Packet, PacketId, Properties,
-    PropertyValues, ProtocolVersion, Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription,
-    SubscriptionOptions, UnsubAck, Unsubscribe,
+    id, Ack, Auth, Bytes, ConnAck, DecodeError, Decoder, Disconnect, EncodeError, Packet, PacketId, Properties,
+    ProtocolVersion, Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription,
+    SubscriptionOptions, UnsubAck, Unsubscribe, Value,
 };
 use ProtocolVersion::{V3_1, V3_1_1, V5};
 
@@ -61,11 +61,11 @@ fn connack_all_versions() {
     check(V3_1_1, "20 02 01 00", Packet::ConnAck(ConnAck { session_present: true, ..ok.clone() }));
     check(V3_1_1, "20 02 00 05", Packet::ConnAck(ConnAck { reason_code: ReasonCode::NotAuthorized, ..ok.clone() }));
     // 5.0: flags, reason, properties: receive maximum 10, maximum QoS 1.
-    let props = Properties::from(PropertyValues {
-        receive_maximum: Some(10),
-        maximum_qos: Some(QoS::AtLeastOnce),
-        ..PropertyValues::default()
-    });
+    let props = Properties::from_values(&[
+        (id::RECEIVE_MAXIMUM, Value::U16(10)),
+        (id::MAXIMUM_QOS, Value::QoS(QoS::AtLeastOnce)),
+    ])
+    .unwrap();
     check(V5, "20 08 00 00 05 21 00 0a 24 01", Packet::ConnAck(ConnAck { properties: props, ..ok }));
 }
 
@@ -95,11 +95,11 @@ fn publish_all_versions() {
     };
     check(V3_1_1, "3d 05 00 01 74 00 01", Packet::from(dup.clone()));
     // 5.0 QoS 1: topic "t", id 5, properties: payload format indicator 1, payload "hi".
-    let props = Properties::from(PropertyValues { payload_format_indicator: Some(true), ..PropertyValues::default() });
+    let props = Properties::from_values(&[(id::PAYLOAD_FORMAT_INDICATOR, Value::Flag(true))]).unwrap();
     check(V5, "32 0a 00 01 74 00 05 02 01 01 68 69", p(QosPid::AtLeastOnce(pid(5)), "t", props, b"hi"));
     // 5.0 empty topic with a topic alias.
     dup.topic = Default::default();
-    dup.properties.topic_alias = Some(1);
+    dup.properties.set(id::TOPIC_ALIAS, Value::U16(1)).unwrap();
     check(V5, "3d 08 00 00 00 01 03 23 00 01", Packet::from(dup));
 }
 
@@ -121,7 +121,7 @@ fn acknowledgements_all_versions() {
     let ack = Ack {
         packet_id: pid(5),
         reason_code: ReasonCode::UnspecifiedError,
-        properties: Properties::from(PropertyValues { reason_string: Some("x".into()), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::REASON_STRING, Value::Str("x"))]).unwrap(),
     };
     check(V5, "50 08 00 05 80 04 1f 00 01 78", Packet::PubRec(ack));
     let rel = Ack { packet_id: pid(5), reason_code: ReasonCode::PacketIdentifierNotFound, properties: no_props() };
@@ -145,7 +145,7 @@ fn subscribe_and_suback_all_versions() {
     };
     let s = Subscribe {
         packet_id: pid(1),
-        properties: Properties::from(PropertyValues { subscription_identifiers: vec![7], ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::SUBSCRIPTION_IDENTIFIER, Value::U32(7))]).unwrap(),
         subscriptions: vec![Subscription { filter: "a".into(), options }],
     };
     check(V5, "82 09 00 01 02 0b 07 00 01 61 2e", Packet::Subscribe(s));
@@ -188,16 +188,13 @@ fn disconnect_and_auth_v5() {
     );
     let d = Disconnect {
         reason_code: ReasonCode::Success,
-        properties: Properties::from(PropertyValues { session_expiry_interval: Some(0), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::SESSION_EXPIRY_INTERVAL, Value::U32(0))]).unwrap(),
     };
     check(V5, "e0 07 00 05 11 00 00 00 00", Packet::Disconnect(d));
     check(V5, "f0 00", Packet::Auth(Auth { reason_code: ReasonCode::Success, properties: no_props() }));
     let a = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties::from(PropertyValues {
-            authentication_method: Some("SCRAM".into()),
-            ..PropertyValues::default()
-        }),
+        properties: Properties::from_values(&[(id::AUTHENTICATION_METHOD, Value::Str("SCRAM"))]).unwrap(),
     };
     check(V5, "f0 0a 18 08 15 00 05 53 43 52 41 4d", Packet::Auth(a));
 }

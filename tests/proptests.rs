@@ -9,9 +9,8 @@ use proptest::prelude::*;
 
 use mqtt_wasm::codec::topic::{matches, validate_topic_filter, validate_topic_name};
 use mqtt_wasm::codec::{
-    Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish,
-    QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
-    Unsubscribe,
+    id, Ack, Auth, ConnAck, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid,
+    ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Value,
 };
 use mqtt_wasm::session::TopicTrie;
 
@@ -60,14 +59,13 @@ fn publish_properties(v5: bool) -> BoxedStrategy<Properties> {
         proptest::collection::vec(("[a-z]{0,5}", "[a-z]{0,5}"), 0..3),
     )
         .prop_map(|(pfi, expiry, content_type, correlation, users)| {
-            Properties::from(PropertyValues {
-                payload_format_indicator: pfi,
-                message_expiry_interval: expiry,
-                content_type,
-                correlation_data: correlation,
-                user_properties: users,
-                ..PropertyValues::default()
-            })
+            let mut values = Vec::new();
+            values.extend(pfi.map(|v| (id::PAYLOAD_FORMAT_INDICATOR, Value::Flag(v))));
+            values.extend(expiry.map(|v| (id::MESSAGE_EXPIRY_INTERVAL, Value::U32(v))));
+            values.extend(content_type.as_deref().map(|v| (id::CONTENT_TYPE, Value::Str(v))));
+            values.extend(correlation.as_deref().map(|v| (id::CORRELATION_DATA, Value::Bin(v))));
+            values.extend(users.iter().map(|(n, v)| (id::USER_PROPERTY, Value::Pair(n, v))));
+            Properties::from_values(&values).unwrap()
         })
         .boxed()
 }
@@ -161,7 +159,8 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         });
     let connack = (any::<bool>(), proptest::option::of(1u16..)).prop_map(move |(sp, receive_maximum)| {
         let properties = if v5 {
-            Properties::from(PropertyValues { receive_maximum, ..PropertyValues::default() })
+            let values: Vec<_> = receive_maximum.map(|v| (id::RECEIVE_MAXIMUM, Value::U16(v))).into_iter().collect();
+            Properties::from_values(&values).unwrap()
         } else {
             Properties::default()
         };
@@ -189,10 +188,7 @@ fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         options.push(
             Just(Packet::Auth(Auth {
                 reason_code: ReasonCode::ContinueAuthentication,
-                properties: Properties::from(PropertyValues {
-                    authentication_method: Some("m".into()),
-                    ..PropertyValues::default()
-                }),
+                properties: Properties::from_values(&[(id::AUTHENTICATION_METHOD, Value::Str("m"))]).unwrap(),
             }))
             .boxed(),
         );

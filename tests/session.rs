@@ -7,8 +7,8 @@
 use core::time::Duration;
 
 use mqtt_wasm::codec::{
-    Ack, Auth, Bytes, ConnAck, DecodeError, Decoder, Disconnect, Packet, PacketId, Properties, PropertyValues,
-    ProtocolVersion, Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck,
+    id, Ack, Auth, Bytes, ConnAck, DecodeError, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion,
+    Publish, QoS, QosPid, ReasonCode, Secret, SubAck, Subscription, SubscriptionOptions, UnsubAck, Value,
 };
 use mqtt_wasm::session::{
     Accepted, Config, Event, HandlerId, ImportError, Instant, OpId, Session, SessionError, State,
@@ -201,7 +201,7 @@ fn mqtt_3_1_connect_uses_mqisdp_level_3() {
 #[test]
 fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
     let mut config = Conv::config(ProtocolVersion::V5);
-    config.properties.session_expiry_interval = Some(10);
+    config.properties.set(id::SESSION_EXPIRY_INTERVAL, Value::U32(10)).unwrap();
     config.username = Some("u".into());
     config.password = Some(Secret(b"p".to_vec()));
     config.will = Some(mqtt_wasm::codec::Will {
@@ -209,7 +209,7 @@ fn mqtt_5_connect_3_1_2_carries_properties_and_will_properties() {
         payload: b"x".to_vec(),
         qos: QoS::AtLeastOnce,
         retain: true,
-        properties: Properties::from(PropertyValues { will_delay_interval: Some(5), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::WILL_DELAY_INTERVAL, Value::U32(5))]).unwrap(),
     });
     let mut c = Conv::new(config);
     let expected = hex(concat!(
@@ -242,15 +242,15 @@ fn mqtt_3_2_2_connack_properties_set_client_id_keepalive_and_limits() {
     let mut config = Conv::config(ProtocolVersion::V5);
     config.client_id = String::new();
     let mut c = Conv::new(config);
-    let properties = Properties::from(PropertyValues {
-        assigned_client_identifier: Some("assigned-1".into()),
-        server_keep_alive: Some(5),
-        receive_maximum: Some(1),
-        maximum_qos: Some(QoS::AtLeastOnce),
-        retain_available: Some(false),
-        maximum_packet_size: Some(64),
-        ..PropertyValues::default()
-    });
+    let properties = Properties::from_values(&[
+        (id::ASSIGNED_CLIENT_IDENTIFIER, Value::Str("assigned-1")),
+        (id::SERVER_KEEP_ALIVE, Value::U16(5)),
+        (id::RECEIVE_MAXIMUM, Value::U16(1)),
+        (id::MAXIMUM_QOS, Value::QoS(QoS::AtLeastOnce)),
+        (id::RETAIN_AVAILABLE, Value::Flag(false)),
+        (id::MAXIMUM_PACKET_SIZE, Value::U32(64)),
+    ])
+    .unwrap();
     c.connected_with(ConnAck {
         session_present: false,
         reason_code: ReasonCode::Success,
@@ -493,7 +493,7 @@ fn mqtt_4_3_3_incoming_qos2_is_delivered_exactly_once_on_pubrel() {
 fn mqtt_4_9_0_2_receive_maximum_holds_publishes_back_in_order() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected_with(ConnAck {
-        properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::RECEIVE_MAXIMUM, Value::U16(2))]).unwrap(),
         ..success()
     });
     c.events();
@@ -686,17 +686,17 @@ fn mqtt_3_9_3_refused_filter_is_reported_in_the_suback_not_registered() {
 #[test]
 fn mqtt_3_2_2_3_subscriptions_the_server_says_it_lacks_are_refused_locally() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    let props = Properties::from(PropertyValues {
-        wildcard_subscription_available: Some(false),
-        shared_subscription_available: Some(false),
-        subscription_identifier_available: Some(false),
-        ..PropertyValues::default()
-    });
+    let props = Properties::from_values(&[
+        (id::WILDCARD_SUBSCRIPTION_AVAILABLE, Value::Flag(false)),
+        (id::SHARED_SUBSCRIPTION_AVAILABLE, Value::Flag(false)),
+        (id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, Value::Flag(false)),
+    ])
+    .unwrap();
     c.connected_with(ConnAck { properties: props, ..success() });
     c.events();
     let wild = c.subscribe("a/+");
     let shared = c.subscribe("$share/g/a");
-    let with_id = Properties::from(PropertyValues { subscription_identifiers: vec![3], ..PropertyValues::default() });
+    let with_id = Properties::from_values(&[(id::SUBSCRIPTION_IDENTIFIER, Value::U32(3))]).unwrap();
     let id = c.s.subscribe(c.now(), sub("a"), with_id).unwrap();
     c.subscribe("a/b");
     assert_eq!(
@@ -732,7 +732,8 @@ const FIRST_ID: u32 = 0x0FFF_0000;
 const FIRST_ID_PROPERTY: &str = "0b 80 80 fc 7f";
 
 fn with_ids(ids: &[u32]) -> Properties {
-    Properties::from(PropertyValues { subscription_identifiers: ids.to_vec(), ..PropertyValues::default() })
+    let values: Vec<_> = ids.iter().map(|&v| (id::SUBSCRIPTION_IDENTIFIER, Value::U32(v))).collect();
+    Properties::from_values(&values).unwrap()
 }
 
 fn subs(filters: &[&str]) -> Vec<Subscription> {
@@ -761,7 +762,7 @@ impl Conv {
                 Event::Message(mut p) => {
                     let mut handlers = Vec::new();
                     self.s.deliver(&mut p, &mut handlers);
-                    Some((handlers.iter().map(|h| h.0).collect(), p.properties.subscription_identifiers.clone()))
+                    Some((handlers.iter().map(|h| h.0).collect(), p.properties.subscription_identifiers().collect()))
                 }
                 _ => None,
             })
@@ -813,7 +814,7 @@ fn mqtt_3_8_2_1_2_a_handler_with_several_filters_sends_one_subscribe_each_and_co
         .map(|p| match p {
             Packet::Subscribe(s) => (
                 s.subscriptions.iter().map(|s| s.filter.clone()).collect(),
-                s.properties.subscription_identifiers.clone(),
+                s.properties.subscription_identifiers().collect(),
             ),
             other => panic!("{other:?}"),
         })
@@ -856,8 +857,8 @@ fn without_identifiers_handlers_match_by_filter_once_per_copy() {
 
     // A v5 server that does not allow identifiers: none is sent.
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
-    let caps = PropertyValues { subscription_identifier_available: Some(false), ..PropertyValues::default() };
-    c.connected_with(ConnAck { properties: Properties::from(caps), ..success() });
+    let caps = Properties::from_values(&[(id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, Value::Flag(false))]).unwrap();
+    c.connected_with(ConnAck { properties: caps, ..success() });
     c.events();
     c.subscribe_with(&["d/+"], 5);
     assert_eq!(c.sent(), hex("82 09 00 01 00 00 03 64 2f 2b 00"));
@@ -884,7 +885,7 @@ fn the_clients_identifier_range_is_refused_to_the_application_and_failed_subscri
 #[test]
 fn mqtt_3_3_2_12_inbound_topic_alias_is_resolved_and_unknown_alias_is_0x94() {
     let mut config = Conv::config(ProtocolVersion::V5);
-    config.properties.topic_alias_maximum = Some(4);
+    config.properties.set(id::TOPIC_ALIAS_MAXIMUM, Value::U16(4)).unwrap();
     let mut c = Conv::new(config);
     c.connected();
     let with_alias = |topic: &str, alias: u16, payload: &[u8]| {
@@ -893,7 +894,7 @@ fn mqtt_3_3_2_12_inbound_topic_alias_is_resolved_and_unknown_alias_is_0x94() {
             qos_pid: QosPid::AtMostOnce,
             retain: false,
             topic: topic.into(),
-            properties: Properties::from(PropertyValues { topic_alias: Some(alias), ..PropertyValues::default() }),
+            properties: Properties::from_values(&[(id::TOPIC_ALIAS, Value::U16(alias))]).unwrap(),
             payload: Bytes::copy_from_slice(payload),
         })
     };
@@ -911,7 +912,7 @@ fn mqtt_3_3_2_10_outbound_topic_alias_is_defined_then_reused() {
     config.auto_topic_alias = true;
     let mut c = Conv::new(config);
     c.connected_with(ConnAck {
-        properties: Properties::from(PropertyValues { topic_alias_maximum: Some(1), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::TOPIC_ALIAS_MAXIMUM, Value::U16(1))]).unwrap(),
         ..success()
     });
     c.publish("ab", b"1", QoS::AtMostOnce).unwrap();
@@ -925,27 +926,27 @@ fn mqtt_3_3_2_10_outbound_topic_alias_is_defined_then_reused() {
 #[test]
 fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
     let mut config = Conv::config(ProtocolVersion::V5);
-    config.properties.authentication_method = Some("SCRAM".into());
-    config.properties.authentication_data = Some(Secret(b"c1".to_vec()));
+    config.properties.set(id::AUTHENTICATION_METHOD, Value::Str("SCRAM")).unwrap();
+    config.properties.set(id::AUTHENTICATION_DATA, Value::Bin(b"c1")).unwrap();
     let mut c = Conv::new(config);
     c.open();
     let challenge = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties::from(PropertyValues {
-            authentication_method: Some("SCRAM".into()),
-            authentication_data: Some(Secret(b"s1".to_vec())),
-            ..PropertyValues::default()
-        }),
+        properties: Properties::from_values(&[
+            (id::AUTHENTICATION_METHOD, Value::Str("SCRAM")),
+            (id::AUTHENTICATION_DATA, Value::Bin(b"s1")),
+        ])
+        .unwrap(),
     };
     c.server(Packet::Auth(challenge.clone()));
     assert_eq!(c.events(), vec![Event::Auth(challenge)]);
     let answer = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties::from(PropertyValues {
-            authentication_method: Some("SCRAM".into()),
-            authentication_data: Some(Secret(b"c2".to_vec())),
-            ..PropertyValues::default()
-        }),
+        properties: Properties::from_values(&[
+            (id::AUTHENTICATION_METHOD, Value::Str("SCRAM")),
+            (id::AUTHENTICATION_DATA, Value::Bin(b"c2")),
+        ])
+        .unwrap(),
     };
     c.s.auth(c.now(), answer).unwrap();
     // AUTH 0x18, properties: method "SCRAM", data "c2"
@@ -955,19 +956,13 @@ fn mqtt_4_12_enhanced_authentication_continues_with_auth_until_connack() {
     // Re-authentication (0x19) once connected.
     let reauth = Auth {
         reason_code: ReasonCode::ReAuthenticate,
-        properties: Properties::from(PropertyValues {
-            authentication_method: Some("SCRAM".into()),
-            ..PropertyValues::default()
-        }),
+        properties: Properties::from_values(&[(id::AUTHENTICATION_METHOD, Value::Str("SCRAM"))]).unwrap(),
     };
     c.s.auth(c.now(), reauth).unwrap();
     assert_eq!(c.sent(), hex("f0 0a 19 08 15 00 05 53 43 52 41 4d"));
     c.server(Packet::Auth(Auth {
         reason_code: ReasonCode::Success,
-        properties: Properties::from(PropertyValues {
-            authentication_method: Some("SCRAM".into()),
-            ..PropertyValues::default()
-        }),
+        properties: Properties::from_values(&[(id::AUTHENTICATION_METHOD, Value::Str("SCRAM"))]).unwrap(),
     }));
     assert!(matches!(c.events().last(), Some(Event::Auth(a)) if a.reason_code == ReasonCode::Success));
 }
@@ -1064,7 +1059,7 @@ fn mqtt_4_8_malformed_bytes_close_with_0x81() {
 fn mqtt_3_14_disconnect_sends_disconnect_and_fails_everything_pending_with_closed() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected_with(ConnAck {
-        properties: Properties::from(PropertyValues { receive_maximum: Some(1), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::RECEIVE_MAXIMUM, Value::U16(1))]).unwrap(),
         ..success()
     });
     c.events();
@@ -1102,7 +1097,7 @@ fn mqtt_4_4_0_1_an_exported_session_resumes_in_a_new_instance_as_if_never_interr
     config.clean_start = false;
     let mut c = Conv::new(config.clone());
     c.connected_with(ConnAck {
-        properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::RECEIVE_MAXIMUM, Value::U16(2))]).unwrap(),
         ..success()
     });
     c.events();
@@ -1125,7 +1120,7 @@ fn mqtt_4_4_0_1_an_exported_session_resumes_in_a_new_instance_as_if_never_interr
     let connect = d.open();
     assert_eq!(connect[9] & 0x02, 0, "clean start off");
     d.server(Packet::ConnAck(ConnAck {
-        properties: Properties::from(PropertyValues { receive_maximum: Some(2), ..PropertyValues::default() }),
+        properties: Properties::from_values(&[(id::RECEIVE_MAXIMUM, Value::U16(2))]).unwrap(),
         ..resumed()
     }));
     assert_eq!(
@@ -1178,7 +1173,7 @@ fn a_stored_state_with_a_packet_id_twice_restores_nothing() {
 #[test]
 fn mqtt_3_1_2_24_the_smaller_announced_maximum_packet_size_is_enforced() {
     let mut config = Conv::config(ProtocolVersion::V5);
-    config.properties.maximum_packet_size = Some(20);
+    config.properties.set(id::MAXIMUM_PACKET_SIZE, Value::U32(20)).unwrap();
     let mut c = Conv::new(config);
     // CONNECT announces 20 (property 0x27), not the 1 MiB default limit,
     // after the Receive Maximum of 1000 (0x21).

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use mqtt_wasm::codec::{
-    Bytes, Connect, Decoder, Packet, PacketId, Properties, PropertyValues, ProtocolVersion, Publish, QoS, QosPid,
-    Secret, Subscribe, Subscription, SubscriptionOptions,
+    id, Bytes, Connect, Decoder, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, QosPid, Secret,
+    Subscribe, Subscription, SubscriptionOptions, Value,
 };
 use rumqttc::mqttbytes::v4 as rq4;
 use rumqttc::v5::mqttbytes::v5 as rq5;
@@ -96,14 +96,18 @@ fn connect_v5(n: usize) -> Workload {
                 will: None,
                 username: Some("operator".into()),
                 password: Some(Secret(b"hunter2".to_vec())),
-                properties: Properties::from(PropertyValues {
-                    session_expiry_interval: Some(3600),
-                    receive_maximum: Some(100),
-                    topic_alias_maximum: Some(16),
-                    maximum_packet_size: Some(1 << 20),
-                    user_properties: users.clone(),
-                    ..PropertyValues::default()
-                }),
+                properties: Properties::from_values(
+                    &[
+                        (id::SESSION_EXPIRY_INTERVAL, Value::U32(3600)),
+                        (id::RECEIVE_MAXIMUM, Value::U16(100)),
+                        (id::TOPIC_ALIAS_MAXIMUM, Value::U16(16)),
+                        (id::MAXIMUM_PACKET_SIZE, Value::U32(1 << 20)),
+                    ]
+                    .into_iter()
+                    .chain(users.iter().map(|(n, v)| (id::USER_PROPERTY, Value::Pair(n, v))))
+                    .collect::<Vec<_>>(),
+                )
+                .unwrap(),
             })
         })
         .collect();

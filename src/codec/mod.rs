@@ -27,9 +27,7 @@ pub use packet::{
     Ack, Auth, ConnAck, Connect, Disconnect, Packet, Publish, RetainHandling, SubAck, Subscribe, Subscription,
     SubscriptionOptions, UnsubAck, Unsubscribe, Will, V3_1_MAX_CLIENT_ID,
 };
-pub use properties::{
-    property, Kind, Properties, Property, PropertyValues, PutError, Secret, Value, ValueRef, PROPERTIES,
-};
+pub use properties::{id, property, Kind, Properties, Property, Repeated, Secret, Value, PROPERTIES};
 pub use reason::ReasonCode;
 pub use types::{PacketId, ProtocolVersion, QoS, QosPid};
 pub use wire::MAX_VARINT;

@@ -1,15 +1,18 @@
 //! MQTT 5.0 properties (section 2.2.2).
 //!
-//! One [`Properties`] struct holds every property of the spec's table, and a
-//! [`Context`] says which of them the packet at hand may carry. Decoding
-//! rejects a property outside its context, a repeated single-valued property
-//! and an out-of-range value; encoding refuses the same things, so a packet
-//! this crate writes is one it would accept.
+//! A [`Properties`] holds a packet's property block in its wire form, and
+//! one table, [`PROPERTIES`], says everything else about each property: its
+//! identifier, its JavaScript name, how its value is written and the packets
+//! it may appear on. Decoding rejects a property outside its packet, a
+//! repeated single-valued property and an out-of-range value; encoding
+//! refuses the same things, so a packet this crate writes is one it would
+//! accept.
 
 use super::error::{DecodeError, EncodeError};
 use super::types::QoS;
 use super::wire::{self, Reader, MAX_VARINT};
-use alloc::{boxed::Box, string::String, vec::Vec};
+use alloc::vec::Vec;
+use core::marker::PhantomData;
 
 /// Binary data that must never be shown: passwords and authentication data.
 /// Its `Debug` prints only the length.
@@ -22,157 +25,33 @@ impl core::fmt::Debug for Secret {
     }
 }
 
-/// The properties of a packet.
+/// The properties of a packet: its property block without the length, each
+/// identifier followed by its value, as on the wire.
 ///
-/// Most packets carry none, so this is one pointer: `None` until a property
-/// is set. It dereferences to [`PropertyValues`], the fields themselves
-/// (an empty set when there are none), and mutable access allocates them
-/// on first use. Keeping packets small matters: `PropertyValues` is over
-/// 300 bytes, and a packet is moved several times between decoding and
-/// the application.
-#[derive(Clone, Default)]
-pub struct Properties(Option<Box<PropertyValues>>);
+/// The wire form rather than a field per property, because almost every
+/// block is only carried: decoded, checked, then handed to JavaScript (which
+/// reads this very form, `propertiesOf` in host.js) or written again. The
+/// few properties the session acts on are found by a scan of a few bytes
+/// where it needs them (the typed getters, one per row of the table). The
+/// bytes are always a well-formed block: every way in ([`Self::decode`],
+/// [`Self::read_values`], [`Self::set`]) checks what it stores, so reading
+/// them never fails. What [`Self::set`] stores goes in identifier order;
+/// a decoded block keeps the order it came in. Empty, as most blocks are, it
+/// does not allocate.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Properties(Vec<u8>);
 
-impl Properties {
-    /// No properties, as a constant.
-    pub const NONE: Properties = Properties(None);
-
-    /// True when no property is set; without a look at the values when
-    /// none were ever stored, the common case on every packet.
-    pub fn is_empty(&self) -> bool {
-        self.0.as_ref().is_none_or(|values| values.is_empty())
-    }
-}
-
-impl core::ops::Deref for Properties {
-    type Target = PropertyValues;
-
-    fn deref(&self) -> &PropertyValues {
-        self.0.as_deref().unwrap_or(&EMPTY)
-    }
-}
-
-/// What an empty [`Properties`] dereferences to (a `static`, so the
-/// reference can outlive the call).
-static EMPTY: PropertyValues = PropertyValues::EMPTY;
-
-impl core::ops::DerefMut for Properties {
-    fn deref_mut(&mut self) -> &mut PropertyValues {
-        self.0.get_or_insert_with(Box::default)
-    }
-}
-
-impl From<PropertyValues> for Properties {
-    fn from(values: PropertyValues) -> Self {
-        Self(Some(Box::new(values)))
-    }
-}
-
-impl PartialEq for Properties {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for Properties {}
-
-impl core::fmt::Debug for Properties {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-/// Every MQTT 5.0 property. Unset properties are `None` or empty and are not
-/// encoded.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PropertyValues {
-    /// 0x01: `true` when the payload is UTF-8 text.
-    pub payload_format_indicator: Option<bool>,
-    /// 0x02, seconds.
-    pub message_expiry_interval: Option<u32>,
-    /// 0x03.
-    pub content_type: Option<String>,
-    /// 0x08.
-    pub response_topic: Option<String>,
-    /// 0x09.
-    pub correlation_data: Option<Vec<u8>>,
-    /// 0x0B: one in SUBSCRIBE; one per matching subscription in PUBLISH.
-    pub subscription_identifiers: Vec<u32>,
-    /// 0x11, seconds.
-    pub session_expiry_interval: Option<u32>,
-    /// 0x12.
-    pub assigned_client_identifier: Option<String>,
-    /// 0x13, seconds.
-    pub server_keep_alive: Option<u16>,
-    /// 0x15.
-    pub authentication_method: Option<String>,
-    /// 0x16.
-    pub authentication_data: Option<Secret>,
-    /// 0x17.
-    pub request_problem_information: Option<bool>,
-    /// 0x18, seconds.
-    pub will_delay_interval: Option<u32>,
-    /// 0x19.
-    pub request_response_information: Option<bool>,
-    /// 0x1A.
-    pub response_information: Option<String>,
-    /// 0x1C.
-    pub server_reference: Option<String>,
-    /// 0x1F.
-    pub reason_string: Option<String>,
-    /// 0x21: never 0.
-    pub receive_maximum: Option<u16>,
-    /// 0x22.
-    pub topic_alias_maximum: Option<u16>,
-    /// 0x23: never 0.
-    pub topic_alias: Option<u16>,
-    /// 0x24: QoS 0 or 1 only.
-    pub maximum_qos: Option<QoS>,
-    /// 0x25.
-    pub retain_available: Option<bool>,
-    /// 0x26, in order; names may repeat.
-    pub user_properties: Vec<(String, String)>,
-    /// 0x27: never 0.
-    pub maximum_packet_size: Option<u32>,
-    /// 0x28.
-    pub wildcard_subscription_available: Option<bool>,
-    /// 0x29.
-    pub subscription_identifier_available: Option<bool>,
-    /// 0x2A.
-    pub shared_subscription_available: Option<bool>,
-}
-
-impl PropertyValues {
-    /// The empty set.
-    pub const EMPTY: PropertyValues = PropertyValues {
-        payload_format_indicator: None,
-        message_expiry_interval: None,
-        content_type: None,
-        response_topic: None,
-        correlation_data: None,
-        subscription_identifiers: Vec::new(),
-        session_expiry_interval: None,
-        assigned_client_identifier: None,
-        server_keep_alive: None,
-        authentication_method: None,
-        authentication_data: None,
-        request_problem_information: None,
-        will_delay_interval: None,
-        request_response_information: None,
-        response_information: None,
-        server_reference: None,
-        reason_string: None,
-        receive_maximum: None,
-        topic_alias_maximum: None,
-        topic_alias: None,
-        maximum_qos: None,
-        retain_available: None,
-        user_properties: Vec::new(),
-        maximum_packet_size: None,
-        wildcard_subscription_available: None,
-        subscription_identifier_available: None,
-        shared_subscription_available: None,
-    };
+/// A property's value, borrowed from its block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Flag(bool),
+    QoS(QoS),
+    U16(u16),
+    /// `U32` and `Varint`.
+    U32(u32),
+    Str(&'a str),
+    Bin(&'a [u8]),
+    Pair(&'a str, &'a str),
 }
 
 /// Where a property block sits, which decides what it may hold.
@@ -250,109 +129,6 @@ impl Property {
     }
 }
 
-/// A property's value, borrowed from a [`PropertyValues`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueRef<'a> {
-    Flag(bool),
-    QoS(QoS),
-    /// `U16`.
-    U16(u16),
-    /// `U32` and `Varint`.
-    U32(u32),
-    Str(&'a str),
-    Bin(&'a [u8]),
-    Pair(&'a str, &'a str),
-}
-
-/// A property's value, to store in a [`PropertyValues`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Flag(bool),
-    QoS(QoS),
-    U16(u16),
-    U32(u32),
-    Str(String),
-    Bin(Vec<u8>),
-    Pair(String, String),
-}
-
-/// Why [`PropertyValues::put`] refused a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutError {
-    /// A single-valued property that is set already.
-    Duplicate,
-    /// The value is not of the property's kind, or the id is unknown.
-    Mismatch,
-}
-
-/// A field of [`PropertyValues`]: how its values are visited and stored.
-trait Slot {
-    fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>));
-    fn put(&mut self, value: Value) -> Result<(), PutError>;
-}
-
-fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Result<(), PutError> {
-    match (slot.is_some(), value) {
-        (_, None) => Err(PutError::Mismatch),
-        (true, Some(_)) => Err(PutError::Duplicate),
-        (false, value) => {
-            *slot = value;
-            Ok(())
-        }
-    }
-}
-
-macro_rules! slot {
-    ($t:ty, $variant:ident, |$v:ident| $get:expr, $put:pat => $stored:expr) => {
-        impl Slot for Option<$t> {
-            fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>)) {
-                if let Some($v) = self {
-                    f(ValueRef::$variant($get));
-                }
-            }
-            fn put(&mut self, value: Value) -> Result<(), PutError> {
-                once(
-                    self,
-                    match value {
-                        $put => Some($stored),
-                        _ => None,
-                    },
-                )
-            }
-        }
-    };
-}
-
-slot!(bool, Flag, |v| *v, Value::Flag(v) => v);
-slot!(QoS, QoS, |v| *v, Value::QoS(v) => v);
-slot!(u16, U16, |v| *v, Value::U16(v) => v);
-slot!(u32, U32, |v| *v, Value::U32(v) => v);
-slot!(String, Str, |v| v, Value::Str(v) => v);
-slot!(Vec<u8>, Bin, |v| v, Value::Bin(v) => v);
-slot!(Secret, Bin, |v| &v.0, Value::Bin(v) => Secret(v));
-
-impl Slot for Vec<u32> {
-    fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>)) {
-        self.iter().for_each(|&v| f(ValueRef::U32(v)));
-    }
-    fn put(&mut self, value: Value) -> Result<(), PutError> {
-        let Value::U32(v) = value else { return Err(PutError::Mismatch) };
-        self.push(v);
-        Ok(())
-    }
-}
-
-impl Slot for Vec<(String, String)> {
-    fn each<'a>(&'a self, f: &mut dyn FnMut(ValueRef<'a>)) {
-        self.iter().for_each(|(n, v)| f(ValueRef::Pair(n, v)));
-    }
-    fn put(&mut self, value: Value) -> Result<(), PutError> {
-        let Value::Pair(n, v) = value else { return Err(PutError::Mismatch) };
-        self.push((n, v));
-        Ok(())
-    }
-}
-
 const fn ctx_bits(contexts: &[Context]) -> u16 {
     let mut bits = 0;
     let mut i = 0;
@@ -363,74 +139,74 @@ const fn ctx_bits(contexts: &[Context]) -> u16 {
     bits
 }
 
+/// What a typed getter of `kind` returns: the value of a single-valued
+/// property, every value of a repeated one.
+macro_rules! getter_type {
+    (Flag) => { Option<bool> };
+    (QoS) => { Option<QoS> };
+    (U16) => { Option<u16> };
+    (U32) => { Option<u32> };
+    (Varint) => { Repeated<'_, u32> };
+    (Str) => { Option<&str> };
+    (Bin) => { Option<&[u8]> };
+    (Pair) => { Repeated<'_, (&str, &str)> };
+}
+
 /// The property table (section 2.2.2.2): each property once, with its
-/// field, identifier, JavaScript name, wire kind and the packets it may
-/// appear on. It drives decoding, encoding, validation and the JavaScript
-/// conversion both ways, in identifier order (the order they are encoded).
+/// identifier, the name of its constant in [`id`] and of its getter, its
+/// JavaScript name, wire kind and the packets it may appear on. It drives
+/// decoding, encoding, validation and the JavaScript conversion both ways.
 macro_rules! table {
-    ($($id:literal $field:ident $name:literal $kind:ident [$($ctx:ident)*],)*) => {
+    ($($id:literal $konst:ident $getter:ident $name:literal $kind:ident [$($ctx:ident)*],)*) => {
         /// Every MQTT 5.0 property, in identifier order.
         pub const PROPERTIES: &[Property] = &[
             $(Property { id: $id, name: $name, kind: Kind::$kind, contexts: ctx_bits(&[$(Context::$ctx),*]) },)*
         ];
 
-        impl PropertyValues {
-            /// Calls `f` with every value set, in table order (repeated
-            /// properties once per value, in order).
-            pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'static Property, ValueRef<'a>)) {
-                self.visit(&mut f);
-            }
+        /// The property identifiers, named as in the specification.
+        pub mod id {
+            $(#[doc = concat!("`", $name, "`.")] pub const $konst: u8 = $id;)*
+        }
 
-            /// [`Self::for_each`]'s body, compiled once rather than once
-            /// per caller's closure (27 fields each time).
-            fn visit<'a>(&'a self, f: &mut dyn FnMut(&'static Property, ValueRef<'a>)) {
-                let mut rows = PROPERTIES.iter();
-                $(
-                    let row = rows.next().unwrap_or(&PROPERTIES[0]);
-                    self.$field.each(&mut |v| f(row, v));
-                )*
-            }
-
-            /// Stores a value of property `id`: set for a single-valued
-            /// property, appended for a repeated one.
-            pub fn put(&mut self, id: u8, value: Value) -> Result<(), PutError> {
-                match id {
-                    $($id => self.$field.put(value),)*
-                    _ => Err(PutError::Mismatch),
+        impl Properties {
+            $(
+                #[doc = concat!("The value of `", $name, "` (", stringify!($id), "), if present.")]
+                pub fn $getter(&self) -> getter_type!($kind) {
+                    Get::get(self, $id)
                 }
-            }
+            )*
         }
     };
 }
 
 table! {
-    0x01 payload_format_indicator "payloadFormatIndicator" Flag [Will Publish],
-    0x02 message_expiry_interval "messageExpiryInterval" U32 [Will Publish],
-    0x03 content_type "contentType" Str [Will Publish],
-    0x08 response_topic "responseTopic" Str [Will Publish],
-    0x09 correlation_data "correlationData" Bin [Will Publish],
-    0x0B subscription_identifiers "subscriptionIdentifier" Varint [Publish Subscribe],
-    0x11 session_expiry_interval "sessionExpiryInterval" U32 [Connect ConnAck Disconnect],
-    0x12 assigned_client_identifier "assignedClientIdentifier" Str [ConnAck],
-    0x13 server_keep_alive "serverKeepAlive" U16 [ConnAck],
-    0x15 authentication_method "authenticationMethod" Str [Connect ConnAck Auth],
-    0x16 authentication_data "authenticationData" Bin [Connect ConnAck Auth],
-    0x17 request_problem_information "requestProblemInformation" Flag [Connect],
-    0x18 will_delay_interval "willDelayInterval" U32 [Will],
-    0x19 request_response_information "requestResponseInformation" Flag [Connect],
-    0x1A response_information "responseInformation" Str [ConnAck],
-    0x1C server_reference "serverReference" Str [ConnAck Disconnect],
-    0x1F reason_string "reasonString" Str [ConnAck PubAck SubAck UnsubAck Disconnect Auth],
-    0x21 receive_maximum "receiveMaximum" U16 [Connect ConnAck],
-    0x22 topic_alias_maximum "topicAliasMaximum" U16 [Connect ConnAck],
-    0x23 topic_alias "topicAlias" U16 [Publish],
-    0x24 maximum_qos "maximumQoS" QoS [ConnAck],
-    0x25 retain_available "retainAvailable" Flag [ConnAck],
-    0x26 user_properties "userProperties" Pair [Connect Will ConnAck Publish PubAck Subscribe SubAck Unsubscribe UnsubAck Disconnect Auth],
-    0x27 maximum_packet_size "maximumPacketSize" U32 [Connect ConnAck],
-    0x28 wildcard_subscription_available "wildcardSubscriptionAvailable" Flag [ConnAck],
-    0x29 subscription_identifier_available "subscriptionIdentifiersAvailable" Flag [ConnAck],
-    0x2A shared_subscription_available "sharedSubscriptionAvailable" Flag [ConnAck],
+    0x01 PAYLOAD_FORMAT_INDICATOR payload_format_indicator "payloadFormatIndicator" Flag [Will Publish],
+    0x02 MESSAGE_EXPIRY_INTERVAL message_expiry_interval "messageExpiryInterval" U32 [Will Publish],
+    0x03 CONTENT_TYPE content_type "contentType" Str [Will Publish],
+    0x08 RESPONSE_TOPIC response_topic "responseTopic" Str [Will Publish],
+    0x09 CORRELATION_DATA correlation_data "correlationData" Bin [Will Publish],
+    0x0B SUBSCRIPTION_IDENTIFIER subscription_identifiers "subscriptionIdentifier" Varint [Publish Subscribe],
+    0x11 SESSION_EXPIRY_INTERVAL session_expiry_interval "sessionExpiryInterval" U32 [Connect ConnAck Disconnect],
+    0x12 ASSIGNED_CLIENT_IDENTIFIER assigned_client_identifier "assignedClientIdentifier" Str [ConnAck],
+    0x13 SERVER_KEEP_ALIVE server_keep_alive "serverKeepAlive" U16 [ConnAck],
+    0x15 AUTHENTICATION_METHOD authentication_method "authenticationMethod" Str [Connect ConnAck Auth],
+    0x16 AUTHENTICATION_DATA authentication_data "authenticationData" Bin [Connect ConnAck Auth],
+    0x17 REQUEST_PROBLEM_INFORMATION request_problem_information "requestProblemInformation" Flag [Connect],
+    0x18 WILL_DELAY_INTERVAL will_delay_interval "willDelayInterval" U32 [Will],
+    0x19 REQUEST_RESPONSE_INFORMATION request_response_information "requestResponseInformation" Flag [Connect],
+    0x1A RESPONSE_INFORMATION response_information "responseInformation" Str [ConnAck],
+    0x1C SERVER_REFERENCE server_reference "serverReference" Str [ConnAck Disconnect],
+    0x1F REASON_STRING reason_string "reasonString" Str [ConnAck PubAck SubAck UnsubAck Disconnect Auth],
+    0x21 RECEIVE_MAXIMUM receive_maximum "receiveMaximum" U16 [Connect ConnAck],
+    0x22 TOPIC_ALIAS_MAXIMUM topic_alias_maximum "topicAliasMaximum" U16 [Connect ConnAck],
+    0x23 TOPIC_ALIAS topic_alias "topicAlias" U16 [Publish],
+    0x24 MAXIMUM_QOS maximum_qos "maximumQoS" QoS [ConnAck],
+    0x25 RETAIN_AVAILABLE retain_available "retainAvailable" Flag [ConnAck],
+    0x26 USER_PROPERTY user_properties "userProperties" Pair [Connect Will ConnAck Publish PubAck Subscribe SubAck Unsubscribe UnsubAck Disconnect Auth],
+    0x27 MAXIMUM_PACKET_SIZE maximum_packet_size "maximumPacketSize" U32 [Connect ConnAck],
+    0x28 WILDCARD_SUBSCRIPTION_AVAILABLE wildcard_subscription_available "wildcardSubscriptionAvailable" Flag [ConnAck],
+    0x29 SUBSCRIPTION_IDENTIFIER_AVAILABLE subscription_identifier_available "subscriptionIdentifiersAvailable" Flag [ConnAck],
+    0x2A SHARED_SUBSCRIPTION_AVAILABLE shared_subscription_available "sharedSubscriptionAvailable" Flag [ConnAck],
 }
 
 /// The row of property `id`, if MQTT 5.0 defines one.
@@ -466,155 +242,289 @@ impl Context {
     }
 }
 
-fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
-    match r.u8("property")? {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(DecodeError::InvalidPropertyValue),
+/// A value as the Rust type a typed getter returns.
+trait FromValue<'a>: Sized {
+    fn from_value(value: Value<'a>) -> Option<Self>;
+}
+
+macro_rules! from_value {
+    ($($t:ty => $pattern:pat => $v:expr,)*) => {
+        $(impl<'a> FromValue<'a> for $t {
+            fn from_value(value: Value<'a>) -> Option<Self> {
+                match value {
+                    $pattern => Some($v),
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+from_value! {
+    bool => Value::Flag(v) => v,
+    QoS => Value::QoS(v) => v,
+    u16 => Value::U16(v) => v,
+    u32 => Value::U32(v) => v,
+    &'a str => Value::Str(v) => v,
+    &'a [u8] => Value::Bin(v) => v,
+    (&'a str, &'a str) => Value::Pair(n, v) => (n, v),
+}
+
+/// What a typed getter returns, found by identifier.
+trait Get<'a> {
+    fn get(p: &'a Properties, id: u8) -> Self;
+}
+
+impl<'a, T: FromValue<'a>> Get<'a> for Option<T> {
+    fn get(p: &'a Properties, id: u8) -> Self {
+        p.iter().find(|(row, _)| row.id == id).and_then(|(_, v)| T::from_value(v))
     }
 }
 
-/// Reads one value of `kind`.
-fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Value, DecodeError> {
-    Ok(match kind {
-        Kind::Flag => Value::Flag(flag(r)?),
-        Kind::QoS => Value::QoS(match r.u8("property")? {
-            0 => QoS::AtMostOnce,
-            1 => QoS::AtLeastOnce,
+impl<'a, T: FromValue<'a>> Get<'a> for Repeated<'a, T> {
+    fn get(p: &'a Properties, id: u8) -> Self {
+        Repeated { entries: p.iter(), id, value: PhantomData }
+    }
+}
+
+/// The values of a repeated property, in order.
+#[derive(Debug)]
+pub struct Repeated<'a, T> {
+    entries: Iter<'a>,
+    id: u8,
+    value: PhantomData<T>,
+}
+
+impl<'a, T: FromValue<'a>> Iterator for Repeated<'a, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let id = self.id;
+        self.entries.find(|(row, _)| row.id == id).and_then(|(_, v)| T::from_value(v))
+    }
+}
+
+/// The entries of a block, each with its row.
+#[derive(Debug)]
+pub struct Iter<'a>(Reader<'a>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'static Property, Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        // The block was checked when it was stored, so this never fails;
+        // if it did, the iteration would end there.
+        entry(&mut self.0).map_err(|_| self.0.rest()).ok()
+    }
+}
+
+/// Reads one identifier and its value. Flags and Maximum QoS are checked
+/// here (their byte has no other meaning); the other range rules are
+/// [`check`]'s.
+fn entry<'a>(r: &mut Reader<'a>) -> Result<(&'static Property, Value<'a>), DecodeError> {
+    let row = property(r.varint("property identifier")?).ok_or(DecodeError::UnknownProperty)?;
+    let value = match row.kind {
+        Kind::Flag | Kind::QoS => match (row.kind, r.u8("property")?) {
+            (Kind::Flag, v @ (0 | 1)) => Value::Flag(v == 1),
+            (_, 0) => Value::QoS(QoS::AtMostOnce),
+            (_, 1) => Value::QoS(QoS::AtLeastOnce),
             _ => return Err(DecodeError::InvalidPropertyValue),
-        }),
+        },
         Kind::U16 => Value::U16(r.u16("property")?),
         Kind::U32 => Value::U32(r.u32("property")?),
         Kind::Varint => Value::U32(r.varint("property")?),
-        Kind::Str => Value::Str(r.string("property")?),
-        Kind::Bin => Value::Bin(r.binary("property")?.to_vec()),
-        Kind::Pair => Value::Pair(r.string("property")?, r.string("property")?),
-    })
+        Kind::Str => Value::Str(r.str("property")?),
+        Kind::Bin => Value::Bin(r.binary("property")?),
+        Kind::Pair => Value::Pair(r.str("property")?, r.str("property")?),
+    };
+    Ok((row, value))
 }
 
-/// Writes one value of `kind`, its identifier first.
-fn write(buf: &mut Vec<u8>, p: &Property, value: ValueRef<'_>) -> Result<(), EncodeError> {
-    buf.push(p.id);
-    match (p.kind, value) {
-        (_, ValueRef::Flag(v)) => buf.push(u8::from(v)),
-        (_, ValueRef::QoS(q)) => buf.push(q as u8),
-        (_, ValueRef::U16(v)) => wire::put_u16(buf, v),
-        (Kind::Varint, ValueRef::U32(v)) => wire::put_varint(buf, v),
-        (_, ValueRef::U32(v)) => wire::put_u32(buf, v),
-        (_, ValueRef::Str(s)) => wire::put_string(buf, s)?,
-        (_, ValueRef::Bin(b)) => wire::put_binary(buf, b)?,
-        (_, ValueRef::Pair(n, v)) => {
+/// Writes the identifier of `row` and `value`, which must be of its kind.
+fn write(buf: &mut Vec<u8>, row: &Property, value: Value<'_>) -> Result<(), EncodeError> {
+    buf.push(row.id);
+    match (row.kind, value) {
+        (Kind::Flag, Value::Flag(v)) => buf.push(u8::from(v)),
+        (Kind::QoS, Value::QoS(q)) if q != QoS::ExactlyOnce => buf.push(q as u8),
+        (Kind::U16, Value::U16(v)) => wire::put_u16(buf, v),
+        (Kind::U32, Value::U32(v)) => wire::put_u32(buf, v),
+        (Kind::Varint, Value::U32(v)) if v <= MAX_VARINT => wire::put_varint(buf, v),
+        (Kind::Str, Value::Str(s)) => wire::put_string(buf, s)?,
+        (Kind::Bin, Value::Bin(b)) => wire::put_binary(buf, b)?,
+        (Kind::Pair, Value::Pair(n, v)) => {
             wire::put_string(buf, n)?;
             wire::put_string(buf, v)?;
+        }
+        _ => return Err(EncodeError::InvalidPropertyValue),
+    }
+    Ok(())
+}
+
+/// Checks a block: every identifier known and one of `allowed`, none twice
+/// unless it repeats, every value well-formed; and, for a packet of `ctx`,
+/// the range rules of section 3.
+fn check(bytes: &[u8], allowed: u64, ctx: Option<Context>) -> Result<(), DecodeError> {
+    let mut r = Reader::new(bytes);
+    let mut seen = 0u64;
+    while !r.is_empty() {
+        let (row, value) = entry(&mut r)?;
+        let bit = 1 << row.id;
+        if allowed & bit == 0 {
+            return Err(DecodeError::PropertyNotAllowed);
+        }
+        // A Subscription Identifier repeats only in PUBLISH.
+        let repeats = row.repeats() && !(row.id == id::SUBSCRIPTION_IDENTIFIER && ctx == Some(Context::Subscribe));
+        if seen & bit != 0 && !repeats {
+            return Err(DecodeError::DuplicateProperty);
+        }
+        seen |= bit;
+        if ctx.is_some() {
+            match (row.id, value) {
+                // [MQTT-3.3.2-8].
+                (id::TOPIC_ALIAS, Value::U16(0)) => return Err(DecodeError::InvalidTopicAlias),
+                // "It is a Protocol Error to include the value 0" (3.1.2.11.3,
+                // 3.1.2.11.4, 3.8.2.1.2).
+                (id::RECEIVE_MAXIMUM, Value::U16(0))
+                | (id::MAXIMUM_PACKET_SIZE | id::SUBSCRIPTION_IDENTIFIER, Value::U32(0)) => {
+                    return Err(DecodeError::InvalidPropertyValue)
+                }
+                _ => {}
+            }
         }
     }
     Ok(())
 }
 
-/// Why a set of property values is out of range, before it becomes a
-/// decode or an encode error.
-enum ValueError {
-    TopicAliasZero,
-    OutOfRange,
-}
+impl Properties {
+    /// No properties, as a constant.
+    pub const NONE: Properties = Properties(Vec::new());
 
-impl PropertyValues {
     /// True when no property is set.
     pub fn is_empty(&self) -> bool {
-        self.present() == 0
+        self.0.is_empty()
     }
 
-    /// One bit per property that is set.
-    fn present(&self) -> u64 {
-        let mut bits = 0u64;
-        self.for_each(|p, _| bits |= 1 << p.id);
-        bits
+    /// Every property with its value, in the block's order (repeated ones
+    /// once per value).
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(Reader::new(&self.0))
     }
 
-    /// The range rules of section 3, shared by decoding and encoding.
-    fn check_values(&self, ctx: Context) -> Result<(), ValueError> {
-        if self.topic_alias == Some(0) {
-            return Err(ValueError::TopicAliasZero);
+    /// The block as it is written (each identifier, then its value; no
+    /// length). The bindings hand properties to JavaScript in this form,
+    /// which one loop over the table's kinds reads there (`propertiesOf` in
+    /// host.js).
+    pub fn wire(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Stores a value of property `id`, which must be of its kind: it
+    /// replaces the value of a single-valued property and follows the
+    /// values of a repeated one. Which packet may carry it, and the range
+    /// rules, are checked when the packet is encoded.
+    pub fn set(&mut self, id: u8, value: Value<'_>) -> Result<(), EncodeError> {
+        let row = property(u32::from(id)).ok_or(EncodeError::InvalidPropertyValue)?;
+        if !row.repeats() {
+            self.remove(id);
         }
-        let sub_ids_ok = self.subscription_identifiers.iter().all(|&id| (1..=MAX_VARINT).contains(&id))
-            && (ctx != Context::Subscribe || self.subscription_identifiers.len() <= 1);
-        if self.receive_maximum == Some(0)
-            || self.maximum_packet_size == Some(0)
-            || self.maximum_qos == Some(QoS::ExactlyOnce)
-            || !sub_ids_ok
-        {
-            return Err(ValueError::OutOfRange);
+        let mut at = 0;
+        while let Some((len, p, _)) = self.entry_at(at) {
+            if p.id > id {
+                break;
+            }
+            at += len;
         }
+        let end = self.0.len();
+        if let Err(e) = write(&mut self.0, row, value) {
+            self.0.truncate(end);
+            return Err(e);
+        }
+        let written = self.0.len() - end;
+        self.0[at..].rotate_right(written);
         Ok(())
     }
-}
 
-impl Properties {
-    /// Reads a property block (its length first) for a packet of `ctx`.
-    pub(crate) fn decode(r: &mut Reader<'_>, ctx: Context) -> Result<Self, DecodeError> {
-        let len = r.varint("property length")?;
-        let p = Self::read(r.sub(len as usize, "properties")?, ctx.allowed())?;
-        if ctx == Context::Subscribe && p.subscription_identifiers.len() > 1 {
-            return Err(DecodeError::DuplicateProperty);
+    /// Properties of these values, each stored by [`Self::set`].
+    pub fn from_values(values: &[(u8, Value<'_>)]) -> Result<Self, EncodeError> {
+        let mut p = Self::NONE;
+        for &(id, value) in values {
+            p.set(id, value)?;
         }
-        p.check_values(ctx).map_err(|e| match e {
-            ValueError::TopicAliasZero => DecodeError::InvalidTopicAlias,
-            ValueError::OutOfRange => DecodeError::InvalidPropertyValue,
-        })?;
         Ok(p)
     }
 
-    /// Reads the values of a block in the form [`Self::write_values`]
-    /// writes (no length), whatever the packet. The bindings take the
-    /// application's properties in this form (host.js writes them after
-    /// checking each value's type and range); which ones a packet may
-    /// carry, and the range rules, are checked when it is encoded.
-    pub fn read_values(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(Reader::new(bytes), u64::MAX)
+    /// Removes every value of property `id`.
+    pub fn remove(&mut self, id: u8) {
+        self.retain(&mut |p, _| p.id != id);
     }
 
-    /// Reads identifiers and values to the end of `r`, each identifier one
-    /// of the bits of `allowed`, none twice unless it repeats.
-    fn read(mut r: Reader<'_>, allowed: u64) -> Result<Self, DecodeError> {
-        if r.is_empty() {
-            return Ok(Properties::NONE);
-        }
-        let mut p = PropertyValues::default();
-        while !r.is_empty() {
-            let id = r.varint("property identifier")?;
-            let row = property(id).ok_or(DecodeError::UnknownProperty)?;
-            if allowed & (1 << row.id) == 0 {
-                return Err(DecodeError::PropertyNotAllowed);
+    /// Keeps only the values `keep` says yes to, in place.
+    pub fn retain(&mut self, keep: &mut dyn FnMut(&'static Property, Value<'_>) -> bool) {
+        let (mut read, mut write) = (0, 0);
+        while let Some((len, p, v)) = self.entry_at(read) {
+            if keep(p, v) {
+                self.0.copy_within(read..read + len, write);
+                write += len;
             }
-            p.put(row.id, read(&mut r, row.kind)?).map_err(|_| DecodeError::DuplicateProperty)?;
+            read += len;
         }
-        Ok(Properties::from(p))
+        self.0.truncate(write);
+    }
+
+    /// The entry that starts at byte `at`: its length, row and value.
+    fn entry_at(&self, at: usize) -> Option<(usize, &'static Property, Value<'_>)> {
+        let rest = self.0.get(at..).filter(|rest| !rest.is_empty())?;
+        let mut r = Reader::new(rest);
+        let (p, v) = entry(&mut r).ok()?;
+        Some((rest.len() - r.len(), p, v))
+    }
+
+    /// Reads a property block (its length first) for a packet of `ctx`.
+    pub(crate) fn decode(r: &mut Reader<'_>, ctx: Context) -> Result<Self, DecodeError> {
+        let len = r.varint("property length")?;
+        let bytes = r.take(len as usize, "properties")?;
+        check(bytes, ctx.allowed(), Some(ctx))?;
+        Ok(Self(bytes.to_vec()))
+    }
+
+    /// Takes a block in the form [`Self::wire`] gives (no length), whatever
+    /// the packet. The bindings take the application's properties in this
+    /// form (host.js writes them after checking each value's type and
+    /// range); which ones a packet may carry, and the range rules, are
+    /// checked when it is encoded.
+    pub fn read_values(bytes: &[u8]) -> Result<Self, DecodeError> {
+        check(bytes, u64::MAX, None)?;
+        Ok(Self(bytes.to_vec()))
     }
 
     /// Writes the property block (its length first) for a packet of `ctx`.
     pub(crate) fn encode(&self, buf: &mut Vec<u8>, ctx: Context) -> Result<(), EncodeError> {
-        if self.present() & !ctx.allowed() != 0 {
-            return Err(EncodeError::PropertyNotAllowed);
-        }
-        self.check_values(ctx).map_err(|_| EncodeError::InvalidPropertyValue)?;
-        wire::put_length_prefixed(buf, None, |buf| self.write_values(buf))
-    }
-
-    /// Writes the values as a property block holds them (each identifier,
-    /// then its value; no length), in table order, whatever the packet.
-    /// The bindings hand properties to JavaScript in this form, which one
-    /// loop over the table's kinds reads there (`propertiesOf` in host.js).
-    pub fn write_values(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let mut result = Ok(());
-        self.for_each(|p, v| {
-            if result.is_ok() {
-                result = write(buf, p, v);
-            }
-        });
-        result
+        check(&self.0, ctx.allowed(), Some(ctx)).map_err(|e| match e {
+            DecodeError::PropertyNotAllowed => EncodeError::PropertyNotAllowed,
+            _ => EncodeError::InvalidPropertyValue,
+        })?;
+        wire::put_length_prefixed(buf, Some(self.0.len()), |buf| {
+            buf.extend_from_slice(&self.0);
+            Ok(())
+        })
     }
 }
 
+impl core::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut map = f.debug_map();
+        for (p, v) in self.iter() {
+            match v {
+                Value::Bin(_) if p.id == id::AUTHENTICATION_DATA => map.entry(&p.name, &"<redacted>"),
+                v => map.entry(&p.name, &v),
+            };
+        }
+        map.finish()
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,16 +560,22 @@ mod tests {
     }
 
     #[test]
-    fn read_values_takes_what_write_values_writes() {
-        let p = Properties::from(PropertyValues {
-            content_type: Some("text/plain".into()),
-            subscription_identifiers: alloc::vec![1, 300],
-            user_properties: alloc::vec![("a".into(), "1".into()), ("a".into(), "2".into())],
-            ..Default::default()
-        });
-        let mut wire = Vec::new();
-        p.write_values(&mut wire).unwrap();
-        assert_eq!(Properties::read_values(&wire).unwrap(), p);
+    fn read_values_takes_what_wire_gives() {
+        let p = Properties::from_values(&[
+            (id::USER_PROPERTY, Value::Pair("a", "1")),
+            (id::CONTENT_TYPE, Value::Str("text/plain")),
+            (id::SUBSCRIPTION_IDENTIFIER, Value::U32(1)),
+            (id::SUBSCRIPTION_IDENTIFIER, Value::U32(300)),
+            (id::USER_PROPERTY, Value::Pair("a", "2")),
+        ])
+        .unwrap();
+        let wire = p.wire();
+        // In identifier order, repeated values in the order they were set.
+        assert_eq!(wire[..4], [0x03, 0, 10, b't']);
+        assert_eq!(wire[13..17], [0x0B, 1, 0x0B, 0xAC]);
+        assert_eq!(p.subscription_identifiers().collect::<Vec<_>>(), [1, 300]);
+        assert_eq!(p.user_properties().collect::<Vec<_>>(), [("a", "1"), ("a", "2")]);
+        assert_eq!(Properties::read_values(wire).unwrap(), p);
         assert_eq!(Properties::read_values(&[]).unwrap(), Properties::NONE);
         // A value cut short, an unknown identifier, a single-valued one twice.
         assert!(Properties::read_values(&wire[..wire.len() - 1]).is_err());
@@ -668,27 +584,53 @@ mod tests {
     }
 
     #[test]
-    fn write_values_is_the_block_without_its_length() {
+    fn a_decoded_block_is_kept_as_it_came() {
         // A CONNACK's Maximum QoS 1, Receive Maximum 10, a User Property
-        // ("a", "b") and Assigned Client Identifier "x", out of table order:
-        // written back in table order, for any packet.
+        // ("a", "b") and Assigned Client Identifier "x", out of identifier
+        // order: read where they are, written back unchanged.
         let block = [0x24, 1, 0x21, 0, 10, 0x26, 0, 1, b'a', 0, 1, b'b', 0x12, 0, 1, b'x'];
         let mut bytes = vec![block.len() as u8];
         bytes.extend_from_slice(&block);
         let p = decode(&bytes, Context::ConnAck).unwrap();
+        assert_eq!(p.wire(), block);
+        assert_eq!(p.maximum_qos(), Some(QoS::AtLeastOnce));
+        assert_eq!(p.receive_maximum(), Some(10));
+        assert_eq!(p.assigned_client_identifier(), Some("x"));
+        assert_eq!(p.topic_alias_maximum(), None);
         let mut out = Vec::new();
-        p.write_values(&mut out).unwrap();
-        assert_eq!(out, [0x12, 0, 1, b'x', 0x21, 0, 10, 0x24, 1, 0x26, 0, 1, b'a', 0, 1, b'b']);
+        p.encode(&mut out, Context::ConnAck).unwrap();
+        assert_eq!(out, bytes);
         out.clear();
-        Properties::NONE.write_values(&mut out).unwrap();
-        assert!(out.is_empty());
+        Properties::NONE.encode(&mut out, Context::ConnAck).unwrap();
+        assert_eq!(out, [0]);
+    }
+
+    #[test]
+    fn set_replaces_a_single_value_in_place_and_remove_takes_every_value() {
+        let mut p = Properties::NONE;
+        p.set(id::USER_PROPERTY, Value::Pair("", "")).unwrap();
+        p.set(id::TOPIC_ALIAS, Value::U16(9)).unwrap();
+        assert_eq!(p.wire(), [0x23, 0, 9, 0x26, 0, 0, 0, 0]);
+        p.set(id::TOPIC_ALIAS, Value::U16(10)).unwrap();
+        assert_eq!(p.wire(), [0x23, 0, 10, 0x26, 0, 0, 0, 0]);
+        p.set(id::PAYLOAD_FORMAT_INDICATOR, Value::Flag(true)).unwrap();
+        assert_eq!(p.wire()[..2], [0x01, 1]);
+        p.remove(id::TOPIC_ALIAS);
+        p.remove(id::USER_PROPERTY);
+        assert_eq!(p.wire(), [0x01, 1]);
+        // A value of another kind is refused, and nothing of it stays.
+        assert_eq!(p.set(id::TOPIC_ALIAS, Value::U32(1)), Err(EncodeError::InvalidPropertyValue));
+        assert_eq!(p.set(0x04, Value::U32(1)), Err(EncodeError::InvalidPropertyValue));
+        let long = "x".repeat(70_000);
+        assert!(p.set(id::CONTENT_TYPE, Value::Str(&long)).is_err());
+        assert_eq!(p.wire(), [0x01, 1]);
     }
 
     #[test]
     fn a_property_on_the_wrong_packet_is_refused_both_ways() {
         // Topic Alias (0x23) = 1 inside a CONNACK property block.
         assert_eq!(decode(&[3, 0x23, 0, 1], Context::ConnAck), Err(DecodeError::PropertyNotAllowed));
-        let p = Properties::from(PropertyValues { topic_alias: Some(1), ..Default::default() });
+        let p = Properties::from_values(&[(id::TOPIC_ALIAS, Value::U16(1))]).unwrap();
         assert_eq!(p.encode(&mut Vec::new(), Context::ConnAck), Err(EncodeError::PropertyNotAllowed));
     }
 
@@ -714,15 +656,16 @@ mod tests {
             0x26, 0, 1, b'k', 0, 1, b'2', // k=2, same name again
         ];
         let p = decode(&bytes, Context::Publish).unwrap();
-        assert_eq!(p.user_properties, [("k".into(), "1".into()), ("k".into(), "2".into())]);
+        assert_eq!(p.user_properties().collect::<Vec<_>>(), [("k", "1"), ("k", "2")]);
         let p = decode(&[4, 0x0B, 5, 0x0B, 7], Context::Publish).unwrap();
-        assert_eq!(p.subscription_identifiers, [5, 7]);
+        assert_eq!(p.subscription_identifiers().collect::<Vec<_>>(), [5, 7]);
         assert_eq!(decode(&[4, 0x0B, 5, 0x0B, 7], Context::Subscribe), Err(DecodeError::DuplicateProperty));
+        assert_eq!(p.encode(&mut Vec::new(), Context::Subscribe), Err(EncodeError::InvalidPropertyValue));
     }
 
     #[test]
     fn out_of_range_values_are_refused() {
-        // Receive Maximum 0 [MQTT-3.2.2-?]: "It is a Protocol Error to include the value 0".
+        // Receive Maximum 0 (3.2.2.3.3): "It is a Protocol Error to include the value 0".
         assert_eq!(decode(&[3, 0x21, 0, 0], Context::ConnAck), Err(DecodeError::InvalidPropertyValue));
         // Topic Alias 0 [MQTT-3.3.2-8].
         assert_eq!(decode(&[3, 0x23, 0, 0], Context::Publish), Err(DecodeError::InvalidTopicAlias));
@@ -730,8 +673,14 @@ mod tests {
         assert_eq!(decode(&[2, 0x24, 2], Context::ConnAck), Err(DecodeError::InvalidPropertyValue));
         // A flag of 2.
         assert_eq!(decode(&[2, 0x25, 2], Context::ConnAck), Err(DecodeError::InvalidPropertyValue));
-        // Subscription Identifier 0.
+        // Subscription Identifier 0, Maximum Packet Size 0.
         assert_eq!(decode(&[2, 0x0B, 0], Context::Publish), Err(DecodeError::InvalidPropertyValue));
+        assert_eq!(decode(&[5, 0x27, 0, 0, 0, 0], Context::ConnAck), Err(DecodeError::InvalidPropertyValue));
+        // The same values set by the application are refused when encoded.
+        let p = Properties::from_values(&[(id::RECEIVE_MAXIMUM, Value::U16(0))]).unwrap();
+        assert_eq!(p.encode(&mut Vec::new(), Context::Connect), Err(EncodeError::InvalidPropertyValue));
+        let p = Properties::from_values(&[(id::MAXIMUM_QOS, Value::QoS(QoS::ExactlyOnce))]);
+        assert_eq!(p, Err(EncodeError::InvalidPropertyValue));
     }
 
     #[test]
@@ -742,35 +691,29 @@ mod tests {
     }
 
     #[test]
-    fn every_row_visits_and_stores_its_own_field() {
+    fn every_row_stores_and_reads_its_own_kind() {
         for row in PROPERTIES {
             let value = match row.kind {
                 Kind::Flag => Value::Flag(true),
                 Kind::QoS => Value::QoS(QoS::AtLeastOnce),
                 Kind::U16 => Value::U16(7),
                 Kind::U32 | Kind::Varint => Value::U32(7),
-                Kind::Str => Value::Str("s".into()),
-                Kind::Bin => Value::Bin(vec![1]),
-                Kind::Pair => Value::Pair("n".into(), "v".into()),
+                Kind::Str => Value::Str("s"),
+                Kind::Bin => Value::Bin(&[1]),
+                Kind::Pair => Value::Pair("n", "v"),
             };
-            let mut p = PropertyValues::default();
-            p.put(row.id, value.clone()).unwrap();
-            let mut seen = Vec::new();
-            p.for_each(|r, v| seen.push((r.id, format!("{v:?}"))));
-            assert_eq!(seen.len(), 1, "{}", row.name);
-            assert_eq!(seen[0].0, row.id, "{} is stored in its own field", row.name);
-            let again = p.put(row.id, value);
-            assert_eq!(again.is_ok(), row.repeats(), "{}", row.name);
+            let mut p = Properties::from_values(&[(row.id, value)]).unwrap();
+            assert_eq!(p.iter().map(|(r, v)| (r.id, v)).collect::<Vec<_>>(), [(row.id, value)], "{}", row.name);
+            p.set(row.id, value).unwrap();
+            assert_eq!(p.iter().count(), if row.repeats() { 2 } else { 1 }, "{}", row.name);
         }
     }
 
     #[test]
     fn authentication_data_is_redacted_in_debug() {
-        let p = Properties::from(PropertyValues {
-            authentication_data: Some(Secret(b"hunter2".to_vec())),
-            ..Default::default()
-        });
+        let p = Properties::from_values(&[(id::AUTHENTICATION_DATA, Value::Bin(b"hunter2"))]).unwrap();
         let shown = format!("{p:?}");
+        assert!(shown.contains("authenticationData"), "{shown}");
         assert!(!shown.contains("hunter2") && !shown.contains("104, 117"), "{shown}");
     }
 }

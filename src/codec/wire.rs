@@ -151,6 +151,11 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
+    /// How many bytes are left.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
             return Err(DecodeError::MissingData(what));
@@ -207,11 +212,6 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn string(&mut self, what: &'static str) -> Result<String, DecodeError> {
         self.str(what).map(str::to_owned)
-    }
-
-    /// A reader over the next `len` bytes, which this reader skips.
-    pub(crate) fn sub(&mut self, len: usize, what: &'static str) -> Result<Reader<'a>, DecodeError> {
-        self.take(len, what).map(Reader::new)
     }
 
     /// Succeeds only if every byte was consumed.

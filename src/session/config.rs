@@ -43,7 +43,7 @@ impl Config {
     /// How many unreleased incoming QoS 2 messages we accept: the smaller
     /// of `max_unreleased` and a configured Receive Maximum.
     pub fn receive_maximum(&self) -> u16 {
-        self.properties.receive_maximum.map_or(self.max_unreleased, |r| r.min(self.max_unreleased))
+        self.properties.receive_maximum().map_or(self.max_unreleased, |r| r.min(self.max_unreleased))
     }
 }
 

@@ -3,7 +3,7 @@
 //! session without state on the server re-subscribes from.
 
 use crate::codec::{
-    topic, PacketId, Properties, PropertyValues, ReasonCode, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe,
+    id, topic, PacketId, Properties, ReasonCode, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, Value,
 };
 use alloc::{vec, vec::Vec};
 
@@ -78,7 +78,7 @@ impl Session {
     pub(super) fn check_subscribe_limits(&self, request: &Request) -> Result<(), SessionError> {
         let Request::Subscribe(s) = request else { return Ok(()) };
         let l = &self.limits;
-        let own_identifier = s.properties.subscription_identifiers.iter().any(|&id| !routes::is_clients(id));
+        let own_identifier = s.properties.subscription_identifiers().any(|id| !routes::is_clients(id));
         if !l.subscription_ids_available && own_identifier {
             return Err(SessionError::Rejected(ReasonCode::SubscriptionIdentifiersNotSupported));
         }
@@ -134,15 +134,16 @@ impl Session {
     fn identify(&mut self, control: &mut Control) {
         let Request::Subscribe(s) = &mut control.request else { return };
         let available = self.config.protocol.is_v5() && self.limits.subscription_ids_available;
-        let ids = &s.properties.subscription_identifiers;
-        if !available && ids.first().is_some_and(|&id| routes::is_clients(id)) {
-            s.properties.subscription_identifiers.clear();
-        } else if available && ids.is_empty() && control.route.is_some() {
-            if let Some(id) = self.routes.new_identifier() {
-                s.properties.subscription_identifiers.push(id);
+        let first = s.properties.subscription_identifiers().next();
+        if !available && first.is_some_and(routes::is_clients) {
+            s.properties.remove(id::SUBSCRIPTION_IDENTIFIER);
+        } else if available && first.is_none() && control.route.is_some() {
+            if let Some(identifier) = self.routes.new_identifier() {
+                // Below MAX_VARINT, so it is stored.
+                let _ = s.properties.set(id::SUBSCRIPTION_IDENTIFIER, Value::U32(identifier));
             }
         }
-        let identifier = s.properties.subscription_identifiers.first().copied();
+        let identifier = s.properties.subscription_identifiers().next();
         for sub in &s.subscriptions {
             self.routes.sent(&sub.filter, identifier);
         }
@@ -213,16 +214,17 @@ impl Session {
         let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
         for e in self.subscriptions.entries() {
             let sub = Subscription { filter: e.filter.clone(), options: e.options };
-            match groups.iter_mut().find(|(id, _)| *id == e.identifier) {
+            match groups.iter_mut().find(|(identifier, _)| *identifier == e.identifier) {
                 Some((_, subs)) => subs.push(sub),
                 None => groups.push((e.identifier, vec![sub])),
             }
         }
-        for (id, subscriptions) in groups.into_iter().rev() {
-            let properties = Properties::from(PropertyValues {
-                subscription_identifiers: id.into_iter().collect(),
-                ..PropertyValues::default()
-            });
+        for (identifier, subscriptions) in groups.into_iter().rev() {
+            let mut properties = Properties::NONE;
+            if let Some(identifier) = identifier {
+                // An identifier the server accepted before, so it is stored.
+                let _ = properties.set(id::SUBSCRIPTION_IDENTIFIER, Value::U32(identifier));
+            }
             let request = Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions });
             self.controls_pending.push_front(Control::new(None, request));
         }
@@ -259,7 +261,7 @@ impl Session {
     pub(super) fn handle_suback(&mut self, suback: SubAck) -> Result<(), SessionError> {
         let control = self.take_acknowledged(suback.packet_id, true, Some(suback.reason_codes.len()))?;
         let Request::Subscribe(request) = control.request else { return Ok(()) };
-        let identifier = request.properties.subscription_identifiers.first().copied();
+        let identifier = request.properties.subscription_identifiers().next();
         // The sequence number of each filter's route, if it has one.
         let mut seq = control.route.map(|(_, first)| first);
         for (sub, &reason) in request.subscriptions.into_iter().zip(&suback.reason_codes) {

@@ -74,8 +74,8 @@ pub use trie::TopicTrie;
 
 use crate::codec::topic::{validate_topic_filter, validate_topic_name};
 use crate::codec::{
-    Auth, Bytes, ConnAck, Connect, DecodeError, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion,
-    Publish, QoS, QosPid, ReasonCode, Secret, Server, Subscribe, Subscription, SubscriptionOptions, Unsubscribe,
+    id, Auth, Bytes, ConnAck, Connect, DecodeError, Decoder, Disconnect, Packet, PacketId, Properties, ProtocolVersion,
+    Publish, QoS, QosPid, ReasonCode, Secret, Server, Subscribe, Subscription, SubscriptionOptions, Unsubscribe, Value,
 };
 use alias::{InboundAliases, OutboundAliases};
 use control::{Control, Request, Split};
@@ -176,7 +176,7 @@ impl Session {
         // The limit is the smaller of ours and the one announced in CONNECT.
         let max_incoming = config
             .properties
-            .maximum_packet_size
+            .maximum_packet_size()
             .map_or(config.max_incoming_packet_size, |announced| announced.min(config.max_incoming_packet_size));
         let decoder = Decoder::from_server(config.protocol, max_incoming);
         Self {
@@ -385,10 +385,10 @@ impl Session {
     pub fn publish(&mut self, now: Instant, mut publish: Publish, qos: QoS) -> Result<Accepted, SessionError> {
         validate_topic_name(&publish.topic)?;
         let props = &publish.properties;
-        if props.topic_alias.is_some() {
+        if props.topic_alias().is_some() {
             return Err(SessionError::InvalidArgument("topic aliases are assigned by the client (autoTopicAlias)"));
         }
-        if !props.subscription_identifiers.is_empty() {
+        if props.subscription_identifiers().next().is_some() {
             return Err(SessionError::InvalidArgument(
                 "a client must not send subscription identifiers [MQTT-3.3.4-6]",
             ));
@@ -456,7 +456,7 @@ impl Session {
                 "subscription options and properties other than QoS need MQTT 5.0",
             ));
         }
-        if properties.subscription_identifiers.iter().any(|&id| routes::is_clients(id)) {
+        if properties.subscription_identifiers().any(routes::is_clients) {
             return Err(SessionError::InvalidArgument(
                 "subscriptionIdentifier must be below 268369920: the client assigns those above for handlers",
             ));
@@ -471,7 +471,10 @@ impl Session {
         let subscribe = |properties, subscriptions| {
             Request::Subscribe(Subscribe { packet_id: PacketId::MIN, properties, subscriptions })
         };
-        if self.config.protocol.is_v5() && properties.subscription_identifiers.is_empty() && subscriptions.len() > 1 {
+        if self.config.protocol.is_v5()
+            && properties.subscription_identifiers().next().is_none()
+            && subscriptions.len() > 1
+        {
             self.splits.push(Split::new(op, subscriptions.len()));
             for (i, sub) in subscriptions.into_iter().enumerate() {
                 let request = subscribe(properties.clone(), vec![sub]);
@@ -528,11 +531,10 @@ impl Session {
     /// Asked when the message is delivered, so that what a handler changes
     /// (an unsubscribe) applies to the next message already.
     pub fn deliver(&self, message: &mut Publish, handlers: &mut Vec<HandlerId>) {
-        // Read before taking: mutable access allocates property storage.
-        let identifiers = &message.properties.subscription_identifiers;
-        self.routes.handlers_for(&message.topic, identifiers, handlers);
+        let identifiers: Vec<u32> = message.properties.subscription_identifiers().collect();
+        self.routes.handlers_for(&message.topic, &identifiers, handlers);
         if identifiers.iter().any(|&id| routes::is_clients(id)) {
-            message.properties.subscription_identifiers.retain(|&id| !routes::is_clients(id));
+            message.properties.retain(&mut |_, v| !matches!(v, Value::U32(id) if routes::is_clients(id)));
         }
     }
 
@@ -553,7 +555,7 @@ impl Session {
         let c = &self.config;
         // A v5 session that outlives the connection is resumed on reconnect
         // even if the first connect started clean.
-        let session_persists = !c.clean_start || c.properties.session_expiry_interval.is_some_and(|s| s > 0);
+        let session_persists = !c.clean_start || c.properties.session_expiry_interval().is_some_and(|s| s > 0);
         self.sent_clean_start = c.clean_start && !(self.connected_before && session_persists);
         let connect = Connect {
             protocol: c.protocol,
@@ -729,20 +731,20 @@ impl Session {
         let p = &connack.properties;
         let d = ServerLimits::default();
         self.limits = ServerLimits {
-            receive_maximum: p.receive_maximum.unwrap_or(d.receive_maximum),
-            maximum_packet_size: p.maximum_packet_size.unwrap_or(d.maximum_packet_size),
-            maximum_qos: p.maximum_qos.unwrap_or(d.maximum_qos),
-            retain_available: p.retain_available.unwrap_or(d.retain_available),
-            wildcards_available: p.wildcard_subscription_available.unwrap_or(d.wildcards_available),
-            shared_available: p.shared_subscription_available.unwrap_or(d.shared_available),
-            subscription_ids_available: p.subscription_identifier_available.unwrap_or(d.subscription_ids_available),
+            receive_maximum: p.receive_maximum().unwrap_or(d.receive_maximum),
+            maximum_packet_size: p.maximum_packet_size().unwrap_or(d.maximum_packet_size),
+            maximum_qos: p.maximum_qos().unwrap_or(d.maximum_qos),
+            retain_available: p.retain_available().unwrap_or(d.retain_available),
+            wildcards_available: p.wildcard_subscription_available().unwrap_or(d.wildcards_available),
+            shared_available: p.shared_subscription_available().unwrap_or(d.shared_available),
+            subscription_ids_available: p.subscription_identifier_available().unwrap_or(d.subscription_ids_available),
         };
-        if let Some(id) = &p.assigned_client_identifier {
-            self.client_id.clone_from(id);
+        if let Some(id) = p.assigned_client_identifier() {
+            self.client_id = id.into();
         }
-        self.keep_alive = Duration::from_secs(u64::from(p.server_keep_alive.unwrap_or(self.config.keep_alive)));
-        self.outbound_aliases.reset(p.topic_alias_maximum.unwrap_or(0));
-        self.inbound_aliases.reset(self.config.properties.topic_alias_maximum.unwrap_or(0));
+        self.keep_alive = Duration::from_secs(u64::from(p.server_keep_alive().unwrap_or(self.config.keep_alive)));
+        self.outbound_aliases.reset(p.topic_alias_maximum().unwrap_or(0));
+        self.inbound_aliases.reset(self.config.properties.topic_alias_maximum().unwrap_or(0));
         self.server_properties = p.clone();
         self.state = State::Connected;
         self.timers.stop(Timer::ConnAck);
@@ -770,12 +772,12 @@ impl Session {
     /// another server [MQTT-4.11], for the client's next attempt.
     fn note_redirect(&mut self, reason: ReasonCode, properties: &Properties) {
         if matches!(reason, ReasonCode::UseAnotherServer | ReasonCode::ServerMoved) {
-            self.server_reference.clone_from(&properties.server_reference);
+            self.server_reference = properties.server_reference().map(Into::into);
         }
     }
 
     fn handle_auth(&mut self, auth: Auth) -> Result<(), SessionError> {
-        if self.config.properties.authentication_method.is_none() {
+        if self.config.properties.authentication_method().is_none() {
             return Err(violation("AUTH without an authentication method [MQTT-4.12.0-1]"));
         }
         let expected = match self.state {
@@ -797,12 +799,13 @@ impl Session {
 fn connect_properties(c: &Config) -> Properties {
     let mut properties = c.properties.clone();
     if c.protocol.is_v5() {
-        if properties.maximum_packet_size.is_none() {
-            properties.maximum_packet_size = Some(c.max_incoming_packet_size);
+        // Values of their kinds, so they are stored.
+        if properties.maximum_packet_size().is_none() {
+            let _ = properties.set(id::MAXIMUM_PACKET_SIZE, Value::U32(c.max_incoming_packet_size));
         }
         let receive_maximum = c.receive_maximum();
         if receive_maximum != u16::MAX {
-            properties.receive_maximum = Some(receive_maximum);
+            let _ = properties.set(id::RECEIVE_MAXIMUM, Value::U16(receive_maximum));
         }
     }
     properties

@@ -11,7 +11,7 @@
 use alloc::boxed::Box;
 use core::mem;
 
-use crate::codec::{Ack, Packet, PacketId, Properties, Publish, QoS, QosPid, ReasonCode};
+use crate::codec::{id, Ack, Packet, PacketId, Properties, Publish, QoS, QosPid, ReasonCode, Value};
 
 use super::alias::Addressing;
 use super::{violation, Event, Instant, OpId, PacketInfo, PublishAck, Session, SessionError, State};
@@ -66,16 +66,16 @@ impl Session {
         let result = match addressing {
             Addressing::Topic => publish.encode(version, &mut self.transmit),
             Addressing::Define(alias) => {
-                publish.properties.topic_alias = Some(alias);
-                let r = publish.encode(version, &mut self.transmit);
-                publish.properties.topic_alias = None;
+                let r = publish.properties.set(id::TOPIC_ALIAS, Value::U16(alias));
+                let r = r.and_then(|()| publish.encode(version, &mut self.transmit));
+                publish.properties.remove(id::TOPIC_ALIAS);
                 r
             }
             Addressing::Alias(alias) => {
                 let topic = mem::take(&mut publish.topic);
-                publish.properties.topic_alias = Some(alias);
-                let r = publish.encode(version, &mut self.transmit);
-                publish.properties.topic_alias = None;
+                let r = publish.properties.set(id::TOPIC_ALIAS, Value::U16(alias));
+                let r = r.and_then(|()| publish.encode(version, &mut self.transmit));
+                publish.properties.remove(id::TOPIC_ALIAS);
                 publish.topic = topic;
                 r
             }
@@ -237,8 +237,8 @@ impl Session {
     pub(super) fn handle_publish(&mut self, now: Instant, mut publish: Publish) -> Result<(), SessionError> {
         // Read before taking: mutable access would allocate property storage
         // for every PUBLISH that has none.
-        if let Some(alias) = publish.properties.topic_alias {
-            publish.properties.topic_alias = None;
+        if let Some(alias) = publish.properties.topic_alias() {
+            publish.properties.remove(id::TOPIC_ALIAS);
             self.inbound_aliases
                 .resolve(alias, &mut publish.topic)
                 .map_err(|r| SessionError::Protocol(r, "invalid or unknown topic alias"))?;

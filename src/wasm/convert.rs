@@ -139,20 +139,10 @@ pub(crate) fn define_property_table() {
     }
 }
 
-/// Properties in the form JavaScript reads them in (`propertiesOf`): their
-/// wire form, which the codec writes anyway, so that an object of them
-/// costs one crossing and no key string copied out of wasm memory.
-pub(crate) fn wire(p: &Properties) -> Vec<u8> {
-    let mut wire = Vec::new();
-    // What the codec decoded, or checked when it was set, fits its fields.
-    let _ = p.write_values(&mut wire);
-    wire
-}
-
 /// The properties as a plain object, under the names of the property
 /// table (those `properties_in` takes); empty when there are none.
 pub(crate) fn properties(p: &Properties) -> Object {
-    properties_of(&wire(p))
+    properties_of(p.wire())
 }
 
 /// Reason codes as the bytes JavaScript reads them from.
@@ -162,5 +152,5 @@ pub(crate) fn reason_codes(codes: &[ReasonCode]) -> Vec<u8> {
 
 /// `ConnAck { sessionPresent, reasonCode, properties }`.
 pub(crate) fn connack(ack: &ConnAck) -> JsValue {
-    conn_ack(ack.session_present, ack.reason_code as u8, &wire(&ack.properties))
+    conn_ack(ack.session_present, ack.reason_code as u8, ack.properties.wire())
 }

@@ -435,21 +435,19 @@ fn dispatch_session(inner: &Rc<Inner>, event: Event) {
             settle(inner, op, |table| {
                 result.map(|ack| {
                     let codes = convert::reason_codes(&ack.reason_codes);
-                    sub_ack(table, op.get() as f64, ack.packet_id.get(), &codes, &convert::wire(&ack.properties))
+                    sub_ack(table, op.get() as f64, ack.packet_id.get(), &codes, ack.properties.wire())
                 })
             })
         }
         Event::UnsubscribeDone(op, result) => settle(inner, op, |_| {
             result.map(|ack| {
                 let codes = convert::reason_codes(&ack.reason_codes);
-                unsub_ack(ack.packet_id.get(), &codes, &convert::wire(&ack.properties))
+                unsub_ack(ack.packet_id.get(), &codes, ack.properties.wire())
             })
         }),
-        Event::Auth(a) => {
-            emit(inner, "auth", &reason_and_properties(a.reason_code as u8, &convert::wire(&a.properties)))
-        }
+        Event::Auth(a) => emit(inner, "auth", &reason_and_properties(a.reason_code as u8, a.properties.wire())),
         Event::ServerDisconnect(d) => {
-            emit(inner, "disconnect", &reason_and_properties(d.reason_code as u8, &convert::wire(&d.properties)))
+            emit(inner, "disconnect", &reason_and_properties(d.reason_code as u8, d.properties.wire()))
         }
         Event::Error(e) => emit(inner, "error", &connection_error(inner, e)),
         // The client handles the end of a connection and never passes it on.

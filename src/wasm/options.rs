@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use super::convert::{self, Values};
 use super::error::invalid;
 use super::host::{read_credentials, read_options};
-use crate::codec::{topic, ProtocolVersion, Secret, Will};
+use crate::codec::{id, topic, ProtocolVersion, Secret, Value, Will};
 use crate::session::{Backoff, Config, Credentials, Redirect, Settings};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -215,7 +215,8 @@ pub(crate) fn parse(options: &JsValue) -> Result<ClientOptions, JsValue> {
     let will = will(o.value())?;
     let mut properties = o.properties()?;
     if let Some(interval) = o.value().as_f64() {
-        properties.session_expiry_interval = Some(interval as u32);
+        // A number of its kind, so it is stored.
+        let _ = properties.set(id::SESSION_EXPIRY_INTERVAL, Value::U32(interval as u32));
     }
     let config = Config {
         protocol,

@@ -105,7 +105,7 @@ impl Publish {
         let properties = if version.is_v5() { Properties::decode(r, Context::Publish)? } else { Properties::default() };
         // [MQTT-3.3.2-1] [MQTT-3.3.2-2]; v5 allows an empty name next to a
         // Topic Alias (section 3.3.2.3.4).
-        if wildcard || (topic.is_empty() && properties.topic_alias.is_none()) {
+        if wildcard || (topic.is_empty() && properties.topic_alias().is_none()) {
             return Err(DecodeError::InvalidTopicName);
         }
         let publish = Self { dup, qos_pid, retain, topic: ByteString::new(), properties, payload: Bytes::new() };
@@ -124,7 +124,7 @@ impl Publish {
     }
 
     pub(crate) fn encode_body(&self, buf: &mut Vec<u8>, version: ProtocolVersion) -> Result<(), EncodeError> {
-        if !(self.topic.is_empty() && self.properties.topic_alias.is_some()) {
+        if !(self.topic.is_empty() && self.properties.topic_alias().is_some()) {
             validate_topic_name(&self.topic).map_err(|_| EncodeError::InvalidTopic)?;
         }
         // Binary, not `put_string`: the name was checked for NUL above.
