@@ -298,7 +298,7 @@ export function propertyRow(id, kind, name, sentByClients) {
 const mqttStrings = new TextDecoder("utf-8", { ignoreBOM: true });
 const OWN = { enumerable: true, writable: true, configurable: true, value: undefined };
 
-// Properties from their wire form (`Properties::write_values`: identifier,
+// Properties from their wire form (`Properties::wire`: identifier,
 // value, ..., written by the codec, so well-formed), a view of wasm memory
 // read before this returns, as a plain object under the table's names:
 // numbers, booleans, strings, copied `Uint8Array`s, every Subscription
