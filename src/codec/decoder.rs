@@ -9,7 +9,8 @@ use super::error::DecodeError;
 use super::packet::{Packet, Publish};
 use super::types::ProtocolVersion;
 use super::wire;
-use bytes::{Buf, Bytes, BytesMut};
+use alloc::vec::Vec;
+use bytes::{Buf, Bytes};
 use core::marker::PhantomData;
 
 /// The sender whose packets a [`Decoder`] reads: a type, so that a client's
@@ -56,9 +57,15 @@ impl Peer for Server {
 /// ```
 #[derive(Debug)]
 pub struct Decoder<P = AnyPeer> {
-    /// Received bytes not yet decoded: at most one partial packet after a
-    /// `next_*` call returned `None`.
-    buf: BytesMut,
+    /// Received bytes, of which those from `read` on are not yet decoded:
+    /// at most one partial packet after a `next_*` call returned `None`.
+    /// A `Vec`, not a `BytesMut`: the client buffers only packets that
+    /// arrive in parts, and `BytesMut`'s sharing machinery was 0.8 KB of
+    /// the `.wasm` for that.
+    buf: Vec<u8>,
+    /// Where the undecoded bytes of `buf` begin: packets are taken from
+    /// the front without moving what follows them each time.
+    read: usize,
     version: ProtocolVersion,
     max_packet_size: u32,
     peer: PhantomData<P>,
@@ -83,22 +90,30 @@ impl Decoder<Server> {
 
 impl<P: Peer> Decoder<P> {
     fn with_peer(version: ProtocolVersion, max_packet_size: u32) -> Self {
-        Self { buf: BytesMut::new(), version, max_packet_size, peer: PhantomData }
+        Self { buf: Vec::new(), read: 0, version, max_packet_size, peer: PhantomData }
     }
 
     /// Appends received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.drain(..self.read);
+        self.read = 0;
         self.buf.extend_from_slice(bytes);
     }
 
     /// How many received bytes wait for the rest of their packet.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.pending().len()
+    }
+
+    /// The received bytes not yet decoded.
+    fn pending(&self) -> &[u8] {
+        self.buf.get(self.read..).unwrap_or_default()
     }
 
     /// Drops buffered bytes, for a new connection.
     pub fn reset(&mut self) {
         self.buf.clear();
+        self.read = 0;
     }
 
     /// The next whole packet, `Ok(None)` until one has arrived.
@@ -106,8 +121,16 @@ impl<P: Peer> Decoder<P> {
     /// After an error the stream cannot be resynchronised: the caller closes
     /// the connection.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
-        let Some(frame) = self.frame(&self.buf)? else { return Ok(None) };
-        let packet = self.buf.split_to(frame.total).freeze();
+        let Some(frame) = self.frame(self.pending())? else { return Ok(None) };
+        let packet = if self.read == 0 && frame.total == self.buf.len() {
+            // The one buffered packet (a packet that arrived in parts, on
+            // the client's path): the buffer itself becomes its bytes.
+            Bytes::from(core::mem::take(&mut self.buf))
+        } else {
+            let packet = Bytes::copy_from_slice(&self.pending()[..frame.total]);
+            self.read += frame.total;
+            packet
+        };
         frame.decode_shared::<P>(packet, self.version).map(Some)
     }
 
@@ -117,7 +140,7 @@ impl<P: Peer> Decoder<P> {
     /// as an owned buffer, so a message's bytes are never copied between
     /// the frame and the application.
     pub fn next_from_bytes(&mut self, input: &mut Bytes) -> Result<Option<Packet>, DecodeError> {
-        if self.buf.is_empty() {
+        if self.buffered() == 0 {
             if let Some(frame) = self.frame(input)? {
                 return frame.decode_shared::<P>(input.split_to(frame.total), self.version).map(Some);
             }
@@ -149,16 +172,23 @@ impl<P: Peer> Decoder<P> {
 
     /// How many bytes at the start of `input` belong to the packet that
     /// begins in the buffer: only those are copied into it, and the packets
-    /// after it are decoded in place.
-    fn wanted(&self, input: &[u8]) -> Result<usize, DecodeError> {
+    /// after it are decoded in place. Once the packet's size is known, the
+    /// buffer gets room for exactly all of it, so that it grows once and
+    /// becomes the packet's [`Bytes`] as it is.
+    fn wanted(&mut self, input: &[u8]) -> Result<usize, DecodeError> {
         // The fixed header (at most 5 bytes) may itself straddle the two.
         let mut head = [0; 5];
-        let from_buf = self.buf.len().min(head.len());
+        let pending = self.pending();
+        let from_buf = pending.len().min(head.len());
         let from_input = (head.len() - from_buf).min(input.len());
-        head[..from_buf].copy_from_slice(&self.buf[..from_buf]);
+        head[..from_buf].copy_from_slice(&pending[..from_buf]);
         head[from_buf..from_buf + from_input].copy_from_slice(&input[..from_input]);
         Ok(match self.header(&head[..from_buf + from_input])? {
-            Some(frame) => frame.total.saturating_sub(self.buf.len()).min(input.len()),
+            Some(frame) => {
+                let missing = frame.total.saturating_sub(pending.len());
+                self.buf.reserve_exact(missing);
+                missing.min(input.len())
+            }
             None => input.len(),
         })
     }
@@ -267,6 +297,23 @@ mod tests {
         assert!(matches!(d.next_from_bytes(&mut second), Ok(Some(Packet::Publish(p))) if p.payload.len() == 130));
         assert_eq!((&second[..], d.buffered()), (&[0xD0, 0x00][..], 0));
         assert_eq!(d.next_from_bytes(&mut second), Ok(Some(Packet::PingResp)));
+    }
+
+    #[test]
+    fn packets_pushed_together_are_taken_in_turn_and_a_partial_one_waits() {
+        let mut d = Decoder::new(ProtocolVersion::V3_1_1, 1024);
+        // Two PUBLISHes and the first byte of a PINGRESP, in one push.
+        d.push(&[0x30, 0x04, 0x00, 0x01, b'a', b'1', 0x30, 0x04, 0x00, 0x01, b'b', b'2', 0xD0]);
+        for (topic, payload) in [("a", b"1"), ("b", b"2")] {
+            match d.next_packet() {
+                Ok(Some(Packet::Publish(p))) => assert_eq!((&*p.topic, &p.payload[..]), (topic, &payload[..])),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((d.next_packet(), d.buffered()), (Ok(None), 1));
+        d.push(&[0x00]);
+        assert_eq!(d.next_packet(), Ok(Some(Packet::PingResp)));
+        assert_eq!(d.buffered(), 0);
     }
 
     #[test]
