@@ -804,6 +804,28 @@ fn mqtt_3_3_4_on_v5_each_handler_is_called_once_per_message_for_the_copy_carryin
 }
 
 #[test]
+fn taking_the_clients_identifiers_out_of_a_message_leaves_its_other_properties() {
+    let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
+    c.connected();
+    c.subscribe_with(&["t"], 1);
+    // A Message Expiry Interval whose number lies in the client's identifier
+    // range, before the client's identifier and the application's.
+    let properties = Properties::from_values(&[
+        (id::MESSAGE_EXPIRY_INTERVAL, Value::U32(FIRST_ID + 5)),
+        (id::SUBSCRIPTION_IDENTIFIER, Value::U32(FIRST_ID)),
+        (id::SUBSCRIPTION_IDENTIFIER, Value::U32(7)),
+    ])
+    .unwrap();
+    c.server(Packet::from(Publish { properties, ..Publish::new("t", Bytes::from_static(b"x")) }));
+    let Some(Event::Message(mut message)) = c.events().pop() else { panic!("no message") };
+    let mut handlers = Vec::new();
+    c.s.deliver(&mut message, &mut handlers);
+    assert_eq!(handlers.len(), 1);
+    assert_eq!(message.properties.message_expiry_interval(), Some(FIRST_ID + 5));
+    assert_eq!(message.properties.subscription_identifiers().collect::<Vec<_>>(), [7]);
+}
+
+#[test]
 fn mqtt_3_8_2_1_2_a_handler_with_several_filters_sends_one_subscribe_each_and_completes_once() {
     let mut c = Conv::new(Conv::config(ProtocolVersion::V5));
     c.connected();

@@ -534,7 +534,11 @@ impl Session {
         let identifiers: Vec<u32> = message.properties.subscription_identifiers().collect();
         self.routes.handlers_for(&message.topic, &identifiers, handlers);
         if identifiers.iter().any(|&id| routes::is_clients(id)) {
-            message.properties.retain(&mut |_, v| !matches!(v, Value::U32(id) if routes::is_clients(id)));
+            // The identifiers only: another property's number may lie in that range too.
+            message.properties.retain(&mut |p, v| match v {
+                Value::U32(i) if p.id == id::SUBSCRIPTION_IDENTIFIER => !routes::is_clients(i),
+                _ => true,
+            });
         }
     }
 
