@@ -235,8 +235,8 @@ impl Session {
     }
 
     pub(super) fn handle_publish(&mut self, now: Instant, mut publish: Publish) -> Result<(), SessionError> {
-        // Read before taking: mutable access would allocate property storage
-        // for every PUBLISH that has none.
+        // The alias names the topic on this connection only: the message is
+        // handed on with the topic, without the alias.
         if let Some(alias) = publish.properties.topic_alias() {
             publish.properties.remove(id::TOPIC_ALIAS);
             self.inbound_aliases

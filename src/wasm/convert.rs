@@ -140,7 +140,7 @@ pub(crate) fn define_property_table() {
 }
 
 /// The properties as a plain object, under the names of the property
-/// table (those `properties_in` takes); empty when there are none.
+/// table (those host.js reads the application's by); empty when there are none.
 pub(crate) fn properties(p: &Properties) -> Object {
     properties_of(p.wire())
 }
