@@ -288,7 +288,7 @@ impl<'a, T: FromValue<'a>> Get<'a> for Repeated<'a, T> {
 }
 
 /// The values of a repeated property, in order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Repeated<'a, T> {
     entries: Iter<'a>,
     id: u8,
@@ -305,7 +305,7 @@ impl<'a, T: FromValue<'a>> Iterator for Repeated<'a, T> {
 }
 
 /// The entries of a block, each with its row.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Iter<'a>(Reader<'a>);
 
 impl<'a> Iterator for Iter<'a> {
@@ -474,12 +474,12 @@ impl Properties {
         self.0.truncate(write);
     }
 
-    /// The entry that starts at byte `at`: its length, row and value.
+    /// The entry that starts at byte `at`: its length, row and value
+    /// ([`Iter`]'s step, with where it ends).
     fn entry_at(&self, at: usize) -> Option<(usize, &'static Property, Value<'_>)> {
-        let rest = self.0.get(at..).filter(|rest| !rest.is_empty())?;
-        let mut r = Reader::new(rest);
-        let (p, v) = entry(&mut r).ok()?;
-        Some((rest.len() - r.len(), p, v))
+        let mut entries = Iter(Reader::new(self.0.get(at..)?));
+        let (p, v) = entries.next()?;
+        Some((self.0.len() - at - entries.0.len(), p, v))
     }
 
     /// Reads a property block (its length first) for a packet of `ctx`.

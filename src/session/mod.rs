@@ -531,9 +531,9 @@ impl Session {
     /// Asked when the message is delivered, so that what a handler changes
     /// (an unsubscribe) applies to the next message already.
     pub fn deliver(&self, message: &mut Publish, handlers: &mut Vec<HandlerId>) {
-        let identifiers: Vec<u32> = message.properties.subscription_identifiers().collect();
-        self.routes.handlers_for(&message.topic, &identifiers, handlers);
-        if identifiers.iter().any(|&id| routes::is_clients(id)) {
+        let mut identifiers = message.properties.subscription_identifiers();
+        self.routes.handlers_for(&message.topic, identifiers.clone(), handlers);
+        if identifiers.any(routes::is_clients) {
             // The identifiers only: another property's number may lie in that range too.
             message.properties.retain(&mut |p, v| match v {
                 Value::U32(i) if p.id == id::SUBSCRIPTION_IDENTIFIER => !routes::is_clients(i),

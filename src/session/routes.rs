@@ -94,8 +94,14 @@ impl Routes {
     }
 
     /// Appends to `out` the handlers a message copy is for: `identifiers`
-    /// are the copy's Subscription Identifiers.
-    pub(super) fn handlers_for(&self, topic: &str, identifiers: &[u32], out: &mut Vec<HandlerId>) {
+    /// are the copy's Subscription Identifiers (read from its properties
+    /// as they are needed, not collected for each message).
+    pub(super) fn handlers_for(
+        &self,
+        topic: &str,
+        identifiers: impl Iterator<Item = u32> + Clone,
+        out: &mut Vec<HandlerId>,
+    ) {
         // Each handler's first matching route, kept in order of `seq` (a
         // few handlers at most: an insertion beats pulling in a sort).
         let mut first: Vec<&Route> = Vec::new();
@@ -111,7 +117,9 @@ impl Routes {
         });
         // A route without an identifier is for the copy without any (its
         // subscription's own, on a server sending one copy per subscription).
-        let carries = |r: &Route| r.identifier.map_or(identifiers.is_empty(), |id| identifiers.contains(&id));
+        let carries = |r: &Route| {
+            r.identifier.map_or(identifiers.clone().next().is_none(), |id| identifiers.clone().any(|i| i == id))
+        };
         out.extend(first.into_iter().filter(|r| carries(r)).map(|r| r.handler));
     }
 }
@@ -127,7 +135,7 @@ mod tests {
 
     fn handlers(r: &Routes, topic: &str, ids: &[u32]) -> Vec<u32> {
         let mut out = Vec::new();
-        r.handlers_for(topic, ids, &mut out);
+        r.handlers_for(topic, ids.iter().copied(), &mut out);
         out.into_iter().map(|h| h.0).collect()
     }
 
